@@ -1,0 +1,42 @@
+# Every target sets itself up: a fresh clone needs only python3 (3.11+) on PATH.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: run test soak bench lint lock setup clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.lock
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/algotrendy run
+
+test: setup
+	$(BIN)/python -m pytest -q -m "not soak and not live" -p no:cacheprovider
+
+soak: setup
+	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -q -m "soak" -p no:cacheprovider
+
+bench: setup
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/bench.lock
+	$(BIN)/python -m bench
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Regenerate the pinned lock files after changing dependencies in pyproject.toml.
+lock: setup
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/dev.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra bench pyproject.toml -o requirements/bench.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
