@@ -1,0 +1,520 @@
+"""The Broker contract (design §3) and the broker actor loop shared by every venue (design §4).
+
+A venue package implements `Broker`: plain async methods for REST commands, and two stream methods
+that run until their connection fails. Everything venue-neutral about running a broker lives here,
+once: connecting in order, reconciling after every (re)connect, de-duplicating fills, merging order
+updates forward-only, idempotent placement by client order id, and serving commands.
+
+`BrokerState` outlives a single connection: the supervisor hands the same one to every incarnation
+of a venue's actor, which is how "fills since the last one seen" is known after a restart.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import trio
+
+from protocol import messages as m
+from protocol.credentials import Credentials
+from protocol.errors import (
+    BrokerError,
+    DuplicateOrder,
+    NotSupported,
+    OrderNotFound,
+    ProtocolViolation,
+    VenueUnavailable,
+)
+from protocol.model import (
+    AccountInfo,
+    Balance,
+    Candle,
+    Fill,
+    Instrument,
+    LeverageInfo,
+    Order,
+    OrderRequest,
+    Position,
+    Ticker,
+)
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[m.EventMsg], Awaitable[None]]
+"""Where a stream hands parsed events. Streams call it in arrival order and never drop."""
+
+
+@attrs.frozen
+class BrokerSettings:
+    """What a venue client needs to start: endpoints, credentials and venue-specific options.
+
+    Switching between an emulator, a testnet and the real venue changes only these values.
+    """
+
+    venue: str
+    rest_url: str
+    ws_url: str
+    credentials: Credentials | None = None
+    private_ws_url: str | None = None
+    testnet: bool = False
+    request_timeout: float = 10.0
+    recv_window_ms: int = 5000
+    options: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Subscription:
+    symbol: str
+    channel: m.StreamChannel
+
+
+class Broker(abc.ABC):
+    """One venue's client. Methods raise `protocol.errors` types, never return placeholder values."""
+
+    venue: str
+
+    # ------------------------------------------------------------------ lifecycle
+    @abc.abstractmethod
+    async def connect(self) -> None:
+        """Open the REST channel, check credentials, sync the clock offset and load instruments."""
+
+    @abc.abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @property
+    @abc.abstractmethod
+    def is_connected(self) -> bool: ...
+
+    @abc.abstractmethod
+    def instruments(self) -> list[Instrument]:
+        """Instruments loaded by `connect` (unified symbol order)."""
+
+    # ------------------------------------------------------------------ account
+    @abc.abstractmethod
+    async def get_balance(self, currency: str) -> Balance: ...
+
+    @abc.abstractmethod
+    async def get_balances(self) -> list[Balance]: ...
+
+    @abc.abstractmethod
+    async def get_account_info(self) -> AccountInfo: ...
+
+    # ------------------------------------------------------------------ market data
+    @abc.abstractmethod
+    async def get_ticker(self, symbol: str) -> Ticker:
+        """Latest price (`last`) with best bid/ask; the contract's get_current_price."""
+
+    @abc.abstractmethod
+    async def get_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]: ...
+
+    # ------------------------------------------------------------------ positions
+    @abc.abstractmethod
+    async def get_positions(self) -> list[Position]: ...
+
+    async def get_position(self, symbol: str) -> Position:
+        """The position in ``symbol``; a FLAT position (quantity 0) when there is none."""
+        for position in await self.get_positions():
+            if position.symbol == symbol:
+                return position
+        return self.flat_position(symbol)
+
+    @abc.abstractmethod
+    def flat_position(self, symbol: str) -> Position: ...
+
+    # ------------------------------------------------------------------ orders
+    @abc.abstractmethod
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Send one order. ``request.client_order_id`` is always set by the actor loop."""
+
+    @abc.abstractmethod
+    async def cancel_order(self, symbol: str, *, order_id: str | None = None,
+                           client_order_id: str | None = None) -> Order: ...
+
+    @abc.abstractmethod
+    async def get_order_status(self, symbol: str, *, order_id: str | None = None,
+                               client_order_id: str | None = None) -> Order:
+        """Raise `OrderNotFound` if the venue does not know the order."""
+
+    @abc.abstractmethod
+    async def get_orders(self, symbol: str | None = None, *, open_only: bool = True) -> list[Order]: ...
+
+    @abc.abstractmethod
+    async def get_fills(self, symbol: str, *, since: datetime | None = None, limit: int = 500) -> list[Fill]:
+        """Our executions in ``symbol`` at or after ``since``, oldest first."""
+
+    # ------------------------------------------------------------------ leverage
+    async def get_leverage_info(self, symbol: str) -> LeverageInfo:
+        raise NotSupported(f"{self.venue} has no leverage for {symbol}", venue=self.venue)
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> LeverageInfo:
+        raise NotSupported(f"{self.venue} cannot set leverage for {symbol}", venue=self.venue)
+
+    # ------------------------------------------------------------------ streams
+    @abc.abstractmethod
+    async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
+                                task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Stream market data for ``subscriptions`` until the connection fails (then raise).
+
+        Call ``task_status.started()`` once subscribed. The set may grow while running: `subscribe`
+        is called for additions, and the whole set is resubscribed on every new connection.
+        """
+
+    async def subscribe(self, added: Iterable[Subscription]) -> None:
+        """Add subscriptions to a live public stream (default: picked up on the next connection)."""
+
+    @abc.abstractmethod
+    async def run_private_stream(self, emit: Emit, *,
+                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Stream our order updates, fills and balance/position changes until failure (then raise)."""
+
+    # ------------------------------------------------------------------ helpers for venues
+    def instrument(self, symbol: str) -> Instrument:
+        for instrument in self.instruments():
+            if instrument.symbol == symbol:
+                return instrument
+        from protocol.errors import InvalidOrder
+
+        raise InvalidOrder(f"unknown symbol {symbol!r}", venue=self.venue, filter="SYMBOL")
+
+
+BrokerFactory = Callable[[BrokerSettings], Broker]
+
+
+# ============================================================================== per-venue state
+
+
+@attrs.define
+class SeenSet:
+    """A bounded set remembering the most recent keys (fill ids); old ones age out first."""
+
+    capacity: int = 50_000
+    _keys: OrderedDict[str, None] = attrs.field(factory=OrderedDict)
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; False if it was already known."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def new_client_order_id(prefix: str = "at") -> str:
+    """A client order id valid on every venue we support (<= 32 chars, [A-Za-z0-9])."""
+    return prefix + secrets.token_hex(12)
+
+
+@attrs.define
+class BrokerState:
+    """What a venue's actor remembers across reconnects (owned by its supervisor)."""
+
+    venue: str
+    subscriptions: set[Subscription] = attrs.field(factory=set)
+    seen_fills: SeenSet = attrs.field(factory=SeenSet)
+    fill_watermark: dict[str, datetime] = attrs.field(factory=dict)
+    orders: dict[str, Order] = attrs.field(factory=dict)  # by client order id, latest merged view
+    filled_from_fills: dict[str, Decimal] = attrs.field(factory=dict)  # cumulative qty we emitted
+    submitted: set[str] = attrs.field(factory=set)  # client ids we have tried to place
+    active_symbols: set[str] = attrs.field(factory=set)
+    reconciliations: int = 0
+
+    def merge_order(self, order: Order) -> Order | None:
+        """Fold an update into our view; return the merged order if it moves forward, else None."""
+        known = self.orders.get(order.client_order_id)
+        self.active_symbols.add(order.symbol)
+        if known is None:
+            self.orders[order.client_order_id] = order
+            return order
+        if order.filled_quantity < known.filled_quantity:
+            return None  # stale: cumulative fill never goes back
+        if order.filled_quantity == known.filled_quantity and order.status.rank <= known.status.rank:
+            if order.status == known.status:
+                return None
+            if known.status.is_terminal or order.status.rank < known.status.rank:
+                return None
+        merged = order
+        if known.status.is_terminal and not order.status.is_terminal:
+            merged = attrs_evolve_order(order, status=known.status)
+        self.orders[order.client_order_id] = merged
+        if merged.status.is_terminal:
+            self._trim_orders()
+        return merged
+
+    def _trim_orders(self, keep: int = 5_000) -> None:
+        if len(self.orders) <= keep:
+            return
+        for cid in [c for c, o in self.orders.items() if o.status.is_terminal][: len(self.orders) - keep]:
+            del self.orders[cid]
+
+    def open_orders(self) -> list[Order]:
+        return [o for o in self.orders.values() if not o.status.is_terminal]
+
+
+def attrs_evolve_order(order: Order, **changes: Any) -> Order:
+    import msgspec
+
+    return msgspec.structs.replace(order, **changes)
+
+
+# ============================================================================== the actor loop
+
+
+@attrs.define
+class EventGate:
+    """The single path from streams and reconciliation to the router.
+
+    Fills pass once (by venue trade id) and in order per order; order updates only move forward.
+    While ``hold`` is set (during reconciliation) stream events queue up and are released afterwards,
+    so a fill reported both by REST and by the stream reaches subscribers exactly once.
+    """
+
+    state: BrokerState
+    out: Emit
+    resync_fills: Callable[[str], Awaitable[list[Fill]]] | None = None
+    hold: bool = True
+    _held: list[m.EventMsg] = attrs.field(factory=list)
+
+    async def from_stream(self, event: m.EventMsg) -> None:
+        if self.hold:
+            self._held.append(event)
+            return
+        await self.deliver(event)
+
+    async def release(self) -> None:
+        held, self._held = self._held, []
+        self.hold = False
+        for event in held:
+            await self.deliver(event)
+
+    async def deliver(self, event: m.EventMsg) -> None:
+        if isinstance(event, Fill):
+            await self._deliver_fill(event)
+        elif isinstance(event, Order):
+            merged = self.state.merge_order(event)
+            if merged is not None:
+                await self.out(merged)
+        else:
+            await self.out(event)
+
+    def _fill_key(self, fill: Fill) -> str:
+        return f"{fill.symbol}|{fill.trade_id}"
+
+    async def _deliver_fill(self, fill: Fill) -> None:
+        if self._fill_key(fill) in self.state.seen_fills:
+            return
+        if self._skips_a_fill(fill) and self.resync_fills is not None:
+            # A stream message went missing or came out of order: take the venue's own log, which is
+            # complete and ordered, and let de-dup drop whatever already went out.
+            for missed in await self.resync_fills(fill.symbol):
+                if missed.client_order_id == fill.client_order_id and self.is_new_fill(missed):
+                    await self._emit_fill(missed)
+            if not self.is_new_fill(fill):
+                return
+        await self._emit_fill(fill)
+
+    def _skips_a_fill(self, fill: Fill) -> bool:
+        if fill.order_filled_quantity is None:
+            return False
+        emitted = self.state.filled_from_fills.get(fill.client_order_id, Decimal(0))
+        return fill.order_filled_quantity - fill.quantity > emitted
+
+    async def _emit_fill(self, fill: Fill) -> None:
+        self.state.seen_fills.add(self._fill_key(fill))
+        self.state.active_symbols.add(fill.symbol)
+        cid = fill.client_order_id
+        self.state.filled_from_fills[cid] = self.state.filled_from_fills.get(cid, Decimal(0)) + fill.quantity
+        mark = self.state.fill_watermark.get(fill.symbol)
+        if mark is None or fill.timestamp > mark:
+            self.state.fill_watermark[fill.symbol] = fill.timestamp
+        await self.out(fill)
+
+    def is_new_fill(self, fill: Fill) -> bool:
+        return self._fill_key(fill) not in self.state.seen_fills
+
+
+async def reconcile(broker: Broker, state: BrokerState, gate: EventGate) -> None:
+    """Emit, exactly once, every order change and fill missed while disconnected (design §4 step 3).
+
+    Open orders come from the venue; orders we knew as open but the venue no longer lists are looked
+    up one by one for their final state; fills are fetched per active symbol from the last watermark.
+    """
+    venue_open = await broker.get_orders(None, open_only=True)
+    listed = {o.client_order_id for o in venue_open}
+    symbols = set(state.active_symbols) | {o.symbol for o in venue_open}
+    for order in venue_open:
+        await gate.deliver(order)
+    for known in state.open_orders():
+        if known.client_order_id in listed:
+            continue
+        try:
+            final = await broker.get_order_status(known.symbol, client_order_id=known.client_order_id)
+        except OrderNotFound:
+            continue
+        await gate.deliver(final)
+    await reconcile_fills(broker, state, gate, symbols)
+    state.reconciliations += 1
+
+
+async def reconcile_fills(broker: Broker, state: BrokerState, gate: EventGate, symbols: Iterable[str]) -> None:
+    for symbol in sorted(symbols):
+        mark = state.fill_watermark.get(symbol)
+        # Venue times have millisecond resolution; start one second early and let the de-dup drop repeats.
+        since = None if mark is None else mark - timedelta(seconds=1)
+        for fill in await broker.get_fills(symbol, since=since):
+            await gate.deliver(fill)
+
+
+async def place_order_idempotent(broker: Broker, state: BrokerState, request: OrderRequest) -> Order:
+    """Place ``request`` at most once, whatever the network does (design §6).
+
+    A retry of a client id we already sent, a lost response or a "duplicate client id" answer all
+    lead to a lookup by client id before anything is resent.
+    """
+    cid = request.client_order_id
+    assert cid is not None, "the actor loop assigns client order ids"
+    if cid in state.submitted:
+        try:
+            return await broker.get_order_status(request.symbol, client_order_id=cid)
+        except OrderNotFound:
+            pass
+    state.submitted.add(cid)
+    state.active_symbols.add(request.symbol)
+    try:
+        return await broker.place_order(request)
+    except DuplicateOrder:
+        return await broker.get_order_status(request.symbol, client_order_id=cid)
+    except VenueUnavailable as lost:
+        # The request may have executed with its answer lost: ask before sending anything again.
+        try:
+            return await broker.get_order_status(request.symbol, client_order_id=cid)
+        except OrderNotFound:
+            return await broker.place_order(request)
+        except BrokerError as lookup_failed:
+            raise VenueUnavailable(
+                f"order {cid} outcome unknown: {lost.message}; reconciliation will report it",
+                venue=broker.venue, client_order_id=cid, code=lost.code,
+            ) from lookup_failed
+
+
+async def execute_command(broker: Broker, state: BrokerState, command: m.CommandMsg) -> m.ReplyMsg:
+    """Run one command against the broker and wrap the result (or typed error) in its reply."""
+    cid = command.id
+    try:
+        match command:
+            case m.PlaceOrder(request=request):
+                if request.client_order_id is None:
+                    import msgspec
+
+                    request = msgspec.structs.replace(request, client_order_id=new_client_order_id())
+                return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request))
+            case m.CancelOrder(symbol=symbol, order_id=oid, client_order_id=coid):
+                return m.OrderReply(id=cid, order=await broker.cancel_order(
+                    symbol, order_id=oid, client_order_id=coid))
+            case m.GetOrderStatus(symbol=symbol, order_id=oid, client_order_id=coid):
+                return m.OrderReply(id=cid, order=await broker.get_order_status(
+                    symbol, order_id=oid, client_order_id=coid))
+            case m.GetOrders(symbol=symbol, open_only=open_only):
+                return m.OrdersReply(id=cid, orders=await broker.get_orders(symbol, open_only=open_only))
+            case m.GetFills(symbol=symbol, since=since, limit=limit):
+                return m.FillsReply(id=cid, fills=await broker.get_fills(symbol, since=since, limit=limit))
+            case m.GetBalance(currency=currency):
+                return m.BalanceReply(id=cid, balance=await broker.get_balance(currency))
+            case m.GetBalances():
+                return m.BalancesReply(id=cid, balances=await broker.get_balances())
+            case m.GetAccountInfo():
+                return m.AccountInfoReply(id=cid, account=await broker.get_account_info())
+            case m.GetTicker(symbol=symbol):
+                return m.TickerReply(id=cid, ticker=await broker.get_ticker(symbol))
+            case m.GetCandles(symbol=symbol, interval=interval, limit=limit):
+                return m.CandlesReply(id=cid, candles=await broker.get_candles(symbol, interval, limit))
+            case m.GetPositions():
+                return m.PositionsReply(id=cid, positions=await broker.get_positions())
+            case m.GetPosition(symbol=symbol):
+                return m.PositionReply(id=cid, position=await broker.get_position(symbol))
+            case m.GetLeverageInfo(symbol=symbol):
+                return m.LeverageReply(id=cid, leverage=await broker.get_leverage_info(symbol))
+            case m.SetLeverage(symbol=symbol, leverage=leverage):
+                return m.LeverageReply(id=cid, leverage=await broker.set_leverage(symbol, leverage))
+            case m.GetInstruments():
+                return m.InstrumentsReply(id=cid, instruments=broker.instruments())
+            case m.Subscribe(symbols=symbols, channels=channels):
+                for symbol in symbols:
+                    broker.instrument(symbol)  # unknown symbols fail here, typed
+                added = {Subscription(s, c) for s in symbols for c in channels} - state.subscriptions
+                state.subscriptions |= added
+                await broker.subscribe(added)
+                return m.AckReply(id=cid)
+            case m.Unsubscribe(symbols=symbols, channels=channels):
+                state.subscriptions -= {Subscription(s, c) for s in symbols for c in channels}
+                return m.AckReply(id=cid)
+            case _:
+                raise NotSupported(f"unknown command {type(command).__name__}", venue=broker.venue)
+    except BrokerError as error:
+        return m.ErrorReply(id=cid, error=error.to_info())
+
+
+@attrs.frozen
+class ActorLink:
+    """The broker actor's side of its conversation with the router."""
+
+    commands: trio.MemoryReceiveChannel[m.CommandMsg]
+    replies: trio.MemorySendChannel[m.ReplyMsg]
+    events: Emit
+
+
+async def run_broker_actor(
+    broker: Broker,
+    state: BrokerState,
+    link: ActorLink,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """One incarnation of a venue's actor: connect, stream, reconcile, then serve until failure.
+
+    ``task_status.started()`` is the CONNECTED moment: streams are live and reconciliation is done.
+    Any fatal error propagates to the supervisor; `finally` disconnects.
+    """
+    async def resync(symbol: str) -> list[Fill]:
+        mark = state.fill_watermark.get(symbol)
+        return await broker.get_fills(symbol, since=None if mark is None else mark - timedelta(seconds=1))
+
+    gate = EventGate(state, link.events, resync_fills=resync)
+    try:
+        await broker.connect()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(broker.run_private_stream, gate.from_stream)
+            await nursery.start(broker.run_public_stream, state.subscriptions, gate.from_stream)
+            await reconcile(broker, state, gate)
+            await gate.release()
+            task_status.started()
+            async for command in link.commands:
+                nursery.start_soon(_serve_one, broker, state, gate, command, link.replies)
+            raise ProtocolViolation("router closed the command channel", venue=broker.venue,
+                                    retryable=False)
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(2):
+            await broker.disconnect()
+
+
+async def _serve_one(broker: Broker, state: BrokerState, gate: EventGate, command: m.CommandMsg,
+                     replies: trio.MemorySendChannel[m.ReplyMsg]) -> None:
+    reply = await execute_command(broker, state, command)
+    await replies.send(reply)
+    if isinstance(reply, m.OrderReply):
+        # REST and stream race to report an order change; the gate passes whichever is first.
+        await gate.deliver(reply.order)

@@ -1,0 +1,57 @@
+"""The shared language of AlgoTrendy Connect: model types, messages, errors. No I/O, no venue names."""
+
+from protocol.credentials import Credentials, Secret
+from protocol.errors import (
+    AuthenticationError,
+    BrokerError,
+    DuplicateOrder,
+    ErrorInfo,
+    InsufficientFunds,
+    InvalidOrder,
+    MarketClosed,
+    NotConnected,
+    NotSupported,
+    OrderNotFound,
+    PermissionDenied,
+    ProtocolViolation,
+    RateLimited,
+    RiskRejected,
+    SubscriberOverflow,
+    VenueUnavailable,
+    error_from_info,
+)
+from protocol.model import (
+    AccountInfo,
+    Balance,
+    BookLevel,
+    Candle,
+    Fill,
+    Instrument,
+    LeverageInfo,
+    MarginMode,
+    MarketType,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    Ticker,
+    TimeInForce,
+    Trade,
+    from_epoch_ms,
+    to_epoch_ms,
+    utc_now,
+)
+
+__all__ = [
+    "AccountInfo", "AuthenticationError", "Balance", "BookLevel", "BrokerError", "Candle", "Credentials",
+    "DuplicateOrder", "ErrorInfo", "Fill", "Instrument", "InsufficientFunds", "InvalidOrder", "LeverageInfo",
+    "MarginMode", "MarketClosed", "MarketType", "NotConnected", "NotSupported", "Order", "OrderBook",
+    "OrderNotFound", "OrderRequest", "OrderStatus", "OrderType", "PermissionDenied", "Position",
+    "PositionSide", "ProtocolViolation", "RateLimited", "RiskRejected", "Secret", "Side",
+    "SubscriberOverflow", "Ticker", "TimeInForce", "Trade", "VenueUnavailable", "error_from_info",
+    "from_epoch_ms", "to_epoch_ms", "utc_now",
+]
