@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import abc
 import logging
-import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ import attrs
 import trio
 
 from protocol import messages as m
+from protocol.actor import ActorLink, VenueActor
 from protocol.credentials import Credentials
 from protocol.errors import (
     BrokerError,
@@ -44,12 +44,13 @@ from protocol.model import (
     OrderRequest,
     Position,
     Ticker,
+    new_client_order_id,
 )
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[m.EventMsg], Awaitable[None]]
-"""Where a stream hands parsed events. Streams call it in arrival order and never drop."""
+"""Where a stream hands parsed events (in arrival order, never dropping)."""
 
 
 @attrs.frozen
@@ -167,7 +168,7 @@ class Broker(abc.ABC):
         is called for additions, and the whole set is resubscribed on every new connection.
         """
 
-    async def subscribe(self, added: Iterable[Subscription]) -> None:
+    async def subscribe(self, added: Iterable[Subscription]) -> None:  # noqa: B027 - optional hook
         """Add subscriptions to a live public stream (default: picked up on the next connection)."""
 
     @abc.abstractmethod
@@ -212,11 +213,6 @@ class SeenSet:
 
     def __len__(self) -> int:
         return len(self._keys)
-
-
-def new_client_order_id(prefix: str = "at") -> str:
-    """A client order id valid on every venue we support (<= 32 chars, [A-Za-z0-9])."""
-    return prefix + secrets.token_hex(12)
 
 
 @attrs.define
@@ -468,13 +464,13 @@ async def execute_command(broker: Broker, state: BrokerState, command: m.Command
         return m.ErrorReply(id=cid, error=error.to_info())
 
 
-@attrs.frozen
-class ActorLink:
-    """The broker actor's side of its conversation with the router."""
+def broker_actor(make_broker: Callable[[], Broker], state: BrokerState) -> VenueActor:
+    """The venue actor the router supervises: a fresh broker per incarnation, one lasting state."""
 
-    commands: trio.MemoryReceiveChannel[m.CommandMsg]
-    replies: trio.MemorySendChannel[m.ReplyMsg]
-    events: Emit
+    async def actor(link: ActorLink, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await run_broker_actor(make_broker(), state, link, task_status=task_status)
+
+    return actor
 
 
 async def run_broker_actor(

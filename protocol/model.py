@@ -10,6 +10,7 @@ Every Struct that can travel as an event is tagged (``tag=True``) so it can sit 
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -31,6 +32,11 @@ def from_epoch_ms(ms: int | str) -> datetime:
     """Venue epoch milliseconds -> UTC datetime, exact to the millisecond (no float rounding)."""
     value = int(ms)
     return datetime.fromtimestamp(value // 1000, UTC).replace(microsecond=(value % 1000) * 1000)
+
+
+def new_client_order_id(prefix: str = "at") -> str:
+    """A client order id every supported venue accepts (26 chars of [a-z0-9])."""
+    return prefix + secrets.token_hex(12)
 
 
 def to_epoch_ms(when: datetime) -> int:

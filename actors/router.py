@@ -1,0 +1,540 @@
+"""The router actor: the one place strategies, the daemon and broker actors meet (design §2).
+
+Commands go in with a correlation id and come back as replies on the caller's wait; broker actors
+only ever see msgspec messages on memory channels. Events from every venue are fanned out to
+subscribers filtered by venue, symbol and kind, each with a bounded buffer:
+
+- market data (ticker, trade, candle, book) drops the *oldest* buffered item when a subscriber is
+  behind — a strategy wants the latest price, not a backlog;
+- order updates, fills, balances, positions and status are never dropped: they have their own larger
+  buffer, and a subscriber that lets it fill up is closed with `SubscriberOverflow` (its iterator
+  raises) rather than slowing every other subscriber or silently losing a fill.
+
+Risk checks (`actors.risk`) run here, before an order reaches any broker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+import msgspec
+import trio
+
+from actors.risk import RiskEngine, RiskLimits
+from actors.supervisor import BackoffPolicy, SupervisorStats, supervise
+from protocol import messages as m
+from protocol.actor import ActorLink, VenueActor
+from protocol.errors import BrokerError, NotConnected, SubscriberOverflow, VenueUnavailable, error_from_info
+from protocol.model import (
+    AccountInfo,
+    Balance,
+    Candle,
+    Fill,
+    Instrument,
+    LeverageInfo,
+    Order,
+    OrderRequest,
+    OrderType,
+    Position,
+    Side,
+    Ticker,
+    TimeInForce,
+    new_client_order_id,
+)
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=m.Reply)
+
+
+# ============================================================================ subscribers
+
+
+@attrs.define(eq=False)
+class EventSubscriber:
+    """One consumer's filtered, bounded view of the event stream. Iterate it with ``async for``."""
+
+    venues: frozenset[str] | None
+    symbols: frozenset[str] | None
+    kinds: frozenset[m.EventKind] | None
+    market_capacity: int = 1024
+    critical_capacity: int = 100_000
+    dropped: int = 0
+    _market: deque[tuple[int, m.EventMsg]] = attrs.field(factory=deque)
+    _critical: deque[tuple[int, m.EventMsg]] = attrs.field(factory=deque)
+    _seq: itertools.count[int] = attrs.field(factory=itertools.count)
+    _wakeup: trio.Event = attrs.field(factory=trio.Event)
+    _error: BrokerError | None = None
+    _closed: bool = False
+
+    def wants(self, event: m.EventMsg, kind: m.EventKind) -> bool:
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        if self.venues is not None and getattr(event, "venue", None) not in self.venues:
+            return False
+        if self.symbols is not None and kind is not m.EventKind.STATUS:
+            symbol = m.event_symbol(event)
+            if symbol is not None and symbol not in self.symbols:
+                return False
+        return True
+
+    def offer(self, event: m.EventMsg, kind: m.EventKind) -> None:
+        if self._closed:
+            return
+        item = (next(self._seq), event)
+        if kind.droppable:
+            if len(self._market) >= self.market_capacity:
+                self._market.popleft()
+                self.dropped += 1
+            self._market.append(item)
+        else:
+            if len(self._critical) >= self.critical_capacity:
+                self.close(SubscriberOverflow(
+                    f"subscriber fell {self.critical_capacity} order/fill events behind and was closed"))
+                return
+            self._critical.append(item)
+        self._wakeup.set()
+
+    def close(self, error: BrokerError | None = None) -> None:
+        self._closed = True
+        self._error = error
+        self._wakeup.set()
+
+    def pending(self) -> int:
+        return len(self._market) + len(self._critical)
+
+    def get_nowait(self) -> m.EventMsg | None:
+        if self._market and (not self._critical or self._market[0][0] < self._critical[0][0]):
+            return self._market.popleft()[1]
+        if self._critical:
+            return self._critical.popleft()[1]
+        return None
+
+    async def get(self) -> m.EventMsg:
+        while True:
+            if self._error is not None and not self._critical:
+                raise self._error
+            event = self.get_nowait()
+            if event is not None:
+                return event
+            if self._closed:
+                if self._error is not None:
+                    raise self._error
+                raise trio.EndOfChannel
+            self._wakeup = trio.Event()
+            await self._wakeup.wait()
+
+    def __aiter__(self) -> AsyncIterator[m.EventMsg]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[m.EventMsg]:
+        while True:
+            try:
+                yield await self.get()
+            except trio.EndOfChannel:
+                return
+
+
+# ============================================================================ venues
+
+
+@attrs.define(eq=False)
+class VenueRuntime:
+    """The router's side of one venue: its actor's mailbox (while connected) and lasting state."""
+
+    name: str
+    actor: VenueActor
+    stats: SupervisorStats = attrs.field(factory=SupervisorStats)
+    mailbox: trio.MemorySendChannel[m.CommandMsg] | None = None
+    status: m.BrokerStatus | None = None
+    connected: trio.Event = attrs.field(factory=trio.Event)
+    changed: trio.Event = attrs.field(factory=trio.Event)  # set (and replaced) on every status change
+
+
+@attrs.define(eq=False)
+class _Pending:
+    venue: str
+    command: m.CommandMsg
+    done: trio.Event = attrs.field(factory=trio.Event)
+    reply: m.ReplyMsg | None = None
+
+
+@attrs.define(eq=False)
+class Router:
+    """Routes commands to venue actors and fans their events out. Build it with `open_router_with`."""
+
+    venues: dict[str, VenueRuntime] = attrs.field(factory=dict)
+    subscribers: list[EventSubscriber] = attrs.field(factory=list)
+    risk: RiskEngine = attrs.field(factory=lambda: RiskEngine(RiskLimits()))
+    command_timeout: float = 30.0
+    event_capacity: int = 10_000
+    _pending: dict[str, _Pending] = attrs.field(factory=dict)
+    _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
+    _events_in: trio.MemorySendChannel[m.EventMsg] | None = None
+    _replies_in: trio.MemorySendChannel[m.ReplyMsg] | None = None
+    last_prices: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
+    events_routed: int = 0
+
+    # ------------------------------------------------------------------ actor plumbing
+    async def run(self, nursery: trio.Nursery, policy: BackoffPolicy, rng: random.Random) -> None:
+        events_tx, events_rx = trio.open_memory_channel[m.EventMsg](self.event_capacity)
+        replies_tx, replies_rx = trio.open_memory_channel[m.ReplyMsg](self.event_capacity)
+        self._events_in, self._replies_in = events_tx, replies_tx
+        nursery.start_soon(self._fan_out, events_rx)
+        nursery.start_soon(self._dispatch_replies, replies_rx)
+        for venue in self.venues.values():
+            nursery.start_soon(self._supervise_venue, venue, policy, random.Random(rng.random()))
+
+    async def _supervise_venue(self, venue: VenueRuntime, policy: BackoffPolicy, rng: random.Random) -> None:
+        assert self._events_in is not None and self._replies_in is not None
+        events_in, replies_in = self._events_in, self._replies_in
+
+        async def incarnation(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            mailbox_tx, mailbox_rx = trio.open_memory_channel[m.CommandMsg](1024)
+            link = ActorLink(commands=mailbox_rx, replies=replies_in, events=events_in.send)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(_run_actor, venue.actor, link)
+                venue.mailbox = mailbox_tx
+                task_status.started()
+
+        await supervise(venue.name, incarnation, self._publish_status, policy=policy, rng=rng,
+                        on_down=lambda: self._venue_down(venue), stats=venue.stats)
+
+    async def _publish_status(self, status: m.BrokerStatus) -> None:
+        venue = self.venues[status.venue]
+        venue.status = status
+        if status.state is m.ConnectionState.CONNECTED:
+            venue.connected.set()
+        elif venue.connected.is_set():
+            venue.connected = trio.Event()
+        venue.changed.set()
+        venue.changed = trio.Event()
+        assert self._events_in is not None
+        await self._events_in.send(status)
+
+    def _venue_down(self, venue: VenueRuntime) -> None:
+        """Fail every command in flight to a venue whose actor just died: typed, never a hang."""
+        if venue.mailbox is not None:
+            venue.mailbox.close()
+        venue.mailbox = None
+        if venue.connected.is_set():
+            venue.connected = trio.Event()
+        for cid, pending in list(self._pending.items()):
+            if pending.venue == venue.name and not pending.done.is_set():
+                coid = pending.command.request.client_order_id if isinstance(pending.command, m.PlaceOrder) else None
+                note = (f"; order {coid} may have reached the venue: retry with the same client_order_id"
+                        if coid else "")
+                error = NotConnected(f"{venue.name} disconnected while {type(pending.command).__name__} "
+                                     f"was in flight{note}", venue=venue.name, client_order_id=coid)
+                pending.reply = m.ErrorReply(id=cid, error=error.to_info())
+                pending.done.set()
+
+    async def _dispatch_replies(self, replies: trio.MemoryReceiveChannel[m.ReplyMsg]) -> None:
+        async for reply in replies:
+            pending = self._pending.get(reply.id)
+            if pending is None or pending.done.is_set():
+                continue  # the caller gave up (timeout) or the venue went down first
+            pending.reply = reply
+            pending.done.set()
+
+    async def _fan_out(self, events: trio.MemoryReceiveChannel[m.EventMsg]) -> None:
+        async for event in events:
+            self.events_routed += 1
+            kind = m.EVENT_KIND[type(event)]
+            if kind is m.EventKind.TICKER:
+                self.last_prices[(event.venue, event.symbol)] = event.last  # type: ignore[union-attr]
+            elif kind is m.EventKind.TRADE:
+                self.last_prices[(event.venue, event.symbol)] = event.price  # type: ignore[union-attr]
+            for subscriber in self.subscribers:
+                if subscriber.wants(event, kind):
+                    subscriber.offer(event, kind)
+
+    # ------------------------------------------------------------------ requests
+    def next_id(self) -> str:
+        return f"r{next(self._ids)}"
+
+    async def request(self, command: m.CommandMsg) -> m.ReplyMsg:
+        """Send ``command`` to its venue's actor and wait for the reply (an `ErrorReply` on failure)."""
+        venue = self.venues.get(command.venue)
+        if venue is None:
+            return m.ErrorReply(id=command.id, error=NotConnected(
+                f"unknown venue {command.venue!r}; configured: {sorted(self.venues)}", retryable=False).to_info())
+        if isinstance(command, m.PlaceOrder) and venue.mailbox is not None:
+            rejection = await self.risk.check(command.request, self._last_price, self._position)
+            if rejection is not None:
+                return m.ErrorReply(id=command.id, error=rejection.to_info())
+        mailbox = venue.mailbox
+        if mailbox is None:
+            state = venue.status.state.value if venue.status else "starting"
+            return m.ErrorReply(id=command.id, error=NotConnected(
+                f"{venue.name} is not connected ({state})", venue=venue.name).to_info())
+        pending = _Pending(venue.name, command)
+        self._pending[command.id] = pending
+        try:
+            with trio.move_on_after(self.command_timeout):
+                try:
+                    await mailbox.send(command)
+                except (trio.ClosedResourceError, trio.BrokenResourceError):
+                    self._venue_down(venue) if venue.mailbox is mailbox else None
+                    if not pending.done.is_set():
+                        pending.reply = m.ErrorReply(id=command.id, error=NotConnected(
+                            f"{venue.name} went down", venue=venue.name).to_info())
+                        pending.done.set()
+                await pending.done.wait()
+            if pending.reply is None:
+                coid = command.request.client_order_id if isinstance(command, m.PlaceOrder) else None
+                return m.ErrorReply(id=command.id, error=VenueUnavailable(
+                    f"no reply from {venue.name} within {self.command_timeout}s", venue=venue.name,
+                    client_order_id=coid).to_info())
+            return pending.reply
+        finally:
+            del self._pending[command.id]
+
+    async def _last_price(self, venue: str, symbol: str) -> Decimal | None:
+        cached = self.last_prices.get((venue, symbol))
+        if cached is not None:
+            return cached
+        reply = await self.request(m.GetTicker(id=self.next_id(), venue=venue, symbol=symbol))
+        return reply.ticker.last if isinstance(reply, m.TickerReply) else None
+
+    async def _position(self, venue: str, symbol: str) -> Position:
+        reply = await self.call(m.GetPosition(id=self.next_id(), venue=venue, symbol=symbol), m.PositionReply)
+        return reply.position
+
+    async def call(self, command: m.CommandMsg, expect: type[R]) -> R:
+        """`request`, raising the typed error of an `ErrorReply`."""
+        reply = await self.request(command)
+        if isinstance(reply, m.ErrorReply):
+            raise error_from_info(reply.error)
+        if not isinstance(reply, expect):
+            raise BrokerError(f"unexpected reply {type(reply).__name__} to {type(command).__name__}")
+        return reply
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscribe(
+        self,
+        *,
+        venues: Iterable[str] | None = None,
+        symbols: Iterable[str] | None = None,
+        kinds: Iterable[m.EventKind | str] | None = None,
+        market_capacity: int = 1024,
+        critical_capacity: int = 100_000,
+    ) -> EventSubscriber:
+        """Register a subscriber now (events from this moment on); `unsubscribe` when done."""
+        subscriber = EventSubscriber(
+            venues=frozenset(venues) if venues is not None else None,
+            symbols=frozenset(symbols) if symbols is not None else None,
+            kinds=frozenset(m.EventKind(k) for k in kinds) if kinds is not None else None,
+            market_capacity=market_capacity,
+            critical_capacity=critical_capacity,
+        )
+        self.subscribers.append(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: EventSubscriber) -> None:
+        subscriber.close()
+        if subscriber in self.subscribers:
+            self.subscribers.remove(subscriber)
+
+    def close_subscribers(self) -> None:
+        for subscriber in list(self.subscribers):
+            self.unsubscribe(subscriber)
+
+
+@attrs.define(eq=False)
+class RouterHandle:
+    """The embedding API: typed calls that raise `protocol.errors` types, and event subscriptions."""
+
+    router: Router
+
+    # ------------------------------------------------------------------ connection
+    async def wait_connected(self, venue: str) -> None:
+        """Until ``venue`` is CONNECTED (bound it with ``trio.fail_after``); raises if it STOPPED."""
+        runtime = self._venue(venue)
+        while not runtime.connected.is_set():
+            if runtime.status is not None and runtime.status.state is m.ConnectionState.STOPPED:
+                raise NotConnected(f"{venue} stopped: {runtime.status.reason}", venue=venue, retryable=False)
+            await runtime.changed.wait()
+
+    def status(self, venue: str) -> m.BrokerStatus | None:
+        return self._venue(venue).status
+
+    def venues(self) -> list[str]:
+        return list(self.router.venues)
+
+    def _venue(self, venue: str) -> VenueRuntime:
+        try:
+            return self.router.venues[venue]
+        except KeyError:
+            raise NotConnected(f"unknown venue {venue!r}", venue=venue, retryable=False) from None
+
+    # ------------------------------------------------------------------ commands
+    async def _call(self, command_type: type[m.Command], expect: type[R], venue: str, **fields: Any) -> R:
+        command = command_type(id=self.router.next_id(), venue=venue, **fields)
+        return await self.router.call(command, expect)  # type: ignore[arg-type]
+
+    async def instruments(self, venue: str) -> list[Instrument]:
+        return (await self._call(m.GetInstruments, m.InstrumentsReply, venue)).instruments
+
+    async def get_balance(self, venue: str, currency: str) -> Balance:
+        return (await self._call(m.GetBalance, m.BalanceReply, venue, currency=currency)).balance
+
+    async def get_balances(self, venue: str) -> list[Balance]:
+        return (await self._call(m.GetBalances, m.BalancesReply, venue)).balances
+
+    async def get_account_info(self, venue: str) -> AccountInfo:
+        return (await self._call(m.GetAccountInfo, m.AccountInfoReply, venue)).account
+
+    async def get_ticker(self, venue: str, symbol: str) -> Ticker:
+        return (await self._call(m.GetTicker, m.TickerReply, venue, symbol=symbol)).ticker
+
+    async def get_current_price(self, venue: str, symbol: str) -> Decimal:
+        return (await self.get_ticker(venue, symbol)).last
+
+    async def get_candles(self, venue: str, symbol: str, interval: str = "1m", limit: int = 100) -> list[Candle]:
+        return (await self._call(m.GetCandles, m.CandlesReply, venue, symbol=symbol, interval=interval,
+                                 limit=limit)).candles
+
+    async def get_positions(self, venue: str) -> list[Position]:
+        return (await self._call(m.GetPositions, m.PositionsReply, venue)).positions
+
+    async def get_position(self, venue: str, symbol: str) -> Position:
+        return (await self._call(m.GetPosition, m.PositionReply, venue, symbol=symbol)).position
+
+    async def place_order(
+        self,
+        request: OrderRequest | None = None,
+        *,
+        venue: str | None = None,
+        symbol: str | None = None,
+        side: Side | str | None = None,
+        type: OrderType | str = OrderType.LIMIT,
+        quantity: Decimal | str | None = None,
+        price: Decimal | str | None = None,
+        time_in_force: TimeInForce | str = TimeInForce.GTC,
+        client_order_id: str | None = None,
+        reduce_only: bool = False,
+    ) -> Order:
+        """Place an order (an `OrderRequest`, or its fields as keywords). Returns the venue's answer.
+
+        Without a ``client_order_id`` one is generated here, so the caller can retry with it after a
+        `NotConnected`/`VenueUnavailable`: the broker looks it up before resending.
+        """
+        if request is None:
+            if venue is None or symbol is None or side is None or quantity is None:
+                raise ValueError("place_order needs venue, symbol, side and quantity (or an OrderRequest)")
+            request = OrderRequest(
+                venue=venue, symbol=symbol, side=Side(side), type=OrderType(type), quantity=Decimal(quantity),
+                price=None if price is None else Decimal(price), time_in_force=TimeInForce(time_in_force),
+                client_order_id=client_order_id, reduce_only=reduce_only,
+            )
+        if request.client_order_id is None:
+            request = msgspec.structs.replace(request, client_order_id=new_client_order_id())
+        return (await self._call(m.PlaceOrder, m.OrderReply, request.venue, request=request)).order
+
+    async def cancel_order(self, venue: str, symbol: str, *, order_id: str | None = None,
+                           client_order_id: str | None = None) -> Order:
+        return (await self._call(m.CancelOrder, m.OrderReply, venue, symbol=symbol, order_id=order_id,
+                                 client_order_id=client_order_id)).order
+
+    async def get_order_status(self, venue: str, symbol: str, *, order_id: str | None = None,
+                               client_order_id: str | None = None) -> Order:
+        return (await self._call(m.GetOrderStatus, m.OrderReply, venue, symbol=symbol, order_id=order_id,
+                                 client_order_id=client_order_id)).order
+
+    async def get_orders(self, venue: str, symbol: str | None = None, *, open_only: bool = True) -> list[Order]:
+        return (await self._call(m.GetOrders, m.OrdersReply, venue, symbol=symbol, open_only=open_only)).orders
+
+    async def get_fills(self, venue: str, symbol: str, *, since: datetime | None = None,
+                        limit: int = 500) -> list[Fill]:
+        return (await self._call(m.GetFills, m.FillsReply, venue, symbol=symbol, since=since,
+                                 limit=limit)).fills
+
+    async def get_leverage_info(self, venue: str, symbol: str) -> LeverageInfo:
+        return (await self._call(m.GetLeverageInfo, m.LeverageReply, venue, symbol=symbol)).leverage
+
+    async def set_leverage(self, venue: str, symbol: str, leverage: Decimal | str | int) -> LeverageInfo:
+        lev = Decimal(str(leverage))
+        rejection = self.router.risk.check_leverage(venue, symbol, lev)
+        if rejection is not None:
+            raise rejection
+        return (await self._call(m.SetLeverage, m.LeverageReply, venue, symbol=symbol, leverage=lev)).leverage
+
+    async def subscribe_market_data(self, venue: str, symbols: Iterable[str],
+                                    channels: Iterable[m.StreamChannel | str] = (m.StreamChannel.TICKER,)) -> None:
+        await self._call(m.Subscribe, m.AckReply, venue, symbols=list(symbols),
+                         channels=[m.StreamChannel(c) for c in channels])
+
+    # ------------------------------------------------------------------ kill switch
+    async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
+        """Block every new order and cancel every open order on every connected venue."""
+        self.router.risk.engage_kill_switch(reason)
+        cancelled: list[Order] = []
+        for venue in self.venues():
+            if self.router.venues[venue].mailbox is None:
+                continue
+            for order in await self.get_orders(venue, None, open_only=True):
+                cancelled.append(await self.cancel_order(venue, order.symbol, order_id=order.order_id))
+        return cancelled
+
+    def release_kill_switch(self) -> None:
+        self.router.risk.release_kill_switch()
+
+    # ------------------------------------------------------------------ events
+    @asynccontextmanager
+    async def subscribe(self, **filters: Any) -> AsyncIterator[EventSubscriber]:
+        """``async with router.subscribe(kinds=["fill"]) as events: async for e in events: ...``"""
+        subscriber = self.router.subscribe(**filters)
+        try:
+            yield subscriber
+        finally:
+            self.router.unsubscribe(subscriber)
+
+    async def events(self, **filters: Any) -> AsyncIterator[m.EventMsg]:
+        """``async for event in router.events(venues=["binance"], kinds=["fill"])`` (registers at once)."""
+        subscriber = self.router.subscribe(**filters)
+        try:
+            async for event in subscriber:
+                yield event
+        finally:
+            self.router.unsubscribe(subscriber)
+
+
+async def _run_actor(actor: VenueActor, link: ActorLink, *,
+                     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    await actor(link, task_status=task_status)
+
+
+@asynccontextmanager
+async def open_router_with(
+    venues: dict[str, VenueActor],
+    *,
+    policy: BackoffPolicy | None = None,
+    risk: RiskLimits | None = None,
+    seed: int | None = None,
+    command_timeout: float = 30.0,
+) -> AsyncIterator[RouterHandle]:
+    """Run a router with one supervised actor per venue (``name -> venue actor``).
+
+    Leaving the block cancels every actor; streams close and nothing is half-sent (commands in
+    flight get `NotConnected`).
+    """
+    router = Router(risk=RiskEngine(risk or RiskLimits()), command_timeout=command_timeout)
+    for name, actor in venues.items():
+        router.venues[name] = VenueRuntime(name=name, actor=actor)
+    async with trio.open_nursery() as nursery:
+        await router.run(nursery, policy or BackoffPolicy(), random.Random(seed))
+        try:
+            yield RouterHandle(router)
+        finally:
+            router.close_subscribers()
+            nursery.cancel_scope.cancel()

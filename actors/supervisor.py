@@ -1,0 +1,139 @@
+"""Restart policy for broker actors (design §5).
+
+`supervise` runs one venue's actor forever: on failure it waits an exponentially growing, fully
+jittered delay and starts a new incarnation (which reconnects and reconciles); after a period of
+health the attempt counter resets; a permanent error (bad credentials, missing permission) stops
+the venue and says why. Every transition is published as a `BrokerStatus` event.
+
+The policy is a pure function of (attempt, random draw) so property tests can check its bounds, and
+the loop only sleeps with `trio.sleep`, so it runs on trio's virtual clock in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import attrs
+import trio
+
+from protocol import messages as m
+from protocol.errors import AuthenticationError, BrokerError, PermissionDenied
+from protocol.model import utc_now
+
+log = logging.getLogger(__name__)
+
+PERMANENT_ERRORS: tuple[type[BrokerError], ...] = (AuthenticationError, PermissionDenied)
+
+
+@attrs.frozen
+class BackoffPolicy:
+    """Exponential backoff with full jitter: delay ~ U(0, min(cap, base * 2**(attempt-1)))."""
+
+    base: float = 0.5
+    cap: float = 30.0
+    healthy_after: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        if not (0 < self.base <= self.cap):
+            raise ValueError(f"backoff needs 0 < base <= cap, got base={self.base} cap={self.cap}")
+
+    def ceiling(self, attempt: int) -> float:
+        # Cap the exponent too: 2**attempt overflows a float long before a venue comes back.
+        return min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, self.ceiling(attempt))
+
+
+class Incarnation(Protocol):
+    """Runs one life of a venue's actor; calls ``task_status.started()`` when CONNECTED."""
+
+    def __call__(self, *, task_status: trio.TaskStatus[None] = ...) -> Awaitable[None]: ...
+
+
+PublishStatus = Callable[[m.BrokerStatus], Awaitable[None]]
+
+
+def permanent_cause(error: BaseException) -> BrokerError | None:
+    """The first permanent error inside ``error`` (which may be a nursery's ExceptionGroup)."""
+    if isinstance(error, PERMANENT_ERRORS):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = permanent_cause(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(describe(e) for e in error.exceptions)
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+@attrs.define
+class SupervisorStats:
+    attempts: int = 0
+    restarts: int = 0
+    delays: list[float] = attrs.field(factory=list)
+
+
+async def supervise(
+    venue: str,
+    incarnation: Incarnation,
+    publish: PublishStatus,
+    *,
+    policy: BackoffPolicy | None = None,
+    rng: random.Random | None = None,
+    on_down: Callable[[], None] | None = None,
+    stats: SupervisorStats | None = None,
+) -> None:
+    """Keep ``venue``'s actor running until cancelled or a permanent error; never raises otherwise."""
+    policy = policy or BackoffPolicy()
+    rng = rng or random.Random()
+    stats = stats if stats is not None else SupervisorStats()
+    attempt = 0
+    while True:
+        await publish(m.BrokerStatus(venue=venue, state=m.ConnectionState.CONNECTING, attempt=attempt,
+                                     timestamp=utc_now()))
+        connected_at: float | None = None
+        failure: BaseException
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(_run_incarnation, incarnation)
+                connected_at = trio.current_time()
+                await publish(m.BrokerStatus(venue=venue, state=m.ConnectionState.CONNECTED,
+                                             attempt=attempt, timestamp=utc_now()))
+            failure = BrokerError("actor ended without an error", venue=venue)
+        except Exception as error:  # the supervisor's job: classify, report, restart
+            failure = error
+        finally:
+            if on_down is not None:
+                on_down()
+        stats.attempts += 1
+        permanent = permanent_cause(failure)
+        if permanent is not None:
+            log.error("%s stopped: %s", venue, permanent)
+            await publish(m.BrokerStatus(venue=venue, state=m.ConnectionState.STOPPED, attempt=attempt,
+                                         reason=describe(permanent), permanent=True, timestamp=utc_now()))
+            return
+        if connected_at is not None and trio.current_time() - connected_at >= policy.healthy_after:
+            attempt = 0
+        attempt += 1
+        delay = policy.delay(attempt, rng)
+        stats.restarts += 1
+        stats.delays.append(delay)
+        log.warning("%s down (%s); attempt %d in %.2fs", venue, describe(failure), attempt, delay)
+        await publish(m.BrokerStatus(venue=venue, state=m.ConnectionState.RECONNECTING, attempt=attempt,
+                                     next_delay=delay, reason=describe(failure), timestamp=utc_now()))
+        await trio.sleep(delay)
+
+
+async def _run_incarnation(incarnation: Incarnation, *,
+                           task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    await incarnation(task_status=task_status)
