@@ -300,3 +300,32 @@ def decode_event(data: bytes | str) -> EventMsg:
 
 def decode_message(data: bytes | str) -> CommandMsg | ReplyMsg | EventMsg:
     return _any_decoder.decode(data)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------- control API
+
+
+class Hello(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """First message on the daemon's control websocket; the token guards the API."""
+
+    token: str
+
+
+class Welcome(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    venues: list[str]
+
+
+class Watch(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """Stream events matching these filters to this control connection (None = everything)."""
+
+    venues: list[str] | None = None
+    symbols: list[str] | None = None
+    kinds: list[EventKind] | None = None
+
+
+ControlMsg = Hello | Watch
+_control_decoder = msgspec.json.Decoder(ControlMsg | CommandMsg)
+
+
+def decode_control(data: bytes | str) -> Hello | Watch | CommandMsg:
+    return _control_decoder.decode(data)  # type: ignore[no-any-return]

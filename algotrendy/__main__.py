@@ -1,0 +1,3 @@
+from algotrendy.cli import main
+
+raise SystemExit(main())

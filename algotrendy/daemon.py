@@ -1,0 +1,226 @@
+"""`algotrendy run`: the long-running service (design §10).
+
+It runs the router with every configured venue (paper mode: embedded emulators), shows a live
+terminal view of venue status, prices, orders and fills, optionally runs a small demo strategy so
+fills are visible, serves the control API, and shuts down cleanly on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable
+from decimal import ROUND_UP, Decimal
+from typing import TextIO
+
+import attrs
+import trio
+
+from actors.config import AppConfig
+from actors.router import RouterHandle, open_router_with
+from algotrendy.control import serve_control_api
+from algotrendy.wiring import plan_venues, venue_actor
+from protocol import messages as m
+from protocol.errors import BrokerError
+from protocol.model import Fill, Instrument, Order, OrderType, Side, Ticker, Trade
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define
+class Dashboard:
+    """What the terminal view shows, updated from the router's event stream."""
+
+    status: dict[str, m.BrokerStatus] = attrs.field(factory=dict)
+    prices: dict[tuple[str, str], Ticker | Trade] = attrs.field(factory=dict)
+    orders: deque[Order] = attrs.field(factory=lambda: deque(maxlen=10))
+    fills: deque[Fill] = attrs.field(factory=lambda: deque(maxlen=10))
+    notes: deque[str] = attrs.field(factory=lambda: deque(maxlen=6))
+    fill_count: int = 0
+    order_updates: int = 0
+    events: int = 0
+
+    def apply(self, event: m.EventMsg) -> None:
+        self.events += 1
+        match event:
+            case m.BrokerStatus():
+                self.status[event.venue] = event
+            case Ticker() | Trade():
+                self.prices[(event.venue, event.symbol)] = event
+            case Order():
+                self.order_updates += 1
+                self.orders.appendleft(event)
+            case Fill():
+                self.fill_count += 1
+                self.fills.appendleft(event)
+
+    def note(self, text: str) -> None:
+        self.notes.appendleft(text)
+
+
+def _price_of(event: Ticker | Trade) -> Decimal:
+    return event.last if isinstance(event, Ticker) else event.price
+
+
+def render(dash: Dashboard) -> object:
+    from rich.console import Group
+    from rich.table import Table
+
+    venues = Table(title="Venues", expand=True)
+    for col in ("venue", "state", "attempt", "reason"):
+        venues.add_column(col)
+    for name, st in sorted(dash.status.items()):
+        colour = {"connected": "green", "stopped": "red"}.get(st.state.value, "yellow")
+        venues.add_row(name, f"[{colour}]{st.state.value}[/]", str(st.attempt), (st.reason or "")[:60])
+
+    prices = Table(title="Prices", expand=True)
+    for col in ("venue", "symbol", "last", "bid", "ask", "time (UTC)"):
+        prices.add_column(col)
+    for (venue, symbol), ev in sorted(dash.prices.items()):
+        bid = str(ev.bid) if isinstance(ev, Ticker) and ev.bid is not None else ""
+        ask = str(ev.ask) if isinstance(ev, Ticker) and ev.ask is not None else ""
+        prices.add_row(venue, symbol, str(_price_of(ev)), bid, ask, ev.timestamp.strftime("%H:%M:%S.%f")[:-3])
+
+    orders = Table(title=f"Orders ({dash.order_updates} updates)", expand=True)
+    for col in ("venue", "symbol", "side", "type", "qty", "price", "filled", "status", "client id"):
+        orders.add_column(col)
+    for o in dash.orders:
+        orders.add_row(o.venue, o.symbol, o.side.value, o.type.value, str(o.quantity), str(o.price or ""),
+                       str(o.filled_quantity), o.status.value, o.client_order_id)
+
+    fills = Table(title=f"Fills ({dash.fill_count})", expand=True)
+    for col in ("venue", "symbol", "side", "qty", "price", "fee", "trade id", "time (UTC)"):
+        fills.add_column(col)
+    for f in dash.fills:
+        fills.add_row(f.venue, f.symbol, f.side.value, str(f.quantity), str(f.price), f"{f.fee} {f.fee_currency}",
+                      f.trade_id, f.timestamp.strftime("%H:%M:%S"))
+    notes = "\n".join(dash.notes)
+    return Group(venues, prices, orders, fills, notes)
+
+
+def plain_line(event: m.EventMsg) -> str | None:
+    """One line per interesting event, for a terminal that is not interactive (CI logs, pipes)."""
+    match event:
+        case m.BrokerStatus():
+            extra = f" attempt={event.attempt} next={event.next_delay:.2f}s" if event.next_delay is not None else ""
+            return f"[status] {event.venue} {event.state.value}{extra} {event.reason or ''}".rstrip()
+        case Order():
+            return (f"[order] {event.venue} {event.symbol} {event.side.value} {event.type.value} {event.quantity}"
+                    f" @ {event.price or 'mkt'} filled={event.filled_quantity} {event.status.value}")
+        case Fill():
+            return (f"[fill] {event.venue} {event.symbol} {event.side.value} {event.quantity} @ {event.price}"
+                    f" fee={event.fee} {event.fee_currency} trade={event.trade_id}")
+    return None
+
+
+def demo_quantity(instrument: Instrument, price: Decimal) -> Decimal:
+    """The smallest quantity comfortably above the instrument's minimums, on its lot size."""
+    wanted = max(instrument.min_qty, (instrument.min_notional * Decimal("1.5")) / price, instrument.lot_size)
+    lots = (wanted / instrument.lot_size).to_integral_value(rounding=ROUND_UP)
+    return lots * instrument.lot_size
+
+
+def on_tick(price: Decimal, tick: Decimal) -> Decimal:
+    return (price / tick).to_integral_value() * tick
+
+
+async def run_demo(router: RouterHandle, venue: str, symbols: list[str], dash: Dashboard,
+                   *, period: float = 4.0, rounds: int | None = None) -> None:
+    """A tiny strategy so a newcomer sees orders and fills: buy, sell back, and a resting order cancelled."""
+    await router.wait_connected(venue)
+    instruments = {i.symbol: i for i in await router.instruments(venue)}
+    done = 0
+    while rounds is None or done < rounds:
+        for symbol in symbols:
+            instrument = instruments.get(symbol)
+            if instrument is None:
+                continue
+            try:
+                await _demo_round(router, venue, instrument, dash)
+            except BrokerError as error:
+                dash.note(f"demo {venue} {symbol}: {error}")
+        done += 1
+        await trio.sleep(period)
+
+
+async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, dash: Dashboard) -> None:
+    symbol = instrument.symbol
+    last = await router.get_current_price(venue, symbol)
+    qty = demo_quantity(instrument, last)
+    await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
+    await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty)
+    resting = await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.LIMIT,
+                                       quantity=qty, price=on_tick(last * Decimal("0.98"), instrument.tick_size))
+    await trio.sleep(1.5)
+    current = await router.get_order_status(venue, symbol, order_id=resting.order_id)
+    if not current.status.is_terminal:
+        await router.cancel_order(venue, symbol, order_id=resting.order_id)
+
+
+async def _follow_events(router: RouterHandle, dash: Dashboard, echo: Callable[[str], None] | None) -> None:
+    async with router.subscribe(market_capacity=4096) as events:
+        async for event in events:
+            dash.apply(event)
+            if echo is not None:
+                line = plain_line(event)
+                if line:
+                    echo(line)
+
+
+async def _show(dash: Dashboard, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    console = Console(file=out)
+    with Live(render(dash), console=console, refresh_per_second=4, screen=False) as live:  # type: ignore[arg-type]
+        while True:
+            await trio.sleep(0.25)
+            live.update(render(dash))  # type: ignore[arg-type]
+
+
+async def _stop_on_signals(cancel: trio.CancelScope, dash: Dashboard) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            dash.note(f"received {signal.Signals(signum).name}: shutting down")
+            cancel.cancel()
+            return
+
+
+async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None = None,
+                     interactive: bool | None = None, out: TextIO | None = None,
+                     handle_signals: bool = True, dash: Dashboard | None = None) -> Dashboard:
+    """Run until a signal (or ``duration`` seconds); returns what the dashboard saw."""
+    out = out or sys.stdout
+    dash = dash or Dashboard()
+    interactive = out.isatty() if interactive is None else interactive
+    echo = None if interactive else (lambda line: print(line, file=out, flush=True))
+    with trio.CancelScope() as scope:
+        if duration is not None:
+            scope.deadline = trio.current_time() + duration
+        async with plan_venues(config, seed=seed) as plans:
+            for name, plan in plans.items():
+                emu = plan.emulator
+                if emu is not None:
+                    line = f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}"  # type: ignore[attr-defined]
+                    dash.note(line)
+                    if echo:
+                        echo(line)
+            actors = {name: venue_actor(plan) for name, plan in plans.items()}
+            async with open_router_with(actors, policy=config.supervisor.policy(), risk=config.risk,
+                                        seed=seed) as router, trio.open_nursery() as nursery:
+                nursery.start_soon(_follow_events, router, dash, echo)
+                if handle_signals:
+                    nursery.start_soon(_stop_on_signals, scope, dash)
+                if interactive:
+                    nursery.start_soon(_show, dash, out)
+                if config.control.enabled:
+                    nursery.start_soon(serve_control_api, router, config.control, dash.note)
+                if config.demo:
+                    for name, plan in plans.items():
+                        if plan.config.symbols:
+                            nursery.start_soon(run_demo, router, name, plan.config.symbols, dash)
+    if echo:
+        echo(f"stopped: {dash.fill_count} fills, {dash.order_updates} order updates, {dash.events} events")
+    return dash
