@@ -9,9 +9,13 @@ from __future__ import annotations
 import attrs
 
 
-@attrs.frozen(repr=False, eq=False)
 class Secret:
-    _value: str
+    """Not an attrs/dataclass on purpose: msgspec would serialise those field by field."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
 
     def reveal(self) -> str:
         return self._value
