@@ -126,10 +126,14 @@ async def test_in_flight_command_fails_typed_when_venue_dies(autojump_clock: tri
             await trio.sleep_forever()
             return await original(self)
 
+        async def cut_later() -> None:
+            await trio.sleep(1)
+            market.cut_streams()
+
         FakeBroker.get_balances = hang  # type: ignore[method-assign]
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(lambda: (trio.sleep(1), market.cut_streams())[0])
+                nursery.start_soon(cut_later)
                 with pytest.raises(e.NotConnected, match="GetBalances"):
                     await router.get_balances("fake")
         finally:
