@@ -48,6 +48,7 @@ from protocol.model import (
     Side,
     Ticker,
     TimeInForce,
+    Trade,
     new_client_order_id,
 )
 
@@ -250,10 +251,10 @@ class Router:
         async for event in events:
             self.events_routed += 1
             kind = m.EVENT_KIND[type(event)]
-            if kind is m.EventKind.TICKER:
-                self.last_prices[(event.venue, event.symbol)] = event.last  # type: ignore[union-attr]
-            elif kind is m.EventKind.TRADE:
-                self.last_prices[(event.venue, event.symbol)] = event.price  # type: ignore[union-attr]
+            if isinstance(event, Ticker):
+                self.last_prices[(event.venue, event.symbol)] = event.last
+            elif isinstance(event, Trade):
+                self.last_prices[(event.venue, event.symbol)] = event.price
             for subscriber in self.subscribers:
                 if subscriber.wants(event, kind):
                     subscriber.offer(event, kind)

@@ -9,7 +9,7 @@ it across the control API and be raised again on the other side, class and field
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -59,7 +59,7 @@ class BrokerError(Exception):
         return f"{type(self).__name__}({str(self)!r})"
 
     def to_info(self) -> ErrorInfo:
-        return ErrorInfo(
+        info = ErrorInfo(
             kind=type(self).__name__,
             message=self.message,
             venue=self.venue,
@@ -67,10 +67,11 @@ class BrokerError(Exception):
             venue_message=self.venue_message,
             retryable=self.retryable,
             client_order_id=self.client_order_id,
-            **self._extra_info(),
         )
+        extra = self._extra_info()
+        return msgspec.structs.replace(info, **extra) if extra else info
 
-    def _extra_info(self) -> dict[str, object]:
+    def _extra_info(self) -> dict[str, Any]:
         return {}
 
 
@@ -91,7 +92,7 @@ class RateLimited(BrokerError):
         self.retry_after = None if retry_after is None else Decimal(str(retry_after))
         self.banned = banned
 
-    def _extra_info(self) -> dict[str, object]:
+    def _extra_info(self) -> dict[str, Any]:
         return {"retry_after": self.retry_after}
 
 
@@ -106,7 +107,7 @@ class InvalidOrder(BrokerError):
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.filter = filter
 
-    def _extra_info(self) -> dict[str, object]:
+    def _extra_info(self) -> dict[str, Any]:
         return {"filter": self.filter}
 
 
@@ -145,7 +146,7 @@ class RiskRejected(BrokerError):
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.rule = rule
 
-    def _extra_info(self) -> dict[str, object]:
+    def _extra_info(self) -> dict[str, Any]:
         return {"rule": self.rule}
 
 
@@ -172,7 +173,7 @@ _KINDS: dict[str, type[BrokerError]] = {
 def error_from_info(info: ErrorInfo) -> BrokerError:
     """Rebuild the typed exception from its wire form (unknown kinds become a plain `BrokerError`)."""
     cls = _KINDS.get(info.kind, BrokerError)
-    common: dict[str, object] = {
+    common: dict[str, Any] = {
         "venue": info.venue,
         "code": info.code,
         "venue_message": info.venue_message,
