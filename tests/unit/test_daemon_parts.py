@@ -1,0 +1,76 @@
+"""The daemon's pure parts: the dashboard model, its rendering, plain output, demo sizing; config parsing."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from rich.console import Console
+
+from actors.config import ConfigError, parse_config
+from algotrendy.daemon import Dashboard, demo_quantity, on_tick, plain_line, render
+from protocol import errors as e
+from protocol import messages as m
+from protocol.model import Fill, Side, Ticker, utc_now
+from tests.support.fake_broker import BTC
+
+
+def fill(trade_id: str) -> Fill:
+    return Fill(venue="binance", symbol="BTC/USDT", order_id="1", client_order_id="c", trade_id=trade_id,
+                side=Side.BUY, price=Decimal("65000.5"), quantity=Decimal("0.001"), fee=Decimal("0.065"),
+                fee_currency="USDT", is_maker=False, timestamp=utc_now())
+
+
+def test_dashboard_keeps_latest_prices_and_recent_fills() -> None:
+    dash = Dashboard()
+    dash.apply(m.BrokerStatus(venue="binance", state=m.ConnectionState.CONNECTED, timestamp=utc_now()))
+    dash.apply(Ticker(venue="binance", symbol="BTC/USDT", last=Decimal(1), timestamp=utc_now()))
+    dash.apply(Ticker(venue="binance", symbol="BTC/USDT", last=Decimal(2), timestamp=utc_now()))
+    for i in range(15):
+        dash.apply(fill(str(i)))
+    assert dash.prices[("binance", "BTC/USDT")].last == Decimal(2)  # type: ignore[union-attr]
+    assert dash.fill_count == 15 and len(dash.fills) == 10 and dash.fills[0].trade_id == "14"
+    out = io.StringIO()
+    Console(file=out, width=160).print(render(dash))
+    text = out.getvalue()
+    assert "connected" in text and "65000.5" in text and "Fills (15)" in text
+
+
+def test_plain_lines_name_what_happened() -> None:
+    line = plain_line(fill("42"))
+    assert line is not None and "trade=42" in line and "65000.5" in line
+    status = m.BrokerStatus(venue="binance", state=m.ConnectionState.RECONNECTING, attempt=2, next_delay=0.75,
+                            reason="VenueUnavailable: boom", timestamp=utc_now())
+    assert plain_line(status) == "[status] binance reconnecting attempt=2 next=0.75s VenueUnavailable: boom"
+
+
+def test_demo_quantity_meets_the_instrument_minimums() -> None:
+    qty = demo_quantity(BTC, Decimal("100"))
+    assert qty * Decimal(100) >= BTC.min_notional and qty >= BTC.min_qty
+    assert (qty / BTC.lot_size) == (qty / BTC.lot_size).to_integral_value()
+    assert on_tick(Decimal("100.1234"), Decimal("0.01")) == Decimal("100.12")
+
+
+def test_config_reads_risk_and_venues_and_rejects_typos() -> None:
+    config = parse_config("""
+        [risk]
+        max_order_notional = "1000"
+        [venues.main]
+        venue = "binance"
+        testnet = true
+        symbols = ["BTC/USDT"]
+    """)
+    assert config.risk.max_order_notional == Decimal(1000)
+    venue = config.venues["main"]
+    assert venue.kind == "binance" and venue.effective_mode == "testnet" and venue.name == "main"
+    with pytest.raises(ConfigError):
+        parse_config("[venues.binance]\ntestnet = true\nsymbol = ['BTC/USDT']\n")
+
+
+def test_credentials_come_from_the_environment_only() -> None:
+    venue = parse_config("[venues.binance]\nmode = 'live'\n").venues["binance"]
+    with pytest.raises(e.AuthenticationError, match="BINANCE_API_KEY"):
+        venue.credentials({})
+    creds = venue.credentials({"BINANCE_API_KEY": "key123", "BINANCE_API_SECRET": "hush"})
+    assert creds.api_secret.reveal() == "hush" and "hush" not in repr(creds)
