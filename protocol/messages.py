@@ -329,3 +329,10 @@ _control_decoder = msgspec.json.Decoder(ControlMsg | CommandMsg)
 
 def decode_control(data: bytes | str) -> Hello | Watch | CommandMsg:
     return _control_decoder.decode(data)  # type: ignore[no-any-return]
+
+
+_control_reply_decoder = msgspec.json.Decoder(Welcome | ReplyMsg | EventMsg)
+
+
+def decode_control_reply(data: bytes | str) -> Welcome | ReplyMsg | EventMsg:
+    return _control_reply_decoder.decode(data)  # type: ignore[no-any-return]
