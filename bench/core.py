@@ -1,0 +1,113 @@
+"""The benchmark runner's vocabulary: a measured figure, repeated runs, medians, ratios, output."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@attrs.define
+class Figure:
+    """One metric for one subject (ours or a peer), over several runs."""
+
+    metric: str
+    subject: str
+    unit: str
+    higher_is_better: bool
+    runs: list[float] = attrs.field(factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs) if self.runs else float("nan")
+
+
+@attrs.define
+class Report:
+    figures: list[Figure] = attrs.field(factory=list)
+    skipped: list[str] = attrs.field(factory=list)
+
+    def add(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        return figure
+
+    def ratio(self, metric: str, ours: str, peer: str) -> float | None:
+        a = self.find(metric, ours)
+        b = self.find(metric, peer)
+        if a is None or b is None or not b.median:
+            return None
+        return a.median / b.median
+
+    def find(self, metric: str, subject: str) -> Figure | None:
+        for figure in self.figures:
+            if figure.metric == metric and figure.subject == subject:
+                return figure
+        return None
+
+    def table(self) -> str:
+        lines = [f"{'metric':42} {'subject':26} {'median':>14} {'unit':10} runs"]
+        for f in self.figures:
+            runs = ", ".join(f"{r:.4g}" for r in f.runs)
+            lines.append(f"{f.metric:42} {f.subject:26} {f.median:>14.4g} {f.unit:10} [{runs}] {f.note}")
+        for item in self.skipped:
+            lines.append(f"skipped: {item}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "when": datetime.now(UTC).isoformat(),
+            "python": sys.version.split()[0],
+            "machine": platform.platform(),
+            "figures": [
+                {"metric": f.metric, "subject": f.subject, "unit": f.unit, "median": f.median, "runs": f.runs,
+                 "higher_is_better": f.higher_is_better, "note": f.note}
+                for f in self.figures
+            ],
+            "skipped": self.skipped,
+        }
+
+    def write(self, stem: str = "latest") -> list[Path]:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        written = [RESULTS / f"{stem}.json"]
+        written[0].write_text(json.dumps(self.to_json(), indent=2), encoding="utf-8")
+        chart = self.chart(RESULTS / f"{stem}.png")
+        if chart is not None:
+            written.append(chart)
+        return written
+
+    def chart(self, path: Path) -> Path | None:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return None
+        metrics = list(dict.fromkeys(f.metric for f in self.figures))
+        if not metrics:
+            return None
+        fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 2.2 * len(metrics)), squeeze=False)
+        for ax, metric in zip(axes[:, 0], metrics, strict=True):
+            figs = [f for f in self.figures if f.metric == metric]
+            ax.barh([f.subject for f in figs], [f.median for f in figs],
+                    color=["tab:blue" if f.subject.startswith("algotrendy") else "tab:gray" for f in figs])
+            ax.set_title(f"{metric} ({figs[0].unit}, {'higher' if figs[0].higher_is_better else 'lower'} is better)",
+                         fontsize=9)
+            ax.tick_params(labelsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return path
+
+
+def repeat(runs: int, measure: Callable[[], float]) -> list[float]:
+    return [measure() for _ in range(runs)]
