@@ -1,0 +1,102 @@
+"""Local exchanges that speak each venue's real wire dialect on 127.0.0.1.
+
+``async with emulate("binance", seed=1) as venue:`` runs one in-process (tests, paper mode);
+``algotrendy emulate binance --port 9000`` runs one as its own process. Each is deterministic from
+its seed, verifies signatures like the venue, and takes fault injection through ``venue.faults``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import trio
+
+from emulators.engine.faults import Faults
+from emulators.engine.market import DEFAULT_INSTRUMENTS, Exchange, InstrumentSpec
+from emulators.engine.server import EmulatorServer
+
+# Published demo credentials for paper trading: they guard nothing but the local emulator.
+DEMO_KEYS: dict[str, tuple[str, str]] = {
+    "binance": ("atDemoBinanceKey0000000000000000000000000000000000000000000000000",
+                "atDemoBinanceSecret000000000000000000000000000000000000000000000"),
+}
+
+
+def _dialect(venue: str, exchange: Exchange) -> Any:
+    if venue == "binance":
+        from emulators.binance import BinanceDialect
+
+        return BinanceDialect(exchange)
+    raise ValueError(f"no emulator for {venue!r}; available: {sorted(DEMO_KEYS)}")
+
+
+def available() -> list[str]:
+    return sorted(DEMO_KEYS)
+
+
+@attrs.define(eq=False)
+class EmulatedVenue:
+    """A running emulator: where it listens, its demo credentials, and its insides for tests."""
+
+    venue: str
+    rest_url: str
+    ws_url: str
+    api_key: str
+    api_secret: str
+    faults: Faults
+    engine: Exchange
+    dialect: Any
+
+    def add_account(self, name: str, balances: dict[str, Decimal] | None = None) -> tuple[str, str]:
+        account = self.dialect.add_account(name, balances=balances)
+        return account.api_key, account.api_secret
+
+
+def _instruments(symbols: list[str] | None) -> list[InstrumentSpec]:
+    if not symbols:
+        return list(DEFAULT_INSTRUMENTS)
+    wanted = {s.replace("/", "").split(":")[0].upper() for s in symbols}
+    chosen = [spec for spec in DEFAULT_INSTRUMENTS if spec.symbol in wanted]
+    return chosen or list(DEFAULT_INSTRUMENTS)
+
+
+@asynccontextmanager
+async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: float = 0.25,
+                  symbols: list[str] | None = None, balances: dict[str, Decimal] | None = None,
+                  host: str = "127.0.0.1") -> AsyncIterator[EmulatedVenue]:
+    exchange = Exchange(seed=seed, instruments=_instruments(symbols))
+    dialect = _dialect(venue, exchange)
+    key, secret = DEMO_KEYS[venue]
+    dialect.add_account("demo", key, secret, balances)
+    faults = Faults()
+    server = EmulatorServer(dialect, faults, host=host, port=port)
+
+    async def run_prices() -> None:
+        while True:
+            await trio.sleep(tick_interval)
+            exchange.tick()
+
+    async with trio.open_nursery() as nursery:
+        bound = await nursery.start(server.run)
+        nursery.start_soon(run_prices)
+        try:
+            yield EmulatedVenue(venue, f"http://{host}:{bound}", f"ws://{host}:{bound}", key, secret, faults,
+                                exchange, dialect)
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+async def serve_forever(venue: str, port: int, seed: int, print_fn: Callable[[str], None] = print) -> None:
+    """Run one emulator until cancelled (Ctrl-C), printing where it is and the demo credentials."""
+    async with emulate(venue, seed=seed, port=port) as emulated:
+        print_fn(f"{venue} emulator (seed {seed})")
+        print_fn(f"  REST base URL:      {emulated.rest_url}")
+        print_fn(f"  websocket base URL: {emulated.ws_url}")
+        print_fn(f"  demo API key:       {emulated.api_key}")
+        print_fn(f"  demo API secret:    {emulated.api_secret}")
+        print_fn("Ctrl-C to stop.")
+        await trio.sleep_forever()
