@@ -1,0 +1,130 @@
+"""The REST channel on httpx: one client per venue actor, typed errors out, rate-limit feedback in.
+
+A venue supplies how to sign a request and how to turn an error answer into a typed error; this
+module does the rest the same way for everyone: timeouts, transport failures and 5xx become
+`VenueUnavailable`, 429/418 feed the limiter and raise `RateLimited`, bodies are decoded with msgspec
+into the venue's Structs (a body that does not parse is a `ProtocolViolation`), and only idempotent
+reads are retried. Writes are never retried here: placement is made idempotent one level up, by
+client order id (brokers/base.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+import msgspec
+import trio
+
+from brokers.ratelimit import RateLimiter
+from protocol.errors import BrokerError, ProtocolViolation, RateLimited, VenueUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ErrorMapper = Callable[[int, bytes, Mapping[str, str]], BrokerError]
+"""(HTTP status, body, headers) of a failed answer -> the typed error to raise."""
+
+
+@attrs.frozen
+class PreparedRequest:
+    method: str
+    path: str
+    query: str = ""  # already encoded (signing covers the exact bytes)
+    body: bytes | None = None
+    headers: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Resignable:
+    """A request rebuilt (and re-signed, with a fresh timestamp) for every attempt."""
+
+    method: str
+    build: Callable[[], PreparedRequest]
+
+    def __call__(self) -> PreparedRequest:
+        return self.build()
+
+
+@attrs.define
+class RestChannel:
+    venue: str
+    base_url: str
+    limiter: RateLimiter
+    map_error: ErrorMapper
+    timeout: float = 10.0
+    read_retries: int = 2
+    _client: httpx.AsyncClient | None = None
+
+    async def open(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout,
+                                             headers={"User-Agent": "algotrendy-connect/0.1"})
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def send(self, request: PreparedRequest | Resignable, decode: type[T], *,
+                   weight: int = 1, orders: int = 0) -> T:
+        """Send and decode; GETs are retried (bounded) on transport errors, 5xx and 429."""
+        attempts = 1 + (self.read_retries if request.method == "GET" else 0)
+        for attempt in range(attempts):
+            try:
+                await self.limiter.acquire(weight=weight, orders=orders)
+                prepared = request() if isinstance(request, Resignable) else request
+                return await self._send_once(prepared, decode)
+            except (VenueUnavailable, RateLimited) as error:
+                banned = isinstance(error, RateLimited) and error.banned
+                if attempt + 1 >= attempts or banned:
+                    raise
+                delay = float(error.retry_after) if isinstance(error, RateLimited) and error.retry_after else \
+                    0.5 * 2**attempt
+                log.info("%s GET retry %d after %s in %.1fs", self.venue, attempt + 1, type(error).__name__, delay)
+                await trio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _send_once(self, prepared: PreparedRequest, decode: type[T]) -> T:
+        if self._client is None:
+            await self.open()
+        assert self._client is not None
+        url = prepared.path + (f"?{prepared.query}" if prepared.query else "")
+        try:
+            response = await self._client.request(prepared.method, url, content=prepared.body,
+                                                  headers=prepared.headers)
+        except httpx.TimeoutException as error:
+            raise VenueUnavailable(f"{prepared.method} {prepared.path} timed out after {self.timeout}s",
+                                   venue=self.venue) from error
+        except httpx.TransportError as error:
+            raise VenueUnavailable(f"{prepared.method} {prepared.path} failed: {type(error).__name__}",
+                                   venue=self.venue) from error
+        self.limiter.observe(response.headers)
+        status = response.status_code
+        if status >= 400:
+            error = self.map_error(status, response.content, response.headers)
+            if isinstance(error, RateLimited):
+                self.limiter.back_off(float(error.retry_after) if error.retry_after is not None else None,
+                                      banned=error.banned)
+            raise error
+        try:
+            return msgspec.json.decode(response.content, type=decode)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            raise ProtocolViolation(f"unexpected answer to {prepared.method} {prepared.path}: {error}",
+                                    venue=self.venue) from error
+
+
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    value = headers.get(name)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def decode_json(data: bytes) -> Any:
+    return msgspec.json.decode(data)
