@@ -1,0 +1,203 @@
+"""Binance market and user-data streams: parse messages into protocol events.
+
+Market data comes over the combined-stream endpoint (``/stream?streams=…``, messages wrapped as
+``{"stream": …, "data": …}``) with live SUBSCRIBE for additions. The diff-depth stream is turned into
+a consistent book by Binance's documented procedure (`DepthBook`): buffer diffs, take a REST snapshot,
+drop diffs older than it, require the first to straddle ``lastUpdateId + 1`` and each next ``U`` to
+follow the previous ``u``; on any gap the book is rebuilt and nothing corrupt is emitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+import attrs
+import msgspec
+
+from brokers.base import Emit, Subscription
+from brokers.binance import schemas as s
+from brokers.binance.mapping import fill_from_execution, order_from_execution
+from protocol.errors import ProtocolViolation
+from protocol.messages import StreamChannel
+from protocol.model import (
+    Balance,
+    BookLevel,
+    Candle,
+    Instrument,
+    OrderBook,
+    Side,
+    Ticker,
+    Trade,
+    from_epoch_ms,
+)
+
+VENUE = "binance"
+BOOK_DEPTH = 10
+
+_envelope = msgspec.json.Decoder(s.Envelope)
+_trade = msgspec.json.Decoder(s.TradeEvent)
+_ticker = msgspec.json.Decoder(s.Ticker24hEvent)
+_kline = msgspec.json.Decoder(s.KlineEvent)
+_depth = msgspec.json.Decoder(s.DepthUpdate)
+_user = msgspec.json.Decoder(s.UserEvent)
+
+
+def stream_name(sub: Subscription, instrument: Instrument) -> str:
+    base = instrument.venue_symbol.lower()
+    return {
+        StreamChannel.TICKER: f"{base}@ticker",
+        StreamChannel.TRADES: f"{base}@trade",
+        StreamChannel.CANDLES: f"{base}@kline_1m",
+        StreamChannel.BOOK: f"{base}@depth@100ms",
+    }[sub.channel]
+
+
+@attrs.define
+class DepthBook:
+    """One symbol's order book kept in sync from a snapshot plus diffs (Binance's procedure)."""
+
+    symbol: str
+    bids: dict[Decimal, Decimal] = attrs.field(factory=dict)
+    asks: dict[Decimal, Decimal] = attrs.field(factory=dict)
+    last_update_id: int | None = None  # None: waiting for a snapshot
+    pending: list[s.DepthUpdate] = attrs.field(factory=list)
+    synced: bool = False
+    resyncs: int = 0
+
+    def load_snapshot(self, snapshot: s.Depth) -> None:
+        self.bids = {p: q for p, q in snapshot.bids if q}
+        self.asks = {p: q for p, q in snapshot.asks if q}
+        self.last_update_id = snapshot.lastUpdateId
+        self.synced = False
+        buffered, self.pending = self.pending, []
+        for diff in buffered:
+            self.apply(diff)
+
+    def apply(self, diff: s.DepthUpdate) -> bool:
+        """Apply one diff; True if the book is now consistent and changed. Raises on a gap."""
+        if self.last_update_id is None:
+            self.pending.append(diff)
+            return False
+        if diff.u <= self.last_update_id:
+            return False  # older than what we have
+        if not self.synced:
+            if not diff.U <= self.last_update_id + 1 <= diff.u:
+                raise ProtocolViolation(f"{self.symbol} depth: first diff {diff.U}-{diff.u} does not follow "
+                                        f"snapshot {self.last_update_id}", venue=VENUE)
+            self.synced = True
+        elif diff.U != self.last_update_id + 1:
+            raise ProtocolViolation(f"{self.symbol} depth gap: expected {self.last_update_id + 1}, got {diff.U}",
+                                    venue=VENUE)
+        for side, changes in ((self.bids, diff.b), (self.asks, diff.a)):
+            for price, quantity in changes:
+                if quantity:
+                    side[price] = quantity
+                else:
+                    side.pop(price, None)
+        self.last_update_id = diff.u
+        return True
+
+    def reset(self) -> None:
+        self.bids, self.asks, self.last_update_id, self.synced = {}, {}, None, False
+        self.resyncs += 1
+
+    def top(self, instrument: Instrument, event_ms: int) -> OrderBook:
+        bids = sorted(self.bids.items(), reverse=True)[:BOOK_DEPTH]
+        asks = sorted(self.asks.items())[:BOOK_DEPTH]
+        return OrderBook(venue=VENUE, symbol=instrument.symbol, bids=[BookLevel(p, q) for p, q in bids],
+                         asks=[BookLevel(p, q) for p, q in asks], sequence=self.last_update_id or 0,
+                         timestamp=from_epoch_ms(event_ms))
+
+
+SnapshotFetcher = Callable[[str], Awaitable[s.Depth]]
+
+
+@attrs.define
+class MarketParser:
+    """Turns market-stream messages into protocol events (and keeps depth books)."""
+
+    by_id: dict[str, Instrument]
+    emit: Emit
+    fetch_snapshot: SnapshotFetcher
+    books: dict[str, DepthBook] = attrs.field(factory=dict)
+
+    async def on_message(self, text: str) -> None:
+        envelope = _envelope.decode(text)
+        if envelope.data is not None:
+            payload: bytes | str = envelope.data
+            kind = envelope.stream.split("@", 1)[1] if envelope.stream else ""
+        elif envelope.e is not None or envelope.id is None:
+            payload, kind = text, envelope.e or ""
+        else:
+            return  # a reply to SUBSCRIBE/UNSUBSCRIBE
+        if kind == "trade":
+            t = _trade.decode(payload)
+            instrument = self.by_id.get(t.s)
+            if instrument is not None:
+                await self.emit(Trade(venue=VENUE, symbol=instrument.symbol, trade_id=str(t.t), price=t.p,
+                                      quantity=t.q, taker_side=Side.SELL if t.m else Side.BUY,
+                                      timestamp=from_epoch_ms(t.T)))
+        elif kind in ("ticker", "24hrTicker"):
+            k = _ticker.decode(payload)
+            instrument = self.by_id.get(k.s)
+            if instrument is not None:
+                await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=k.c, bid=k.b, bid_size=k.B,
+                                       ask=k.a, ask_size=k.A, timestamp=from_epoch_ms(k.E)))
+        elif kind.startswith("kline"):
+            c = _kline.decode(payload)
+            instrument = self.by_id.get(c.s)
+            if instrument is not None:
+                k = c.k
+                await self.emit(Candle(venue=VENUE, symbol=instrument.symbol, interval=k.i,
+                                       open_time=from_epoch_ms(k.t), open=k.o, high=k.h, low=k.l, close=k.c,
+                                       volume=k.v, closed=k.x))
+        elif kind.startswith("depth"):
+            await self._on_depth(_depth.decode(payload))
+
+    async def _on_depth(self, diff: s.DepthUpdate) -> None:
+        instrument = self.by_id.get(diff.s)
+        if instrument is None:
+            return
+        book = self.books.setdefault(diff.s, DepthBook(diff.s))
+        try:
+            if book.last_update_id is None:
+                book.pending.append(diff)
+                if len(book.pending) == 1:
+                    book.load_snapshot(await self.fetch_snapshot(diff.s))
+                    if book.synced:
+                        await self.emit(book.top(instrument, diff.E))
+                return
+            if book.apply(diff):
+                await self.emit(book.top(instrument, diff.E))
+        except ProtocolViolation:
+            book.reset()  # rebuild from a fresh snapshot on the next diff; emit nothing until then
+
+
+@attrs.define
+class UserParser:
+    """Turns user-data-stream events into protocol Order, Fill and Balance events."""
+
+    by_id: dict[str, Instrument]
+    emit: Emit
+
+    async def on_message(self, text: str) -> None:
+        try:
+            event = _user.decode(text)
+        except msgspec.ValidationError:
+            return  # an event type we do not use (e.g. listStatus, externalLockUpdate)
+        match event:
+            case s.ExecutionReport():
+                instrument = self.by_id.get(event.s)
+                if instrument is None:
+                    return
+                if event.x == "TRADE":
+                    await self.emit(fill_from_execution(event, instrument))
+                await self.emit(order_from_execution(event, instrument))
+            case s.OutboundAccountPosition():
+                for b in event.B:
+                    await self.emit(Balance(venue=VENUE, currency=b.a, free=b.f, locked=b.l))
+            case s.ListenKeyExpired():
+                raise ProtocolViolation("Binance listen key expired", venue=VENUE)
+            case s.BalanceUpdate():
+                pass  # deposits/withdrawals: the outboundAccountPosition that follows carries the totals

@@ -1,0 +1,96 @@
+"""Where the integration tests run: always against the emulator, and against the real venue's
+testnet too when its credentials are in the environment.
+
+Each test module sets ``VENUE``; the `where` fixture parametrises every test over ("emulator",
+"testnet"). The testnet half skips with a reason when keys are absent, so the same test bodies
+always execute in CI against the emulator. Against the emulator, trio's virtual clock is used
+(deterministic, no real waiting); against a real venue, the real clock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import attrs
+import pytest
+import trio
+import trio.testing
+
+import brokers
+from brokers.base import Broker, BrokerSettings
+from protocol.credentials import Credentials
+
+
+@attrs.frozen
+class Target:
+    """A venue to test against: its settings, and the emulator behind it (None on a real testnet)."""
+
+    where: str
+    settings: BrokerSettings
+    emulator: Any | None
+    make_broker: Callable[[BrokerSettings], Broker]
+
+    def broker(self, **changes: Any) -> Broker:
+        return self.make_broker(attrs.evolve(self.settings, **changes))
+
+    def require_emulator(self, why: str) -> Any:
+        if self.emulator is None:
+            pytest.skip(f"{why}: fault injection exists only on the emulator (this body ran there)")
+        return self.emulator
+
+
+TESTNET_KEYS = {
+    "binance": ("BINANCE_API_KEY", "BINANCE_API_SECRET"),
+    "bybit": ("BYBIT_API_KEY", "BYBIT_API_SECRET"),
+}
+
+
+@pytest.fixture(params=["emulator", "testnet"])
+def where(request: pytest.FixtureRequest) -> str:
+    venue = request.module.VENUE
+    if request.param == "testnet":
+        key, secret = TESTNET_KEYS[venue]
+        if not (os.environ.get(key) and os.environ.get(secret)):
+            pytest.skip(f"{key}/{secret} not set: the {venue} testnet run is skipped "
+                        "(the same test ran against the emulator)")
+    return str(request.param)
+
+
+@pytest.fixture
+def clock(where: str) -> trio.abc.Clock | None:
+    # pytest-trio runs the test on any Clock a fixture returns; None leaves the real clock.
+    return trio.testing.MockClock(autojump_threshold=0) if where == "emulator" else None
+
+
+@pytest.fixture
+async def target(request: pytest.FixtureRequest, where: str, clock: Any) -> AsyncIterator[Target]:
+    venue: str = request.module.VENUE
+    factory = brokers.load_broker_factory(venue)
+    options: dict[str, str] = getattr(request.module, "OPTIONS", {})
+    if where == "testnet":
+        key, secret = TESTNET_KEYS[venue]
+        rest, ws = brokers.default_endpoints(venue, testnet=True)
+        creds = Credentials.from_strings(os.environ[key], os.environ[secret])
+        yield Target(where, BrokerSettings(venue=venue, rest_url=rest, ws_url=ws, credentials=creds, testnet=True,
+                                           options=options), None, factory)
+        return
+    from emulators import emulate
+
+    async with emulate(venue, seed=11) as emulated:
+        creds = Credentials.from_strings(emulated.api_key, emulated.api_secret)
+        settings = BrokerSettings(venue=venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
+                                  credentials=creds, request_timeout=5.0, options=options)
+        yield Target(where, settings, emulated, factory)
+
+
+@pytest.fixture
+async def broker(target: Target) -> AsyncIterator[Broker]:
+    client = target.broker()
+    await client.connect()
+    try:
+        yield client
+    finally:
+        with trio.CancelScope(shield=True):
+            await client.disconnect()
