@@ -23,6 +23,10 @@ from brokers.base import Broker, BrokerSettings
 from protocol.credentials import Credentials
 
 
+VirtualClock = trio.abc.Clock | None
+"""Every test takes ``clock``: pytest-trio only runs a test on a Clock passed as its own argument."""
+
+
 @attrs.frozen
 class Target:
     """A venue to test against: its settings, and the emulator behind it (None on a real testnet)."""

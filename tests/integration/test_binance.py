@@ -27,7 +27,7 @@ from protocol.model import (
     TimeInForce,
     new_client_order_id,
 )
-from tests.integration.conftest import Target
+from tests.integration.conftest import Target, VirtualClock
 
 VENUE = "binance"
 SYMBOL = "BTC/USDT"
@@ -62,7 +62,7 @@ async def market(broker: Broker, side: Side) -> OrderRequest:
 # ============================================================================ connection
 
 
-async def test_connects_with_valid_credentials_and_loads_instruments(broker: Broker) -> None:
+async def test_connects_with_valid_credentials_and_loads_instruments(clock: VirtualClock, broker: Broker) -> None:
     assert broker.is_connected
     btc = broker.instrument(SYMBOL)
     assert btc.venue_symbol == "BTCUSDT" and btc.market_type is MarketType.SPOT
@@ -72,7 +72,7 @@ async def test_connects_with_valid_credentials_and_loads_instruments(broker: Bro
         broker.instrument("NOPE/USDT")
 
 
-async def test_invalid_credentials_fail_with_authentication_error(target: Target) -> None:
+async def test_invalid_credentials_fail_with_authentication_error(clock: VirtualClock, target: Target) -> None:
     from protocol.credentials import Credentials
 
     assert target.settings.credentials is not None
@@ -86,7 +86,7 @@ async def test_invalid_credentials_fail_with_authentication_error(target: Target
     await client.disconnect()
 
 
-async def test_reconnects_after_streams_drop_and_delivers_missed_fills_once(target: Target) -> None:
+async def test_reconnects_after_streams_drop_and_delivers_missed_fills_once(clock: VirtualClock, target: Target) -> None:
     venue = target.require_emulator("dropping the venue's streams")
     state = BrokerState(venue=VENUE)
     actor = broker_actor(target.broker, state)
@@ -120,28 +120,28 @@ async def test_reconnects_after_streams_drop_and_delivers_missed_fills_once(targ
 # ============================================================================ account
 
 
-async def test_get_balance_of_the_quote_currency(broker: Broker) -> None:
+async def test_get_balance_of_the_quote_currency(clock: VirtualClock, broker: Broker) -> None:
     balance = await broker.get_balance("USDT")
     assert balance.currency == "USDT" and balance.venue == VENUE
     assert isinstance(balance.free, Decimal) and balance.free >= 0 and balance.locked >= 0
     assert balance.total == balance.free + balance.locked
 
 
-async def test_get_balances_lists_every_held_currency_once(broker: Broker) -> None:
+async def test_get_balances_lists_every_held_currency_once(clock: VirtualClock, broker: Broker) -> None:
     balances = await broker.get_balances()
     currencies = [b.currency for b in balances]
     assert "USDT" in currencies and len(currencies) == len(set(currencies))
     assert all(isinstance(b.free, Decimal) and b.total > 0 for b in balances)
 
 
-async def test_account_info_reports_permissions_and_balances(broker: Broker) -> None:
+async def test_account_info_reports_permissions_and_balances(clock: VirtualClock, broker: Broker) -> None:
     info = await broker.get_account_info()
     assert info.can_trade and info.venue == VENUE
     assert {b.currency for b in info.balances} == {b.currency for b in await broker.get_balances()}
     assert info.updated_at.tzinfo is not None
 
 
-async def test_locked_balance_follows_a_resting_order(broker: Broker) -> None:
+async def test_locked_balance_follows_a_resting_order(clock: VirtualClock, broker: Broker) -> None:
     before = await broker.get_balance("USDT")
     order = await broker.place_order(await limit_far(broker))
     during = await broker.get_balance("USDT")
@@ -154,7 +154,7 @@ async def test_locked_balance_follows_a_resting_order(broker: Broker) -> None:
 # ============================================================================ orders
 
 
-async def test_market_order_fills_completely(broker: Broker) -> None:
+async def test_market_order_fills_completely(clock: VirtualClock, broker: Broker) -> None:
     request = await market(broker, Side.BUY)
     order = await broker.place_order(request)
     assert order.status is OrderStatus.FILLED and order.filled_quantity == request.quantity
@@ -164,7 +164,7 @@ async def test_market_order_fills_completely(broker: Broker) -> None:
     assert all(f.fee >= 0 and f.timestamp.tzinfo is not None for f in fills)
 
 
-async def test_limit_order_rests_and_is_listed_open(broker: Broker) -> None:
+async def test_limit_order_rests_and_is_listed_open(clock: VirtualClock, broker: Broker) -> None:
     request = await limit_far(broker)
     order = await broker.place_order(request)
     assert order.status is OrderStatus.NEW and order.price == request.price
@@ -173,14 +173,14 @@ async def test_limit_order_rests_and_is_listed_open(broker: Broker) -> None:
     await broker.cancel_order(SYMBOL, order_id=order.order_id)
 
 
-async def test_cancel_order(broker: Broker) -> None:
+async def test_cancel_order(clock: VirtualClock, broker: Broker) -> None:
     order = await broker.place_order(await limit_far(broker))
     cancelled = await broker.cancel_order(SYMBOL, order_id=order.order_id)
     assert cancelled.status is OrderStatus.CANCELED and cancelled.order_id == order.order_id
     assert order.order_id not in {o.order_id for o in await broker.get_orders(SYMBOL, open_only=True)}
 
 
-async def test_order_status_by_venue_id_and_by_client_id(broker: Broker) -> None:
+async def test_order_status_by_venue_id_and_by_client_id(clock: VirtualClock, broker: Broker) -> None:
     request = await limit_far(broker)
     order = await broker.place_order(request)
     by_id = await broker.get_order_status(SYMBOL, order_id=order.order_id)
@@ -191,7 +191,7 @@ async def test_order_status_by_venue_id_and_by_client_id(broker: Broker) -> None
     assert (await broker.get_order_status(SYMBOL, order_id=order.order_id)).status is OrderStatus.CANCELED
 
 
-async def test_list_orders_includes_finished_ones_when_asked(broker: Broker) -> None:
+async def test_list_orders_includes_finished_ones_when_asked(clock: VirtualClock, broker: Broker) -> None:
     filled = await broker.place_order(await market(broker, Side.BUY))
     resting = await broker.place_order(await limit_far(broker))
     await broker.cancel_order(SYMBOL, order_id=resting.order_id)
@@ -203,7 +203,7 @@ async def test_list_orders_includes_finished_ones_when_asked(broker: Broker) -> 
 # ============================================================================ positions (spot)
 
 
-async def test_spot_positions_are_holdings_of_base_assets(broker: Broker) -> None:
+async def test_spot_positions_are_holdings_of_base_assets(clock: VirtualClock, broker: Broker) -> None:
     await broker.place_order(await market(broker, Side.BUY))
     positions = {p.symbol: p for p in await broker.get_positions()}
     btc = positions[SYMBOL]
@@ -212,7 +212,7 @@ async def test_spot_positions_are_holdings_of_base_assets(broker: Broker) -> Non
     assert (await broker.get_position(SYMBOL)).quantity == btc.quantity
 
 
-async def test_spot_position_pnl_is_mark_minus_average_cost(broker: Broker) -> None:
+async def test_spot_position_pnl_is_mark_minus_average_cost(clock: VirtualClock, broker: Broker) -> None:
     await broker.place_order(await market(broker, Side.BUY))
     position = await broker.get_position(SYMBOL)
     assert position.entry_price is not None and position.mark_price is not None
@@ -220,7 +220,7 @@ async def test_spot_position_pnl_is_mark_minus_average_cost(broker: Broker) -> N
     assert position.leverage == 1
 
 
-async def test_spot_has_no_leverage(broker: Broker) -> None:
+async def test_spot_has_no_leverage(clock: VirtualClock, broker: Broker) -> None:
     with pytest.raises(e.NotSupported):
         await broker.get_leverage_info(SYMBOL)
     with pytest.raises(e.NotSupported):
@@ -230,14 +230,14 @@ async def test_spot_has_no_leverage(broker: Broker) -> None:
 # ============================================================================ error handling
 
 
-async def test_read_timeout_is_recovered_by_retrying(target: Target, broker: Broker) -> None:
+async def test_read_timeout_is_recovered_by_retrying(clock: VirtualClock, target: Target, broker: Broker) -> None:
     venue = target.require_emulator("slowing responses down")
     venue.faults.slow_responses(target.settings.request_timeout + 5, count=1)
     ticker = await broker.get_ticker(SYMBOL)
     assert ticker.last > 0
 
 
-async def test_lost_order_response_is_looked_up_not_sent_twice(target: Target) -> None:
+async def test_lost_order_response_is_looked_up_not_sent_twice(clock: VirtualClock, target: Target) -> None:
     venue = target.require_emulator("losing a response after execution")
     state = BrokerState(venue=VENUE)
     async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=5) as router:
@@ -255,7 +255,7 @@ async def test_lost_order_response_is_looked_up_not_sent_twice(target: Target) -
         assert len(same) == 1
 
 
-async def test_rate_limit_answers_are_typed_and_backed_off(target: Target, broker: Broker) -> None:
+async def test_rate_limit_answers_are_typed_and_backed_off(clock: VirtualClock, target: Target, broker: Broker) -> None:
     venue = target.require_emulator("forcing 429/418 answers")
     venue.faults.http_error(418, count=1, retry_after=120)
     with pytest.raises(e.RateLimited) as banned:
@@ -267,7 +267,7 @@ async def test_rate_limit_answers_are_typed_and_backed_off(target: Target, broke
     assert await broker.get_balances()
 
 
-async def test_invalid_order_names_the_violated_filter(broker: Broker) -> None:
+async def test_invalid_order_names_the_violated_filter(clock: VirtualClock, broker: Broker) -> None:
     instrument = broker.instrument(SYMBOL)
     request = await limit_far(broker)
     odd = OrderRequest(venue=VENUE, symbol=SYMBOL, side=Side.BUY, type=OrderType.LIMIT,
@@ -284,7 +284,7 @@ async def test_invalid_order_names_the_violated_filter(broker: Broker) -> None:
     assert small.value.filter in {"NOTIONAL", "MIN_NOTIONAL", "LOT_SIZE", "MIN_QTY"}
 
 
-async def test_insufficient_balance_is_typed(broker: Broker) -> None:
+async def test_insufficient_balance_is_typed(clock: VirtualClock, broker: Broker) -> None:
     instrument = broker.instrument(SYMBOL)
     usdt = (await broker.get_balance("USDT")).free
     last = (await broker.get_ticker(SYMBOL)).last
@@ -299,14 +299,14 @@ async def test_insufficient_balance_is_typed(broker: Broker) -> None:
     assert info.value.venue == VENUE and info.value.code is not None
 
 
-async def test_unknown_order_is_order_not_found(broker: Broker) -> None:
+async def test_unknown_order_is_order_not_found(clock: VirtualClock, broker: Broker) -> None:
     with pytest.raises(e.OrderNotFound):
         await broker.get_order_status(SYMBOL, client_order_id="neverplaced123")
     with pytest.raises(e.OrderNotFound):
         await broker.cancel_order(SYMBOL, client_order_id="neverplaced123")
 
 
-async def test_duplicate_client_order_id_is_typed(broker: Broker) -> None:
+async def test_duplicate_client_order_id_is_typed(clock: VirtualClock, broker: Broker) -> None:
     request = await limit_far(broker)
     first = await broker.place_order(request)
     with pytest.raises(e.DuplicateOrder):
