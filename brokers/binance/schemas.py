@@ -139,7 +139,7 @@ class Envelope(msgspec.Struct):
     """Enough of any stream message to route it: combined-stream wrapper, event type, or a reply."""
 
     stream: str | None = None
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = msgspec.Raw(b"")
     e: str | None = None
     id: int | str | None = None
 

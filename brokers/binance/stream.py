@@ -9,6 +9,7 @@ follow the previous ``u``; on any gap the book is rebuilt and nothing corrupt is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -31,6 +32,8 @@ from protocol.model import (
     Trade,
     from_epoch_ms,
 )
+
+log = logging.getLogger(__name__)
 
 VENUE = "binance"
 BOOK_DEPTH = 10
@@ -122,10 +125,20 @@ class MarketParser:
     fetch_snapshot: SnapshotFetcher
     books: dict[str, DepthBook] = attrs.field(factory=dict)
 
+    unreadable: int = 0
+
     async def on_message(self, text: str) -> None:
+        try:
+            await self._dispatch(text)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            # One unreadable price message is not worth a reconnect: count it, say it, go on.
+            self.unreadable += 1
+            log.warning("binance: skipped an unreadable market message (%s)", error)
+
+    async def _dispatch(self, text: str) -> None:
         envelope = _envelope.decode(text)
-        if envelope.data is not None:
-            payload: bytes | str = envelope.data
+        if len(envelope.data):
+            payload: bytes | memoryview | str = envelope.data
             kind = envelope.stream.split("@", 1)[1] if envelope.stream else ""
         elif envelope.e is not None or envelope.id is None:
             payload, kind = text, envelope.e or ""
@@ -184,7 +197,10 @@ class UserParser:
     async def on_message(self, text: str) -> None:
         try:
             event = _user.decode(text)
-        except msgspec.ValidationError:
+        except msgspec.ValidationError as error:
+            if '"executionReport"' in text or '"outboundAccountPosition"' in text:
+                # An order or fill we cannot read: reconnecting makes reconciliation recover it.
+                raise ProtocolViolation(f"unreadable user-data event: {error}", venue=VENUE) from error
             return  # an event type we do not use (e.g. listStatus, externalLockUpdate)
         match event:
             case s.ExecutionReport():

@@ -22,7 +22,6 @@ import brokers
 from brokers.base import Broker, BrokerSettings
 from protocol.credentials import Credentials
 
-
 VirtualClock = trio.abc.Clock | None
 """Every test takes ``clock``: pytest-trio only runs a test on a Clock passed as its own argument."""
 

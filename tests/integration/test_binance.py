@@ -19,6 +19,7 @@ from protocol.model import (
     Fill,
     Instrument,
     MarketType,
+    OrderBook,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -312,3 +313,29 @@ async def test_duplicate_client_order_id_is_typed(clock: VirtualClock, broker: B
     with pytest.raises(e.DuplicateOrder):
         await broker.place_order(request)
     await broker.cancel_order(SYMBOL, order_id=first.order_id)
+
+
+# ============================================================================ streams through the router
+
+
+async def test_public_streams_deliver_every_channel_through_the_router(clock: VirtualClock, target: Target) -> None:
+    target.require_emulator("a bounded wait for live market data")
+    state = BrokerState(venue=VENUE)
+    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=9) as router, \
+            router.subscribe(venues=[VENUE], kinds=["ticker", "trade", "candle", "book"]) as events:
+        with trio.fail_after(60):
+            await router.wait_connected(VENUE)
+        await router.subscribe_market_data(VENUE, [SYMBOL], list(m.StreamChannel))
+        kinds: dict[m.EventKind, m.EventMsg] = {}
+        with trio.move_on_after(30):
+            while len(kinds) < 4:
+                event = await events.get()
+                kinds.setdefault(m.EVENT_KIND[type(event)], event)
+        assert {m.EventKind.TICKER, m.EventKind.TRADE, m.EventKind.CANDLE, m.EventKind.BOOK} <= set(kinds)
+        book = kinds[m.EventKind.BOOK]
+        assert isinstance(book, OrderBook)
+        assert book.bids[0].price < book.asks[0].price  # type: ignore[union-attr]
+        assert all(a.price < b.price for a, b in zip(book.asks, book.asks[1:], strict=False))  # type: ignore[union-attr]
+
+        assert router.status(VENUE).state is m.ConnectionState.CONNECTED  # type: ignore[union-attr]
+
