@@ -35,6 +35,7 @@ class Dashboard:
 
     status: dict[str, m.BrokerStatus] = attrs.field(factory=dict)
     prices: dict[tuple[str, str], Ticker | Trade] = attrs.field(factory=dict)
+    quotes: dict[tuple[str, str], Ticker] = attrs.field(factory=dict)  # best bid/ask from tickers
     orders: deque[Order] = attrs.field(factory=lambda: deque(maxlen=10))
     fills: deque[Fill] = attrs.field(factory=lambda: deque(maxlen=10))
     notes: deque[str] = attrs.field(factory=lambda: deque(maxlen=6))
@@ -47,7 +48,10 @@ class Dashboard:
         match event:
             case m.BrokerStatus():
                 self.status[event.venue] = event
-            case Ticker() | Trade():
+            case Ticker():
+                self.prices[(event.venue, event.symbol)] = event
+                self.quotes[(event.venue, event.symbol)] = event
+            case Trade():
                 self.prices[(event.venue, event.symbol)] = event
             case Order():
                 self.order_updates += 1
@@ -62,6 +66,14 @@ class Dashboard:
 
 def _price_of(event: Ticker | Trade) -> Decimal:
     return event.last if isinstance(event, Ticker) else event.price
+
+
+def num(value: Decimal | None) -> str:
+    """A decimal for people: no exponent, no trailing zeros."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
 
 
 def render(dash: Dashboard) -> object:
@@ -79,22 +91,22 @@ def render(dash: Dashboard) -> object:
     for col in ("venue", "symbol", "last", "bid", "ask", "time (UTC)"):
         prices.add_column(col)
     for (venue, symbol), ev in sorted(dash.prices.items()):
-        bid = str(ev.bid) if isinstance(ev, Ticker) and ev.bid is not None else ""
-        ask = str(ev.ask) if isinstance(ev, Ticker) and ev.ask is not None else ""
-        prices.add_row(venue, symbol, str(_price_of(ev)), bid, ask, ev.timestamp.strftime("%H:%M:%S.%f")[:-3])
+        quote = dash.quotes.get((venue, symbol))
+        prices.add_row(venue, symbol, num(_price_of(ev)), num(quote.bid if quote else None),
+                       num(quote.ask if quote else None), ev.timestamp.strftime("%H:%M:%S.%f")[:-3])
 
     orders = Table(title=f"Orders ({dash.order_updates} updates)", expand=True)
     for col in ("venue", "symbol", "side", "type", "qty", "price", "filled", "status", "client id"):
         orders.add_column(col)
     for o in dash.orders:
-        orders.add_row(o.venue, o.symbol, o.side.value, o.type.value, str(o.quantity), str(o.price or ""),
-                       str(o.filled_quantity), o.status.value, o.client_order_id)
+        orders.add_row(o.venue, o.symbol, o.side.value, o.type.value, num(o.quantity), num(o.price),
+                       num(o.filled_quantity), o.status.value, o.client_order_id)
 
     fills = Table(title=f"Fills ({dash.fill_count})", expand=True)
     for col in ("venue", "symbol", "side", "qty", "price", "fee", "trade id", "time (UTC)"):
         fills.add_column(col)
     for f in dash.fills:
-        fills.add_row(f.venue, f.symbol, f.side.value, str(f.quantity), str(f.price), f"{f.fee} {f.fee_currency}",
+        fills.add_row(f.venue, f.symbol, f.side.value, num(f.quantity), num(f.price), f"{num(f.fee)} {f.fee_currency}",
                       f.trade_id, f.timestamp.strftime("%H:%M:%S"))
     notes = "\n".join(dash.notes)
     return Group(venues, prices, orders, fills, notes)
@@ -107,11 +119,11 @@ def plain_line(event: m.EventMsg) -> str | None:
             extra = f" attempt={event.attempt} next={event.next_delay:.2f}s" if event.next_delay is not None else ""
             return f"[status] {event.venue} {event.state.value}{extra} {event.reason or ''}".rstrip()
         case Order():
-            return (f"[order] {event.venue} {event.symbol} {event.side.value} {event.type.value} {event.quantity}"
-                    f" @ {event.price or 'mkt'} filled={event.filled_quantity} {event.status.value}")
+            return (f"[order] {event.venue} {event.symbol} {event.side.value} {event.type.value} {num(event.quantity)}"
+                    f" @ {num(event.price) or 'mkt'} filled={num(event.filled_quantity)} {event.status.value}")
         case Fill():
-            return (f"[fill] {event.venue} {event.symbol} {event.side.value} {event.quantity} @ {event.price}"
-                    f" fee={event.fee} {event.fee_currency} trade={event.trade_id}")
+            return (f"[fill] {event.venue} {event.symbol} {event.side.value} {num(event.quantity)} @ {num(event.price)}"
+                    f" fee={num(event.fee)} {event.fee_currency} trade={event.trade_id}")
     return None
 
 

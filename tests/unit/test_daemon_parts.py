@@ -34,7 +34,7 @@ def test_dashboard_keeps_latest_prices_and_recent_fills() -> None:
     out = io.StringIO()
     Console(file=out, width=160).print(render(dash))
     text = out.getvalue()
-    assert "connected" in text and "65000.5" in text and "Fills (15)" in text
+    assert "connected" in text and "65000.5" in text and "Fills (15)" in text and "E-" not in text
 
 
 def test_plain_lines_name_what_happened() -> None:
