@@ -212,7 +212,7 @@ class ExecutionReport(msgspec.Struct, tag="executionReport", tag_field="e"):
     O: int  # noqa: E741 - Binance's field name
     Z: Decimal
     N: str | None = None
-    C: str = ""
+    C: str | None = None
     P: Decimal = Decimal(0)
 
 
