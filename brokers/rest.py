@@ -106,11 +106,11 @@ class RestChannel:
         self.limiter.observe(response.headers)
         status = response.status_code
         if status >= 400:
-            error = self.map_error(status, response.content, response.headers)
-            if isinstance(error, RateLimited):
-                self.limiter.back_off(float(error.retry_after) if error.retry_after is not None else None,
-                                      banned=error.banned)
-            raise error
+            failure = self.map_error(status, response.content, response.headers)
+            if isinstance(failure, RateLimited):
+                self.limiter.back_off(float(failure.retry_after) if failure.retry_after is not None else None,
+                                      banned=failure.banned)
+            raise failure
         try:
             return msgspec.json.decode(response.content, type=decode)
         except (msgspec.DecodeError, msgspec.ValidationError) as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
@@ -59,7 +60,7 @@ def error_from_code(code: int, msg: str, *, status: int = 400,
     if code == -2010:
         lowered = msg.lower()
         cls = next((kind for text, kind in REJECTION_MESSAGES if text in lowered), e.InvalidOrder)
-    common = {"venue": VENUE, "code": code, "venue_message": msg}
+    common: dict[str, Any] = {"venue": VENUE, "code": code, "venue_message": msg}
     if cls is e.RateLimited or status in (418, 429):
         return e.RateLimited("Binance rate limit" + (" ban" if status == 418 else ""), retry_after=retry_after,
                              banned=status == 418, **common)

@@ -152,11 +152,11 @@ class MarketParser:
                                       quantity=t.q, taker_side=Side.SELL if t.m else Side.BUY,
                                       timestamp=from_epoch_ms(t.T)))
         elif kind in ("ticker", "24hrTicker"):
-            k = _ticker.decode(payload)
-            instrument = self.by_id.get(k.s)
+            tick = _ticker.decode(payload)
+            instrument = self.by_id.get(tick.s)
             if instrument is not None:
-                await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=k.c, bid=k.b, bid_size=k.B,
-                                       ask=k.a, ask_size=k.A, timestamp=from_epoch_ms(k.E)))
+                await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=tick.c, bid=tick.b,
+                                       bid_size=tick.B, ask=tick.a, ask_size=tick.A, timestamp=from_epoch_ms(tick.E)))
         elif kind.startswith("kline"):
             c = _kline.decode(payload)
             instrument = self.by_id.get(c.s)
