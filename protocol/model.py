@@ -11,7 +11,7 @@ Every Struct that can travel as an event is tagged (``tag=True``) so it can sit 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -22,6 +22,7 @@ UtcDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 """A timezone-aware datetime; producers always use UTC (`utc_now`, `from_epoch_ms`)."""
 
 ZERO = Decimal(0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utc_now() -> datetime:
@@ -42,7 +43,7 @@ def new_client_order_id(prefix: str = "at") -> str:
 def to_epoch_ms(when: datetime) -> int:
     if when.tzinfo is None:
         raise ValueError("naive datetime: AlgoTrendy times are UTC and timezone-aware")
-    return int(when.timestamp() * 1000)
+    return (when - _EPOCH) // timedelta(milliseconds=1)  # integer arithmetic: no float rounding
 
 
 class Side(StrEnum):
