@@ -1,0 +1,149 @@
+"""Market-data ingest and tick-to-subscriber latency, ours vs the bare transport vs ccxt.pro.
+
+Each consumer connects to a fresh feed process (bench/feed.py) and takes ``count`` trades:
+- ``bare trio-websocket``: receive loop, no decoding (the ceiling for a trio client);
+- ``algotrendy``: BinanceBroker stream -> msgspec decode -> router fan-out -> one subscriber;
+- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio).
+Throughput = trades / (time from first to last received). Latency = receive time - send stamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import attrs
+import msgspec
+import trio
+
+STREAM_PATH = "/stream?streams=btcusdt@trade"
+
+
+@attrs.frozen
+class Feed:
+    rest_url: str
+    ws_url: str
+    api_key: str
+    api_secret: str
+
+
+@contextmanager
+def feed(count: int, rate: float) -> Iterator[Feed]:
+    process = subprocess.Popen([sys.executable, "-m", "bench.feed", "--count", str(count), "--rate", str(rate)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().split()
+        if not line or line[0] != "READY":
+            raise RuntimeError(f"feed did not start: {line}")
+        yield Feed(*line[1:5])
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@attrs.define
+class Samples:
+    received: int = 0
+    first: float = 0.0
+    last: float = 0.0
+    latencies_ns: list[int] = attrs.field(factory=list)
+
+    def note(self, sent_ns: int) -> None:
+        now = time.perf_counter_ns()
+        if self.received == 0:
+            self.first = now / 1e9
+        self.last = now / 1e9
+        self.received += 1
+        self.latencies_ns.append(now - sent_ns)
+
+    @property
+    def rate(self) -> float:
+        return (self.received - 1) / (self.last - self.first) if self.received > 1 else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ns)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6  # ms
+
+
+class _Stamp(msgspec.Struct):
+    t: int
+
+
+class _Wrapped(msgspec.Struct):
+    data: _Stamp
+
+
+def bare(f: Feed, count: int) -> Samples:
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_Wrapped).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + STREAM_PATH, max_message_size=1 << 20) as ws:
+            while samples.received < count:
+                message = await ws.get_message()
+                samples.note(decode(message).data.t)  # the stamp only: no domain decoding
+
+    trio.run(run)
+    return samples
+
+
+def ours(f: Feed, count: int) -> Samples:
+    from actors.router import open_router_with
+    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
+    from brokers.binance import create_broker
+    from protocol.credentials import Credentials
+    from protocol.messages import StreamChannel
+    from protocol.model import Trade
+
+    samples = Samples()
+    settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
+    state = BrokerState(venue="binance", subscriptions={Subscription("BTC/USDT", StreamChannel.TRADES)})
+
+    async def run() -> None:
+        async with open_router_with({"binance": broker_actor(lambda: create_broker(settings), state)}) as router:
+            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
+            await router.wait_connected("binance")
+            while samples.received < count:
+                event = await subscriber.get()
+                assert isinstance(event, Trade)
+                samples.note(int(event.trade_id))
+
+    trio.run(run)
+    return samples
+
+
+def ccxt_pro(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.binance({"options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}},
+                                    "newUpdates": True})
+        exchange.urls["api"]["ws"]["spot"] = f.ws_url + "/ws"
+        for key in ("public", "private", "v3", "v1"):
+            if key in exchange.urls["api"]:
+                exchange.urls["api"][key] = f.rest_url + "/api/" + ("v1" if key == "v1" else "v3")
+        try:
+            await exchange.load_markets()
+            while samples.received < count:
+                for trade in await exchange.watch_trades("BTC/USDT"):
+                    samples.note(int(trade["id"]))
+        finally:
+            await exchange.close()
+
+    asyncio.run(run())
+    return samples
+
+
+def median_latency(samples: list[Samples], q: float) -> float:
+    return statistics.median(s.percentile(q) for s in samples)
