@@ -163,9 +163,10 @@ TOPIC_POSITION: Final = "position"
 TOPIC_WALLET: Final = "wallet"
 
 ORDERBOOK_DEPTHS: Final[dict[Category, tuple[int, ...]]] = {
-    Category.SPOT: (1, 50, 200, 1000),
-    Category.LINEAR: (1, 50, 200, 1000),
-    Category.INVERSE: (1, 50, 200, 1000),
+    # docs/v5/websocket/public/orderbook as read; newer pages also list 1000 (and 200 for spot).
+    Category.SPOT: (1, 50),
+    Category.LINEAR: (1, 50, 200),
+    Category.INVERSE: (1, 50, 200),
 }
 
 # --- kline intervals (docs/v5/enum#interval) -------------------------------------------------------------

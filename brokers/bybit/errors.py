@@ -1,75 +1,211 @@
-"""Bybit V5 retCodes -> protocol errors, in one table.
+"""Bybit V5 retCodes (and HTTP statuses) -> protocol errors, in one table.
 
-Bybit answers most failures with HTTP 200 and a non-zero ``retCode``; HTTP 403 is its IP rate
-limit/ban, 5xx an unknown outcome. Spot (17xxxx) and contract (11xxxx) codes differ, so both appear.
-``110043`` ("leverage not modified") is a success for `set_leverage`: see `is_leverage_not_modified`.
+Bybit answers most failures with HTTP 200 and a non-zero ``retCode`` in the JSON envelope, so the
+client checks ``retCode`` on every answer (`raise_for_ret_code`); the HTTP layer only sees 403 (IP
+rate limit or ban: stop for at least 10 minutes), 401/404 (key or path / category-vs-account-mode),
+429 (system-level protection) and 5xx (outcome unknown) -- `map_error` has the `brokers.rest`
+``ErrorMapper`` signature for those.
 
-Checked against https://bybit-exchange.github.io/docs/v5/error: the HTTP codes and the general
-10000-10029 / 33004 rows. Still to check there before the Bybit client relies on them: the contract
-(11xxxx) and spot (17xxxx) rows below, written from the same page's families.
+Contract (11xxxx) and spot (17xxxx) codes differ, so both families appear. Every row was checked
+against the V5 error page (https://bybit-exchange.github.io/docs/v5/error, source
+bybit-exchange/docs): general, UTA and "Spot Trade" tables. ``110043`` ("Set leverage has not been
+modified") is a success for `set_leverage`: see `is_leverage_not_modified`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
+from brokers.bybit.constants import HEADER_LIMIT_RESET, IP_BAN_MIN_S, VENUE
 from protocol import errors as e
 
-VENUE = "bybit"
-
 LEVERAGE_NOT_MODIFIED = 110043
+POSITION_MODE_NOT_MODIFIED = 110025
+
+# Filter names follow the vocabulary the other venues use (LOT_SIZE, PRICE_FILTER, NOTIONAL ...).
+LOT_SIZE = "LOT_SIZE"
+PRICE_FILTER = "PRICE_FILTER"
+NOTIONAL = "NOTIONAL"
 
 CODE_TABLE: dict[int, tuple[type[e.BrokerError], str | None]] = {
-    10001: (e.InvalidOrder, None),  # parameter error
-    10002: (e.AuthenticationError, None),  # timestamp / recv_window
-    10003: (e.AuthenticationError, None),  # invalid API key
-    10004: (e.AuthenticationError, None),  # signature error
+    # general (UTA table)
+    -1: (e.VenueUnavailable, None),  # "request expired": sat too long in Bybit's queue
+    429: (e.VenueUnavailable, None),  # retCode 429: trading service under high load, retry
+    -2015: (e.AuthenticationError, None),  # (spot) API key expired
+    33004: (e.AuthenticationError, None),  # (derivatives) API key expired
+    10000: (e.VenueUnavailable, None),  # server timeout
+    10001: (e.InvalidOrder, "PARAMETER"),  # request parameter error
+    10002: (e.AuthenticationError, None),  # request time outside the recv_window (clock offset)
+    10003: (e.AuthenticationError, None),  # API key invalid (or key/domain mismatch: mainnet/testnet/demo)
+    10004: (e.AuthenticationError, None),  # error sign
     10005: (e.PermissionDenied, None),  # permission denied for this key
-    10006: (e.RateLimited, None),  # too many visits
+    10006: (e.RateLimited, None),  # too many visits: per-UID API rate limit
+    10007: (e.AuthenticationError, None),  # user authentication failed
+    10008: (e.PermissionDenied, None),  # common banned, check the account mode
     10009: (e.RateLimited, None),  # IP has been banned
-    10010: (e.PermissionDenied, None),  # unmatched IP
+    10010: (e.PermissionDenied, None),  # unmatched IP (key bound to other IPs)
+    10014: (e.InvalidOrder, None),  # invalid duplicate request
     10016: (e.VenueUnavailable, None),  # server error
-    10018: (e.RateLimited, None),  # exceeded the IP rate limit
-    33004: (e.AuthenticationError, None),  # API key expired
+    10017: (e.NotSupported, None),  # route not found
+    10018: (e.RateLimited, None),  # exceeded the IP rate limit (struck through on newer pages)
+    10024: (e.PermissionDenied, None),  # compliance rules triggered
+    10027: (e.PermissionDenied, None),  # transactions are banned
+    10028: (e.NotSupported, None),  # only unified-account users may use this API
+    10029: (e.PermissionDenied, None),  # symbol not in the key's whitelist
+    30208: (e.InvalidOrder, PRICE_FILTER),  # price above the maximum buying price
+    # contracts (UTA table, 11xxxx)
     110001: (e.OrderNotFound, None),  # order does not exist
-    110003: (e.InvalidOrder, "PRICE_FILTER"),  # price out of the permissible range
-    110004: (e.InsufficientFunds, None),  # wallet balance insufficient
-    110007: (e.InsufficientFunds, None),  # available balance insufficient
-    110017: (e.InvalidOrder, "REDUCE_ONLY"),  # reduce-only would increase the position
-    110072: (e.DuplicateOrder, None),  # orderLinkId duplicate
-    170130: (e.InvalidOrder, None),  # data sent exceeds limits
-    170131: (e.InsufficientFunds, None),  # balance insufficient (spot)
-    170136: (e.InvalidOrder, "LOT_SIZE"),  # quantity above the upper limit
-    170137: (e.InvalidOrder, "LOT_SIZE"),  # quantity decimal too long
-    170140: (e.InvalidOrder, "NOTIONAL"),  # order value below the lower limit
-    170134: (e.InvalidOrder, "PRICE_FILTER"),  # price decimal too long
-    170141: (e.DuplicateOrder, None),  # duplicate clientOrderId (spot)
-    170213: (e.OrderNotFound, None),  # order does not exist (spot)
+    110003: (e.InvalidOrder, PRICE_FILTER),  # order price exceeds the allowable range
+    110004: (e.InsufficientFunds, None),  # wallet balance is insufficient
+    110005: (e.InvalidOrder, "POSITION_STATUS"),  # position status error
+    110006: (e.InsufficientFunds, None),  # assets cannot cover the position margin
+    110007: (e.InsufficientFunds, None),  # available balance is insufficient
+    110008: (e.OrderNotFound, None),  # order has been completed or cancelled (nothing open to act on)
+    110010: (e.OrderNotFound, None),  # order has been cancelled
+    110012: (e.InsufficientFunds, None),  # insufficient available balance
+    110014: (e.InsufficientFunds, None),  # insufficient available balance to add margin
+    110017: (e.InvalidOrder, "REDUCE_ONLY"),  # reduce-only rule not satisfied
+    110019: (e.InvalidOrder, None),  # order ID is illegal
+    110020: (e.InvalidOrder, "MAX_NUM_ORDERS"),  # more than 500 active orders
+    110021: (e.InvalidOrder, "POSITION_LIMIT"),  # position limit (open interest)
+    110022: (e.InvalidOrder, LOT_SIZE),  # quantity restricted, cannot be raised
+    110023: (e.InvalidOrder, "REDUCE_ONLY"),  # only position reduction allowed on this contract
+    110025: (e.InvalidOrder, None),  # position mode has not been modified
+    110040: (e.InvalidOrder, "LIQUIDATION"),  # order would trigger a forced liquidation
+    110043: (e.InvalidOrder, "LEVERAGE"),  # set leverage has not been modified (success for set_leverage)
+    110044: (e.InsufficientFunds, None),  # available margin is insufficient
+    110045: (e.InsufficientFunds, None),  # wallet balance is insufficient
+    110066: (e.MarketClosed, None),  # trading is currently not allowed
+    110072: (e.DuplicateOrder, None),  # "OrderLinkedID is duplicate"
+    110074: (e.MarketClosed, None),  # this contract is not live
+    110079: (e.VenueUnavailable, None),  # order is processing, try again later
+    110090: (e.InvalidOrder, "POSITION_LIMIT"),  # position may exceed the max limit at this leverage
+    110094: (e.InvalidOrder, NOTIONAL),  # order notional value below the lower limit
+    110120: (e.InvalidOrder, PRICE_FILTER),  # price below the price limitation
+    110121: (e.InvalidOrder, PRICE_FILTER),  # price above the price limitation
+    # spot ("Spot Trade" table, 17xxxx)
+    170001: (e.VenueUnavailable, None),  # internal error
+    170005: (e.RateLimited, None),  # too many new orders
+    170007: (e.VenueUnavailable, None),  # timeout waiting for the backend
+    170033: (e.InsufficientFunds, None),  # margin: insufficient account balance
+    170105: (e.InvalidOrder, "PARAMETER"),  # parameter was empty
+    170115: (e.InvalidOrder, "TIME_IN_FORCE"),  # invalid timeInForce
+    170116: (e.InvalidOrder, "ORDER_TYPE"),  # invalid orderType
+    170117: (e.InvalidOrder, "SIDE"),  # invalid side
+    170121: (e.InvalidOrder, "SYMBOL"),  # invalid symbol
+    170124: (e.InvalidOrder, NOTIONAL),  # order amount too large
+    170130: (e.InvalidOrder, "PARAMETER"),  # data sent for a parameter is not valid
+    170131: (e.InsufficientFunds, None),  # balance insufficient
+    170132: (e.InvalidOrder, PRICE_FILTER),  # order price too high
+    170133: (e.InvalidOrder, PRICE_FILTER),  # order price lower than the minimum
+    170134: (e.InvalidOrder, PRICE_FILTER),  # order price decimal too long
+    170136: (e.InvalidOrder, LOT_SIZE),  # order quantity lower than the minimum
+    170137: (e.InvalidOrder, LOT_SIZE),  # order volume decimal too long
+    170139: (e.OrderNotFound, None),  # order has been filled (nothing open to act on)
+    170140: (e.InvalidOrder, NOTIONAL),  # order value exceeded lower limit
+    170141: (e.DuplicateOrder, None),  # duplicate clientOrderId
+    170142: (e.OrderNotFound, None),  # order has been cancelled
+    170143: (e.OrderNotFound, None),  # cannot be found on order book
+    170146: (e.VenueUnavailable, None),  # order creation timeout: outcome unknown
+    170147: (e.VenueUnavailable, None),  # order cancellation timeout: outcome unknown
+    170148: (e.InvalidOrder, LOT_SIZE),  # market order amount decimal too long
+    170151: (e.MarketClosed, None),  # trading pair not open yet
+    170157: (e.PermissionDenied, None),  # pair not available for API trading
+    170190: (e.OrderNotFound, None),  # cancel order has been finished
+    170192: (e.InvalidOrder, PRICE_FILTER),  # order price cannot be higher than %s
+    170193: (e.InvalidOrder, PRICE_FILTER),  # buy order price cannot be higher than %s
+    170194: (e.InvalidOrder, PRICE_FILTER),  # sell order price cannot be lower than %s
+    170213: (e.OrderNotFound, None),  # order does not exist
+    170222: (e.RateLimited, None),  # too many requests in this time frame
+    170341: (e.InvalidOrder, LOT_SIZE),  # request order quantity exceeds maximum limit
+    170371: (e.InvalidOrder, PRICE_FILTER),  # price below the price limitation
+    170372: (e.InvalidOrder, PRICE_FILTER),  # price above the price limitation
+    170381: (e.InvalidOrder, LOT_SIZE),  # order quantity too large
+    170382: (e.InvalidOrder, LOT_SIZE),  # order quantity too large
+    170810: (e.InvalidOrder, "MAX_NUM_ORDERS"),  # more than 500 conditional, TP/SL and active orders
 }
+
+BANNED_CODES = frozenset({10009})
 
 
 def is_leverage_not_modified(ret_code: int) -> bool:
+    """``110043`` answers set-leverage when the leverage already has the requested value: a success."""
     return ret_code == LEVERAGE_NOT_MODIFIED
 
 
-def error_for(ret_code: int, ret_msg: str, *, http_status: int = 200,
-              retry_after: float | None = None) -> e.BrokerError:
-    common: dict[str, Any] = {"venue": VENUE, "code": ret_code, "venue_message": ret_msg}
+def retry_after_from_headers(headers: Mapping[str, str] | None, now_ms: int | None) -> float | None:
+    """Seconds until ``X-Bapi-Limit-Reset-Timestamp`` (only meaningful once the limit is exceeded)."""
+    if not headers or now_ms is None:
+        return None
+    raw = next((value for key, value in headers.items() if key.lower() == HEADER_LIMIT_RESET.lower()), None)
+    if raw is None or not raw.isdigit():
+        return None
+    return max(0.0, (int(raw) - now_ms) / 1000)
+
+
+def error_for(ret_code: int, ret_msg: str, *, http_status: int = 200, retry_after: float | None = None,
+              headers: Mapping[str, str] | None = None, now_ms: int | None = None) -> e.BrokerError:
+    """The typed error for a failed answer. HTTP 403 and 5xx win over the body's ``retCode``."""
+    if retry_after is None:
+        retry_after = retry_after_from_headers(headers, now_ms)
     if http_status == 403:
-        return e.RateLimited("Bybit refused the IP (rate limit or ban)", retry_after=retry_after, banned=True,
-                             venue=VENUE, code=403, venue_message=ret_msg)
+        return e.RateLimited("Bybit refused the IP (rate limit or ban): stop REST traffic for 10 minutes",
+                             retry_after=retry_after if retry_after is not None else IP_BAN_MIN_S, banned=True,
+                             venue=VENUE, code=403, venue_message=ret_msg or None)
     if http_status >= 500:
         return e.VenueUnavailable(f"Bybit HTTP {http_status}: outcome unknown", venue=VENUE, code=http_status,
-                                  venue_message=ret_msg)
+                                  venue_message=ret_msg or None)
+    if http_status == 429 and ret_code == 0:
+        return e.RateLimited("Bybit system-level frequency protection", retry_after=retry_after, venue=VENUE,
+                             code=429, venue_message=ret_msg or None)
+    if http_status == 401 and ret_code == 0:
+        return e.AuthenticationError("Bybit HTTP 401: key missing or not accepted", venue=VENUE, code=401,
+                                     venue_message=ret_msg or None)
+    if http_status == 404 and ret_code == 0:
+        return e.NotSupported("Bybit HTTP 404: wrong path, or the category does not match the account mode",
+                              venue=VENUE, code=404, venue_message=ret_msg or None)
+    common: dict[str, Any] = {"venue": VENUE, "code": ret_code, "venue_message": ret_msg}
     cls, filter_name = CODE_TABLE.get(ret_code, (e.BrokerError, None))
     if cls is e.RateLimited:
-        return e.RateLimited("Bybit rate limit" + (" ban" if ret_code == 10009 else ""), retry_after=retry_after,
-                             banned=ret_code == 10009, **common)
+        banned = ret_code in BANNED_CODES
+        if banned and retry_after is None:
+            retry_after = IP_BAN_MIN_S
+        return e.RateLimited("Bybit rate limit" + (" ban" if banned else ""), retry_after=retry_after,
+                             banned=banned, **common)
     if cls is e.InvalidOrder:
-        return e.InvalidOrder("Bybit rejected the order parameters", filter=filter_name, **common)
+        return e.InvalidOrder("Bybit rejected the request parameters"
+                              + (f" ({filter_name})" if filter_name else ""), filter=filter_name, **common)
     if cls is e.AuthenticationError and ret_code == 10002:
         return e.AuthenticationError("request timestamp outside recv_window (clock offset)", retryable=True,
                                      **common)
-    if cls is e.BrokerError:
-        return e.BrokerError(f"Bybit error {ret_code}", **common)
+    if cls is e.VenueUnavailable:
+        return e.VenueUnavailable(f"Bybit could not process the request (retCode {ret_code}, outcome unknown)",
+                                  **common)
     return cls(f"Bybit error {ret_code}", **common)
+
+
+def raise_for_ret_code(ret_code: int, ret_msg: str, *, http_status: int = 200,
+                       headers: Mapping[str, str] | None = None, now_ms: int | None = None) -> None:
+    """Raise the typed error of a non-zero ``retCode`` (every REST answer must pass through this)."""
+    if ret_code != 0 or http_status >= 400:
+        raise error_for(ret_code, ret_msg, http_status=http_status, headers=headers, now_ms=now_ms)
+
+
+class _ErrorBody(msgspec.Struct):
+    retCode: int = 0
+    retMsg: str = ""
+
+
+def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
+    """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be HTML or empty then)."""
+    try:
+        parsed = msgspec.json.decode(body, type=_ErrorBody) if body else _ErrorBody()
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        parsed = _ErrorBody(retMsg=body[:200].decode(errors="replace").strip())
+    if status == 400 and parsed.retCode == 0:
+        return e.ProtocolViolation(f"Bybit HTTP 400: malformed request ({parsed.retMsg or 'no detail'})",
+                                   venue=VENUE, code=400)
+    return error_for(parsed.retCode, parsed.retMsg, http_status=status, headers=headers)
