@@ -107,6 +107,11 @@ class RestChannel:
         status = response.status_code
         if status >= 400:
             failure = self.map_error(status, response.content, response.headers)
+            if status >= 500 and not isinstance(failure, VenueUnavailable):
+                # Whatever the venue table says, a 5xx means the outcome is unknown.
+                failure = VenueUnavailable(f"{prepared.method} {prepared.path}: HTTP {status}, outcome unknown",
+                                           venue=self.venue, code=failure.code or status,
+                                           venue_message=failure.venue_message)
             if isinstance(failure, RateLimited):
                 self.limiter.back_off(float(failure.retry_after) if failure.retry_after is not None else None,
                                       banned=failure.banned)

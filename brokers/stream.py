@@ -39,6 +39,7 @@ async def run_websocket(
     ping_interval: float | None = 20.0,
     pong_timeout: float = 10.0,
     stale_after: float | None = None,
+    open_timeout: float = 15.0,
     app_ping: Callable[[WebSocketConnection], Awaitable[None]] | None = None,
     task_status: trio.TaskStatus[WebSocketConnection] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -53,7 +54,11 @@ async def run_websocket(
         async with open_websocket_url(url, connect_timeout=10, disconnect_timeout=2,
                                       message_queue_size=4096, max_message_size=16 * 1024 * 1024) as ws:
             if on_open is not None:
-                await on_open(ws)
+                with trio.move_on_after(open_timeout) as opening:
+                    await on_open(ws)
+                if opening.cancelled_caught:
+                    raise VenueUnavailable(f"websocket {where}: auth/subscribe not answered within "
+                                           f"{open_timeout}s", venue=venue)
             last_message = [trio.current_time()]
             async with trio.open_nursery() as nursery:
                 if ping_interval is not None:
@@ -65,10 +70,29 @@ async def run_websocket(
                     message = await ws.get_message()
                     last_message[0] = trio.current_time()
                     await on_message(message if isinstance(message, str) else message.decode())
-    except ConnectionClosed as closed:
-        raise VenueUnavailable(f"websocket {where} closed ({closed.reason})", venue=venue) from closed
-    except (HandshakeError, ConnectionRejected, ConnectionTimeout, DisconnectionTimeout, OSError) as error:
-        raise VenueUnavailable(f"websocket {where} failed: {type(error).__name__} {error}", venue=venue) from error
+    except BaseExceptionGroup as group:
+        # Failures from the heartbeat/watchdog/receive tasks arrive grouped by the nursery; callers
+        # (and the supervisor's classification) get one plain typed error instead.
+        raise _as_venue_error(group, where, venue) from group
+    except (ConnectionClosed, HandshakeError, ConnectionRejected, ConnectionTimeout, DisconnectionTimeout,
+            OSError) as error:
+        raise _as_venue_error(error, where, venue) from error
+
+
+def _as_venue_error(error: BaseException, where: str, venue: str) -> BaseException:
+    if isinstance(error, BaseExceptionGroup):
+        leaves = [_as_venue_error(inner, where, venue) for inner in error.exceptions]
+        for leaf in leaves:
+            if not isinstance(leaf, VenueUnavailable):
+                return error  # something else (a bug, a cancellation, a permanent error): leave it whole
+        return leaves[0]
+    if isinstance(error, VenueUnavailable):
+        return error
+    if isinstance(error, ConnectionClosed):
+        return VenueUnavailable(f"websocket {where} closed ({error.reason})", venue=venue)
+    if isinstance(error, (HandshakeError, ConnectionRejected, ConnectionTimeout, DisconnectionTimeout, OSError)):
+        return VenueUnavailable(f"websocket {where} failed: {type(error).__name__} {error}", venue=venue)
+    return error
 
 
 async def _heartbeat(ws: WebSocketConnection, interval: float, pong_within: float,

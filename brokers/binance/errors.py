@@ -36,7 +36,7 @@ CODE_TABLE: dict[int, type[e.BrokerError]] = {
     -1116: e.InvalidOrder,  # INVALID_ORDER_TYPE
     -1117: e.InvalidOrder,  # INVALID_SIDE
     -1121: e.InvalidOrder,  # BAD_SYMBOL
-    -1125: e.AuthenticationError,  # INVALID_LISTEN_KEY
+    -1125: e.VenueUnavailable,  # INVALID_LISTEN_KEY: expired; a reconnect gets a new one
     -2010: e.InvalidOrder,  # NEW_ORDER_REJECTED (refined by message below)
     -2011: e.OrderNotFound,  # CANCEL_REJECTED: unknown order
     -2013: e.OrderNotFound,  # NO_SUCH_ORDER
@@ -74,6 +74,8 @@ def error_from_code(code: int, msg: str, *, status: int = 400,
                                      **common)
     if cls is e.AuthenticationError:
         return e.AuthenticationError("Binance refused the API key or signature", **common)
+    if cls is e.VenueUnavailable and code == -1125:
+        return e.VenueUnavailable("Binance listen key expired or unknown: reconnect for a new one", **common)
     if cls is e.VenueUnavailable:
         return e.VenueUnavailable("Binance could not process the request (outcome unknown)", **common)
     return cls(f"Binance error {code}", **common)
@@ -92,8 +94,8 @@ def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerE
     if status == 403:
         return e.PermissionDenied("Binance WAF refused the request", venue=VENUE, code=403)
     if status >= 500:
-        return e.VenueUnavailable(f"Binance HTTP {status}: outcome unknown", venue=VENUE, code=status,
-                                  venue_message=parsed.msg if parsed else None)
+        return e.VenueUnavailable(f"Binance HTTP {status}: outcome unknown", venue=VENUE,
+                                  code=parsed.code if parsed else status, venue_message=parsed.msg if parsed else None)
     if parsed is None:
         return e.ProtocolViolation(f"Binance HTTP {status} with an unreadable body", venue=VENUE, code=status)
     return error_from_code(parsed.code, parsed.msg, status=status, retry_after=retry_after)
