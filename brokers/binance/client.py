@@ -332,6 +332,7 @@ class BinanceBroker(Broker):
             if len(page) < int(params["limit"]) or len(trades) >= limit:
                 break
             params = {"symbol": instrument.venue_symbol, "limit": params["limit"], "fromId": page[-1].id + 1}
+        trades = trades[:limit]  # paging fetches whole pages; the caller asked for at most `limit`
         client_ids = await self._client_ids(instrument, {t.orderId for t in trades})
         return [fill_from_trade(t, instrument, client_ids.get(t.orderId, "")) for t in trades]
 
