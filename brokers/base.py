@@ -17,9 +17,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import attrs
+import msgspec
 import trio
 
 from protocol import messages as m
@@ -28,6 +28,7 @@ from protocol.credentials import Credentials
 from protocol.errors import (
     BrokerError,
     DuplicateOrder,
+    InvalidOrder,
     NotSupported,
     OrderNotFound,
     ProtocolViolation,
@@ -181,8 +182,6 @@ class Broker(abc.ABC):
         for instrument in self.instruments():
             if instrument.symbol == symbol:
                 return instrument
-        from protocol.errors import InvalidOrder
-
         raise InvalidOrder(f"unknown symbol {symbol!r}", venue=self.venue, filter="SYMBOL")
 
 
@@ -245,7 +244,7 @@ class BrokerState:
                 return None
         merged = order
         if known.status.is_terminal and not order.status.is_terminal:
-            merged = attrs_evolve_order(order, status=known.status)
+            merged = msgspec.structs.replace(order, status=known.status)
         self.orders[order.client_order_id] = merged
         if merged.status.is_terminal:
             self._trim_orders()
@@ -259,12 +258,6 @@ class BrokerState:
 
     def open_orders(self) -> list[Order]:
         return [o for o in self.orders.values() if not o.status.is_terminal]
-
-
-def attrs_evolve_order(order: Order, **changes: Any) -> Order:
-    import msgspec
-
-    return msgspec.structs.replace(order, **changes)
 
 
 # ============================================================================== the actor loop
@@ -414,8 +407,6 @@ async def execute_command(broker: Broker, state: BrokerState, command: m.Command
         match command:
             case m.PlaceOrder(request=request):
                 if request.client_order_id is None:
-                    import msgspec
-
                     request = msgspec.structs.replace(request, client_order_id=new_client_order_id())
                 return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request))
             case m.CancelOrder(symbol=symbol, order_id=oid, client_order_id=coid):
