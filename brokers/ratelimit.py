@@ -26,6 +26,7 @@ class WindowRule:
     limit: int
     counts_orders: bool = False  # False: counts request weight
     header: str | None = None  # response header that reports the venue's count for this window
+    header_counts_remaining: bool = False  # the header says what is left (Bybit), not what is used (Binance)
 
 
 @attrs.define
@@ -93,7 +94,9 @@ class RateLimiter:
             value = headers.get(window.rule.header)
             if value is not None and value.isdigit():
                 window.roll(now)
-                window.used = int(value)
+                reported = int(value)
+                window.used = max(window.rule.limit - reported, 0) if window.rule.header_counts_remaining \
+                    else reported
 
     def back_off(self, retry_after: float | None, *, banned: bool) -> None:
         now = trio.current_time()

@@ -11,7 +11,7 @@ client order id (brokers/base.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -28,6 +28,12 @@ T = TypeVar("T")
 
 ErrorMapper = Callable[[int, bytes, Mapping[str, str]], BrokerError]
 """(HTTP status, body, headers) of a failed answer -> the typed error to raise."""
+
+AnswerDecoder = Callable[[bytes, Any, Mapping[str, str]], Any]
+"""(body, wanted type, headers) of a 2xx answer -> the decoded value, or raise the typed error.
+
+For venues that report failures inside successful HTTP answers (Bybit's ``retCode``); the default
+decodes the body as the wanted type directly."""
 
 
 @attrs.frozen
@@ -58,6 +64,7 @@ class RestChannel:
     map_error: ErrorMapper
     timeout: float = 10.0
     read_retries: int = 2
+    decode_answer: AnswerDecoder | None = None
     _client: httpx.AsyncClient | None = None
 
     async def open(self) -> None:
@@ -71,14 +78,20 @@ class RestChannel:
             await client.aclose()
 
     async def send(self, request: PreparedRequest | Resignable, decode: type[T], *,
-                   weight: int = 1, orders: int = 0) -> T:
-        """Send and decode; GETs are retried (bounded) on transport errors, 5xx and 429."""
+                   weight: int = 1, orders: int = 0, limiters: Sequence[RateLimiter] = ()) -> T:
+        """Send and decode; GETs are retried (bounded) on transport errors, 5xx and 429.
+
+        ``limiters``: windows of this endpoint on top of the channel's own (Bybit limits each
+        endpoint separately); they are waited on, corrected by headers and backed off like it.
+        """
         attempts = 1 + (self.read_retries if request.method == "GET" else 0)
+        every = (self.limiter, *limiters)
         for attempt in range(attempts):
             try:
-                await self.limiter.acquire(weight=weight, orders=orders)
+                for limiter in every:
+                    await limiter.acquire(weight=weight, orders=orders)
                 prepared = request() if isinstance(request, Resignable) else request
-                return await self._send_once(prepared, decode)
+                return await self._send_once(prepared, decode, every)
             except (VenueUnavailable, RateLimited) as error:
                 banned = isinstance(error, RateLimited) and error.banned
                 if attempt + 1 >= attempts or banned:
@@ -89,7 +102,8 @@ class RestChannel:
                 await trio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _send_once(self, prepared: PreparedRequest, decode: type[T]) -> T:
+    async def _send_once(self, prepared: PreparedRequest, decode: type[T],
+                         limiters: Sequence[RateLimiter]) -> T:
         if self._client is None:
             await self.open()
         assert self._client is not None
@@ -103,7 +117,8 @@ class RestChannel:
         except httpx.TransportError as error:
             raise VenueUnavailable(f"{prepared.method} {prepared.path} failed: {type(error).__name__}",
                                    venue=self.venue) from error
-        self.limiter.observe(response.headers)
+        for limiter in limiters:
+            limiter.observe(response.headers)
         status = response.status_code
         if status >= 400:
             failure = self.map_error(status, response.content, response.headers)
@@ -112,15 +127,25 @@ class RestChannel:
                 failure = VenueUnavailable(f"{prepared.method} {prepared.path}: HTTP {status}, outcome unknown",
                                            venue=self.venue, code=failure.code or status,
                                            venue_message=failure.venue_message)
-            if isinstance(failure, RateLimited):
-                self.limiter.back_off(float(failure.retry_after) if failure.retry_after is not None else None,
-                                      banned=failure.banned)
-            raise failure
+            raise _backed_off(failure, limiters)
         try:
+            if self.decode_answer is not None:
+                return self.decode_answer(response.content, decode, response.headers)  # type: ignore[no-any-return]
             return msgspec.json.decode(response.content, type=decode)
+        except RateLimited as failure:
+            raise _backed_off(failure, limiters) from None
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             raise ProtocolViolation(f"unexpected answer to {prepared.method} {prepared.path}: {error}",
                                     venue=self.venue) from error
+
+
+def _backed_off(failure: BrokerError, limiters: Sequence[RateLimiter]) -> BrokerError:
+    """Make every limiter involved obey a rate-limit answer, then hand the error back to raise."""
+    if isinstance(failure, RateLimited):
+        for limiter in limiters:
+            limiter.back_off(float(failure.retry_after) if failure.retry_after is not None else None,
+                             banned=failure.banned)
+    return failure
 
 
 def header_number(headers: Mapping[str, str], name: str) -> float | None:

@@ -35,6 +35,7 @@ from brokers.binance.mapping import (
 from brokers.binance.stream import MarketParser, UserParser, stream_name
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import PreparedRequest, Resignable, RestChannel
+from brokers.spot import average_cost
 from brokers.stream import run_websocket
 from protocol import errors as e
 from protocol.credentials import Credentials
@@ -51,7 +52,6 @@ from protocol.model import (
     OrderType,
     Position,
     PositionSide,
-    Side,
     Ticker,
     TimeInForce,
     from_epoch_ms,
@@ -403,22 +403,3 @@ def _started(task_status: trio.TaskStatus[None]) -> trio.TaskStatus[WebSocketCon
             task_status.started()
 
     return _Adapter()  # type: ignore[return-value]
-
-
-def average_cost(fills: list[Fill], instrument: Instrument) -> tuple[Decimal | None, Decimal]:
-    """Average entry price of the quantity our own trades hold, and PnL realised by our sells."""
-    quantity = cost = realized = Decimal(0)
-    for fill in fills:
-        received = fill.quantity - (fill.fee if fill.fee_currency == instrument.base else Decimal(0))
-        if fill.side is Side.BUY:
-            cost += fill.price * fill.quantity + (fill.fee if fill.fee_currency == instrument.quote else 0)
-            quantity += received
-        elif quantity > 0:
-            sold = min(fill.quantity, quantity)
-            average = cost / quantity
-            realized += (fill.price - average) * sold - (fill.fee if fill.fee_currency == instrument.quote else 0)
-            cost -= average * sold
-            quantity -= sold
-    if quantity <= 0:
-        return None, realized
-    return cost / quantity, realized
