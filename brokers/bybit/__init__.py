@@ -1,12 +1,19 @@
-"""Bybit V5 (unified API: spot, linear and inverse categories).
+"""Bybit V5 unified account: spot, linear and inverse (REST + streams) behind the Broker contract.
 
-Phase 1 holds the I/O-free parts, each importable on its own:
-
-- `constants`: base URLs, endpoint paths, rate-limit facts, websocket heartbeat and id rules;
-- `auth`: HMAC-SHA256 request signing and the private websocket ``auth`` message;
-- `schemas`: the V5 JSON envelopes, REST payloads and websocket messages as msgspec Structs;
-- `errors`: the one table from ``retCode`` (and HTTP status) to protocol errors;
-- `mapping`: Bybit <-> protocol in both directions, and the order book that applies deltas.
-
-The REST client and the stream parser (``client.py``, ``stream.py``) build on these.
+See README.md. Pure modules: constants (hosts, paths, limits), auth (signing), schemas (V5 JSON),
+errors (retCode table), mapping (both directions); I/O: client (REST), stream (websockets).
 """
+
+from brokers.base import Broker, BrokerSettings
+from brokers.bybit.client import MAINNET, TESTNET, BybitBroker
+
+
+def create_broker(settings: BrokerSettings) -> Broker:
+    return BybitBroker(settings)
+
+
+def default_endpoints(testnet: bool) -> tuple[str, str]:
+    return TESTNET if testnet else MAINNET
+
+
+__all__ = ["BybitBroker", "create_broker", "default_endpoints"]

@@ -230,6 +230,18 @@ class SymbolMap:
         except (KeyError, ValueError):
             raise ProtocolViolation(f"Bybit sent unknown {category} symbol {venue_symbol!r}", venue=VENUE) from None
 
+    def has(self, category: Category | str, venue_symbol: str) -> bool:
+        try:
+            return (Category(category), venue_symbol) in self._by_venue
+        except ValueError:
+            return False
+
+    def knows(self, symbol: str) -> bool:
+        return symbol in self._by_unified
+
+    def all(self) -> list[Instrument]:
+        return list(self._by_unified.values())
+
     def __len__(self) -> int:
         return len(self._by_unified)
 

@@ -1,0 +1,312 @@
+"""Bybit V5 websockets: one public connection per category, one private connection, parsed to events.
+
+Public (``/v5/public/{spot,linear,inverse}``): ``subscribe`` ops (at most 10 topics per op, the spot
+limit), topics ``publicTrade``, ``tickers`` (linear/inverse send a snapshot then deltas that carry
+only changed fields), ``kline.1`` and ``orderbook.50`` (snapshot, then deltas whose ``u`` must follow
+by one: on a gap the topic is unsubscribed and subscribed again, which makes Bybit send a fresh
+snapshot, and nothing is emitted for that book until it arrives).
+
+Private (``/v5/private``): ``auth`` (HMAC of ``GET/realtime{expires}``), then ``order``,
+``execution``, ``position`` and ``wallet``. Both answers are awaited before the stream counts as
+started, so reconciliation never runs against a stream that is not yet delivering.
+
+Heartbeat: Bybit wants a JSON ``{"op": "ping"}`` every 20 s (protocol pings do not count); the
+pong is a message like any other, so the silence watchdog notices a dead connection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable, Iterable
+
+import attrs
+import msgspec
+import trio
+from trio_websocket import WebSocketConnection
+
+from brokers.base import Emit, Subscription
+from brokers.bybit import constants as c
+from brokers.bybit import schemas as s
+from brokers.bybit.auth import ws_auth_message
+from brokers.bybit.constants import Category
+from brokers.bybit.mapping import (
+    BybitOrderBook,
+    SymbolMap,
+    balance_from,
+    candle_from_ws,
+    category_of_instrument,
+    fill_from_execution,
+    is_trade_execution,
+    merge_ticker,
+    order_from,
+    position_from,
+    ticker_from,
+    trade_from,
+)
+from brokers.stream import run_websocket
+from protocol.credentials import Credentials
+from protocol.errors import AuthenticationError, ProtocolViolation, VenueUnavailable
+from protocol.messages import StreamChannel
+from protocol.model import Instrument, MarginMode, from_epoch_ms
+
+log = logging.getLogger(__name__)
+
+BOOK_DEPTH = 50
+TOPICS_PER_OP = 10  # spot refuses more args in one subscribe op
+STALE_AFTER = 60.0  # seconds without any message (pongs included) = dead connection
+
+_header = s.WS_HEADER_DECODER
+_op = msgspec.json.Decoder(s.WsOpResponse)
+_trades = msgspec.json.Decoder(s.WsTradeMessage)
+_ticker = msgspec.json.Decoder(s.WsTickerMessage)
+_kline = msgspec.json.Decoder(s.WsKlineMessage)
+_book = msgspec.json.Decoder(s.WsOrderbookMessage)
+_orders = msgspec.json.Decoder(s.WsOrderMessage)
+_executions = msgspec.json.Decoder(s.WsExecutionMessage)
+_positions = msgspec.json.Decoder(s.WsPositionMessage)
+_wallet = msgspec.json.Decoder(s.WsWalletMessage)
+
+
+def topic_of(sub: Subscription, instrument: Instrument) -> str:
+    symbol = instrument.venue_symbol
+    return {
+        StreamChannel.TICKER: c.TOPIC_TICKER.format(symbol=symbol),
+        StreamChannel.TRADES: c.TOPIC_TRADE.format(symbol=symbol),
+        StreamChannel.CANDLES: c.TOPIC_KLINE.format(interval="1", symbol=symbol),
+        StreamChannel.BOOK: c.TOPIC_ORDERBOOK.format(depth=BOOK_DEPTH, symbol=symbol),
+    }[sub.channel]
+
+
+async def _app_ping(ws: WebSocketConnection) -> None:
+    await ws.send_message(c.PING_MESSAGE.decode())
+
+
+@attrs.define
+class PublicConnection:
+    """One category's public socket: its topics, its books and tickers, its parser."""
+
+    category: Category
+    symbols: SymbolMap
+    emit: Emit
+    venue: str
+    topics: set[str] = attrs.field(factory=set)
+    ws: WebSocketConnection | None = None
+    books: dict[str, BybitOrderBook] = attrs.field(factory=dict)
+    tickers: dict[str, s.WsTicker] = attrs.field(factory=dict)
+    req_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
+    unreadable: int = 0
+    resyncs: int = 0
+
+    async def send_op(self, op: str, topics: Iterable[str]) -> None:
+        wanted = sorted(topics)
+        if self.ws is None:
+            return
+        for start in range(0, len(wanted), TOPICS_PER_OP):
+            chunk = wanted[start:start + TOPICS_PER_OP]
+            await self.ws.send_message(json.dumps({"op": op, "req_id": f"{op}-{next(self.req_ids)}",
+                                                   "args": chunk}))
+
+    async def opened(self, ws: WebSocketConnection) -> None:
+        self.ws = ws
+        self.books.clear()
+        self.tickers.clear()
+        await self.send_op("subscribe", self.topics)
+
+    async def on_message(self, text: str) -> None:
+        try:
+            await self._dispatch(text)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            self.unreadable += 1  # one unreadable price message is not worth a reconnect
+            log.warning("%s: skipped an unreadable %s market message (%s)", self.venue, self.category, error)
+
+    async def _dispatch(self, text: str) -> None:
+        header = _header.decode(text)
+        if not header.topic:
+            if header.op == "subscribe":
+                answer = _op.decode(text)
+                if answer.success is False:
+                    log.error("%s %s: subscription refused: %s", self.venue, self.category, answer.ret_msg)
+            return  # pong and other op answers
+        kind, _, rest = header.topic.partition(".")
+        if kind == "publicTrade":
+            message = _trades.decode(text)
+            for trade in message.data:
+                instrument = self._instrument(trade.s)
+                if instrument is not None:
+                    await self.emit(trade_from(trade, instrument))
+        elif kind == "tickers":
+            tick = _ticker.decode(text)
+            instrument = self._instrument(tick.data.symbol)
+            if instrument is None:
+                return
+            if tick.type == "delta" and tick.data.symbol not in self.tickers:
+                return  # a delta before its snapshot (e.g. right after resubscribing): wait for one
+            merged = merge_ticker(self.tickers.get(tick.data.symbol), tick.data, tick.type)
+            self.tickers[tick.data.symbol] = merged
+            if merged.lastPrice:
+                await self.emit(ticker_from(merged, instrument, from_epoch_ms(tick.ts)))
+        elif kind == "kline":
+            klines = _kline.decode(text)
+            instrument = self._instrument(rest.rsplit(".", 1)[-1])
+            if instrument is not None:
+                for kline in klines.data:
+                    await self.emit(candle_from_ws(kline, instrument))
+        elif kind == "orderbook":
+            await self._on_book(header.topic, _book.decode(text))
+
+    async def _on_book(self, topic: str, message: s.WsOrderbookMessage) -> None:
+        instrument = self._instrument(message.data.s)
+        if instrument is None:
+            return
+        book = self.books.setdefault(message.data.s, BybitOrderBook(message.data.s, BOOK_DEPTH))
+        if message.type == "delta" and not book.ready:
+            return  # waiting for the snapshot a resubscription asked for
+        try:
+            book.apply_message(message)
+        except ProtocolViolation as gap:
+            # Never serve a corrupt book: drop it and ask Bybit for a new snapshot on this connection.
+            self.resyncs += 1
+            log.warning("%s: %s; resubscribing %s", self.venue, gap.message, topic)
+            await self.send_op("unsubscribe", [topic])
+            await self.send_op("subscribe", [topic])
+            return
+        await self.emit(book.snapshot(instrument, 10))
+
+    def _instrument(self, venue_symbol: str) -> Instrument | None:
+        if not self.symbols.has(self.category, venue_symbol):
+            return None
+        return self.symbols.from_venue(self.category, venue_symbol)
+
+
+@attrs.define
+class PublicStreams:
+    """The public sockets of every configured category, run together; one failing fails all."""
+
+    ws_url: str
+    symbols: SymbolMap
+    emit: Emit
+    categories: tuple[Category, ...]
+    venue: str
+    connections: dict[Category, PublicConnection] = attrs.field(factory=dict)
+
+    async def run(self, subscriptions: set[Subscription], *,
+                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        for category in self.categories:
+            self.connections[category] = PublicConnection(category, self.symbols, self.emit, self.venue)
+        for sub in subscriptions:
+            instrument = self.symbols.instrument(sub.symbol)
+            connection = self.connections.get(category_of_instrument(instrument))
+            if connection is not None:
+                connection.topics.add(topic_of(sub, instrument))
+        async with trio.open_nursery() as nursery:
+            for category, connection in self.connections.items():
+                await nursery.start(self._run_one, category, connection)
+            task_status.started()
+
+    async def _run_one(self, category: Category, connection: PublicConnection, *,
+                       task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        try:
+            await run_websocket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
+                                venue=self.venue, on_open=connection.opened, ping_interval=c.PING_INTERVAL_S,
+                                app_ping=_app_ping, stale_after=STALE_AFTER if connection.topics else None,
+                                task_status=_started(task_status))
+        finally:
+            connection.ws = None
+
+    async def subscribe(self, added: Iterable[Subscription]) -> None:
+        by_category: dict[Category, set[str]] = {}
+        for sub in added:
+            instrument = self.symbols.instrument(sub.symbol)
+            connection = self.connections.get(category_of_instrument(instrument))
+            topic = topic_of(sub, instrument)
+            if connection is not None and topic not in connection.topics:
+                connection.topics.add(topic)
+                by_category.setdefault(connection.category, set()).add(topic)
+        for category, topics in by_category.items():
+            await self.connections[category].send_op("subscribe", topics)
+
+
+@attrs.define
+class PrivateStream:
+    """The private socket: authenticate, subscribe, then turn order/execution/position/wallet into events."""
+
+    url: str
+    credentials: Credentials
+    symbols: SymbolMap
+    emit: Emit
+    now_ms: Callable[[], int]
+    venue: str
+    margin_mode: Callable[[], MarginMode]
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await run_websocket(self.url, self.on_message, venue=self.venue, on_open=self.opened,
+                            ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping, stale_after=STALE_AFTER,
+                            task_status=_started(task_status))
+
+    async def opened(self, ws: WebSocketConnection) -> None:
+        expires = self.now_ms() + c.WS_AUTH_EXPIRES_AHEAD_MS
+        await ws.send_message(json.dumps(ws_auth_message(self.credentials, expires)))
+        answer = await _await_op(ws, "auth")
+        if not answer.success:
+            raise AuthenticationError(f"Bybit refused the private stream login: {answer.ret_msg}", venue=self.venue,
+                                      venue_message=answer.ret_msg)
+        topics = [c.TOPIC_ORDER, c.TOPIC_EXECUTION, c.TOPIC_POSITION, c.TOPIC_WALLET]
+        await ws.send_message(json.dumps({"op": "subscribe", "req_id": "private", "args": topics}))
+        answer = await _await_op(ws, "subscribe")
+        if not answer.success:
+            raise VenueUnavailable(f"Bybit refused the private subscription: {answer.ret_msg}", venue=self.venue)
+
+    async def on_message(self, text: str) -> None:
+        try:
+            header = _header.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            raise ProtocolViolation(f"unreadable Bybit private message: {error}", venue=self.venue) from error
+        topic = header.topic.split(".", 1)[0]
+        try:
+            if topic == c.TOPIC_ORDER:
+                for info in _orders.decode(text).data:
+                    instrument = self._instrument(info.category, info.symbol)
+                    if instrument is not None:
+                        await self.emit(order_from(info, instrument))
+            elif topic == c.TOPIC_EXECUTION:
+                for execution in _executions.decode(text).data:
+                    instrument = self._instrument(execution.category, execution.symbol)
+                    if instrument is not None and is_trade_execution(execution):
+                        await self.emit(fill_from_execution(execution, instrument))
+            elif topic == c.TOPIC_POSITION:
+                for row in _positions.decode(text).data:
+                    instrument = self._instrument(row.category, row.symbol)
+                    if instrument is not None:
+                        await self.emit(position_from(row, instrument, margin_mode=self.margin_mode()))
+            elif topic == c.TOPIC_WALLET:
+                for account in _wallet.decode(text).data:
+                    for coin in account.coin:
+                        await self.emit(balance_from(coin))
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            # An order or fill we cannot read: reconnecting makes reconciliation recover it.
+            raise ProtocolViolation(f"unreadable Bybit {topic} event: {error}", venue=self.venue) from error
+
+    def _instrument(self, category: str, venue_symbol: str) -> Instrument | None:
+        return self.symbols.from_venue(category, venue_symbol) if self.symbols.has(category, venue_symbol) else None
+
+
+async def _await_op(ws: WebSocketConnection, op: str) -> s.WsOpResponse:
+    """Read until the answer to ``op`` (the caller's open-timeout bounds the wait)."""
+    while True:
+        message = await ws.get_message()
+        text = message if isinstance(message, str) else message.decode()
+        header = _header.decode(text)
+        if header.op == op:
+            return _op.decode(text)
+
+
+def _started(task_status: trio.TaskStatus[None]) -> trio.TaskStatus[WebSocketConnection]:
+    """Adapt our ``started()`` (no value) to run_websocket's ``started(ws)``."""
+
+    class _Adapter:
+        def started(self, value: object = None) -> None:
+            task_status.started()
+
+    return _Adapter()  # type: ignore[return-value]
