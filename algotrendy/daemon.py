@@ -24,7 +24,18 @@ from algotrendy.control import serve_control_api
 from algotrendy.wiring import plan_venues, venue_actor
 from protocol import messages as m
 from protocol.errors import BrokerError
-from protocol.model import Fill, Instrument, Order, OrderType, Side, Ticker, Trade
+from protocol.model import (
+    Fill,
+    Instrument,
+    MarketType,
+    Order,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    Ticker,
+    Trade,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,7 @@ class Dashboard:
     quotes: dict[tuple[str, str], Ticker] = attrs.field(factory=dict)  # best bid/ask from tickers
     orders: deque[Order] = attrs.field(factory=lambda: deque(maxlen=10))
     fills: deque[Fill] = attrs.field(factory=lambda: deque(maxlen=10))
+    positions: dict[tuple[str, str], Position] = attrs.field(factory=dict)
     notes: deque[str] = attrs.field(factory=lambda: deque(maxlen=6))
     fill_count: int = 0
     order_updates: int = 0
@@ -59,6 +71,16 @@ class Dashboard:
             case Fill():
                 self.fill_count += 1
                 self.fills.appendleft(event)
+            case Position():
+                if event.market_type is not MarketType.SPOT:  # spot holdings are balances; shown by fills
+                    self.positions[(event.venue, event.symbol)] = event
+
+    def live_pnl(self, position: Position) -> Decimal:
+        """Unrealised PnL at the latest price seen (the venue's figure until a price arrives)."""
+        seen = self.prices.get((position.venue, position.symbol))
+        if seen is None or position.entry_price is None or position.quantity == 0:
+            return position.unrealized_pnl
+        return unrealised_pnl(position, _price_of(seen))
 
     def note(self, text: str) -> None:
         self.notes.appendleft(text)
@@ -66,6 +88,15 @@ class Dashboard:
 
 def _price_of(event: Ticker | Trade) -> Decimal:
     return event.last if isinstance(event, Ticker) else event.price
+
+
+def unrealised_pnl(position: Position, price: Decimal) -> Decimal:
+    """Linear: (price - entry) x size; inverse (size in USD contracts, PnL in coin): size x (1/entry - 1/price)."""
+    assert position.entry_price is not None
+    sign = -1 if position.side is PositionSide.SHORT else 1
+    if position.market_type is MarketType.INVERSE:
+        return sign * position.quantity * (1 / position.entry_price - 1 / price)
+    return sign * (price - position.entry_price) * position.quantity
 
 
 def num(value: Decimal | None) -> str:
@@ -108,8 +139,20 @@ def render(dash: Dashboard) -> object:
     for f in dash.fills:
         fills.add_row(f.venue, f.symbol, f.side.value, num(f.quantity), num(f.price), f"{num(f.fee)} {f.fee_currency}",
                       f.trade_id, f.timestamp.strftime("%H:%M:%S"))
+    positions = Table(title="Positions (derivatives; PnL live at the last price)", expand=True)
+    for col in ("venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "realised PnL", "leverage"):
+        positions.add_column(col)
+    for (venue, symbol), pos in sorted(dash.positions.items()):
+        if pos.quantity == 0:
+            continue
+        pnl = dash.live_pnl(pos).quantize(Decimal("0.0001"))
+        colour = "green" if pnl >= 0 else "red"
+        seen = dash.prices.get((venue, symbol))
+        positions.add_row(venue, symbol, pos.side.value, num(pos.quantity), num(pos.entry_price),
+                          num(_price_of(seen) if seen else pos.mark_price), f"[{colour}]{num(pnl)}[/]",
+                          num(pos.realized_pnl), f"{num(pos.leverage)}x")
     notes = "\n".join(dash.notes)
-    return Group(venues, prices, orders, fills, notes)
+    return Group(venues, prices, positions, orders, fills, notes)
 
 
 def plain_line(event: m.EventMsg) -> str | None:
@@ -124,6 +167,10 @@ def plain_line(event: m.EventMsg) -> str | None:
         case Fill():
             return (f"[fill] {event.venue} {event.symbol} {event.side.value} {num(event.quantity)} @ {num(event.price)}"
                     f" fee={num(event.fee)} {event.fee_currency} trade={event.trade_id}")
+        case Position() if event.market_type is not MarketType.SPOT:
+            return (f"[position] {event.venue} {event.symbol} {event.side.value} {num(event.quantity)}"
+                    f" entry={num(event.entry_price)} mark={num(event.mark_price)}"
+                    f" upnl={num(event.unrealized_pnl)} rpnl={num(event.realized_pnl)} lev={num(event.leverage)}x")
     return None
 
 
@@ -161,8 +208,15 @@ async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, 
     symbol = instrument.symbol
     last = await router.get_current_price(venue, symbol)
     qty = demo_quantity(instrument, last)
-    await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
-    await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty)
+    if instrument.market_type in (MarketType.LINEAR, MarketType.INVERSE):
+        # Derivatives: hold one small long position so its PnL can be watched live.
+        position = await router.get_position(venue, symbol)
+        if position.quantity == 0:
+            await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
+            dash.apply(await router.get_position(venue, symbol))
+    else:
+        await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
+        await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty)
     resting = await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.LIMIT,
                                        quantity=qty, price=on_tick(last * Decimal("0.98"), instrument.tick_size))
     await trio.sleep(1.5)

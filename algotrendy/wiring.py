@@ -22,6 +22,7 @@ from protocol.credentials import Credentials
 
 PAPER_SYMBOLS: dict[str, list[str]] = {
     "binance": ["BTC/USDT", "ETH/USDT"],
+    "bybit": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the linear perpetual
 }
 
 

@@ -70,6 +70,7 @@ from protocol.model import (
     Position,
     PositionSide,
     Ticker,
+    TimeInForce,
     from_epoch_ms,
     to_epoch_ms,
     utc_now,
@@ -375,8 +376,14 @@ class BybitBroker(Broker):
         _check_filters(instrument, request, self.venue)
         body = order_create_body(request, instrument, client_order_id)
         ack = await self._signed_post(c.ORDER_CREATE, body, s.OrderAck, orders=1)
-        # The create answer is an acknowledgement only; the order's progress arrives on the private
-        # stream (and reconciliation). Reporting it as NEW keeps placement one round trip.
+        if request.type is OrderType.MARKET or request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            # Orders that finish at once are worth one lookup, so the caller sees their fills.
+            try:
+                return await self.get_order_status(request.symbol, order_id=ack.orderId)
+            except e.OrderNotFound:
+                pass  # not visible yet (Bybit matches asynchronously): report what the ack says
+        # The create answer is an acknowledgement only; a resting order's progress arrives on the
+        # private stream (and reconciliation). Reporting it as NEW keeps placement one round trip.
         now = utc_now()
         return Order(venue=self.venue, symbol=request.symbol, order_id=ack.orderId,
                      client_order_id=ack.orderLinkId or client_order_id, side=request.side, type=request.type,

@@ -1,0 +1,411 @@
+"""Bybit V5, end to end: connection, account, orders, positions (PnL, leverage) and error handling,
+in spot and linear, against the emulator always and against the Bybit testnet when
+BYBIT_API_KEY / BYBIT_API_SECRET are set (the same bodies; fault-injection tests skip there).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_UP, Decimal
+
+import pytest
+import trio
+
+from actors.router import open_router_with
+from actors.supervisor import BackoffPolicy
+from brokers.base import Broker, BrokerState, broker_actor, place_order_idempotent
+from protocol import errors as e
+from protocol import messages as m
+from protocol.model import (
+    Fill,
+    Instrument,
+    MarginMode,
+    MarketType,
+    OrderBook,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    new_client_order_id,
+)
+from tests.integration.conftest import Target, VirtualClock
+
+VENUE = "bybit"
+SPOT = "BTC/USDT"
+LINEAR = "BTC/USDT:USDT"
+INVERSE = "BTC/USD:BTC"
+BOTH = pytest.mark.parametrize("symbol", [SPOT, LINEAR], ids=["spot", "linear"])
+
+
+def lots(instrument: Instrument, price: Decimal, factor: Decimal = Decimal("1.5")) -> Decimal:
+    """The smallest quantity comfortably above the instrument's minimums, on its lot size."""
+    wanted = max(instrument.min_qty, instrument.min_notional * factor / price, instrument.lot_size)
+    return (wanted / instrument.lot_size).to_integral_value(rounding=ROUND_UP) * instrument.lot_size
+
+
+def tick_round(price: Decimal, tick: Decimal) -> Decimal:
+    return (price / tick).to_integral_value() * tick
+
+
+async def limit_far(broker: Broker, symbol: str, side: Side = Side.BUY) -> OrderRequest:
+    """A limit order that rests: 5% away from the market (inside Bybit's price bands)."""
+    instrument = broker.instrument(symbol)
+    last = (await broker.get_ticker(symbol)).last
+    price = tick_round(last * (Decimal("0.95") if side is Side.BUY else Decimal("1.05")), instrument.tick_size)
+    return OrderRequest(venue=VENUE, symbol=symbol, side=side, type=OrderType.LIMIT,
+                        quantity=lots(instrument, price), price=price, client_order_id=new_client_order_id())
+
+
+async def market(broker: Broker, symbol: str, side: Side, *, reduce_only: bool = False,
+                 quantity: Decimal | None = None) -> OrderRequest:
+    instrument = broker.instrument(symbol)
+    last = (await broker.get_ticker(symbol)).last
+    return OrderRequest(venue=VENUE, symbol=symbol, side=side, type=OrderType.MARKET,
+                        quantity=quantity or lots(instrument, last), reduce_only=reduce_only,
+                        client_order_id=new_client_order_id())
+
+
+async def flatten(broker: Broker, symbol: str) -> None:
+    position = await broker.get_position(symbol)
+    if position.quantity > 0:
+        side = Side.SELL if position.side is PositionSide.LONG else Side.BUY
+        await broker.place_order(await market(broker, symbol, side, reduce_only=True, quantity=position.quantity))
+
+
+# ============================================================================ connection
+
+
+async def test_connects_and_loads_every_category(clock: VirtualClock, broker: Broker) -> None:
+    assert broker.is_connected
+    spot, linear = broker.instrument(SPOT), broker.instrument(LINEAR)
+    # The same Bybit symbol in two categories is two instruments.
+    assert spot.venue_symbol == linear.venue_symbol == "BTCUSDT"
+    assert spot.market_type is MarketType.SPOT and linear.market_type is MarketType.LINEAR
+    assert linear.settle == "USDT" and linear.max_leverage > 1 and spot.max_leverage == 1
+    inverse = broker.instrument(INVERSE)
+    assert inverse.market_type is MarketType.INVERSE and inverse.settle == "BTC"
+    with pytest.raises(e.InvalidOrder):
+        broker.instrument("NOPE/USDT")
+
+
+async def test_invalid_credentials_fail_with_authentication_error(clock: VirtualClock, target: Target) -> None:
+    from protocol.credentials import Credentials
+
+    assert target.settings.credentials is not None
+    wrong = Credentials.from_strings(target.settings.credentials.api_key, "not-the-secret")
+    client = target.broker(credentials=wrong)
+    with pytest.raises(e.AuthenticationError) as info:
+        await client.connect()
+    assert info.value.venue == VENUE and info.value.code == "10004"  # "error sign"
+    assert "not-the-secret" not in str(info.value) and not info.value.retryable
+    await client.disconnect()
+
+
+async def test_reconnects_after_streams_drop_and_delivers_missed_fills_once(clock: VirtualClock,
+                                                                         target: Target) -> None:
+    venue = target.require_emulator("dropping the venue's streams")
+    state = BrokerState(venue=VENUE)
+    async with open_router_with({VENUE: broker_actor(target.broker, state)}, policy=BackoffPolicy(base=0.5, cap=5),
+                                seed=3) as router, router.subscribe(kinds=["fill", "status"]) as events:
+        with trio.fail_after(60):
+            await router.wait_connected(VENUE)
+        instrument = {i.symbol: i for i in await router.instruments(VENUE)}[LINEAR]
+        last = await router.get_current_price(VENUE, LINEAR)
+        venue.faults.drop_streams("all")
+        venue.faults.refuse_connections(True)
+        await trio.sleep(2)
+        venue.faults.refuse_connections(False)
+        with trio.fail_after(120):
+            await router.wait_connected(VENUE)
+        first = await router.place_order(venue=VENUE, symbol=LINEAR, side="buy", type="market",
+                                         quantity=lots(instrument, last))
+        seen: list[m.EventMsg] = []
+        with trio.move_on_after(20):
+            while True:
+                seen.append(await events.get())
+        fills = [ev for ev in seen if isinstance(ev, Fill)]
+        assert {f.order_id for f in fills} == {first.order_id}
+        assert len({f.trade_id for f in fills}) == len(fills)
+        assert sum(f.quantity for f in fills) == first.quantity
+
+
+# ============================================================================ account
+
+
+async def test_unified_wallet_balances(clock: VirtualClock, broker: Broker) -> None:
+    balances = await broker.get_balances()
+    currencies = [b.currency for b in balances]
+    assert "USDT" in currencies and len(currencies) == len(set(currencies))
+    usdt = await broker.get_balance("USDT")
+    assert isinstance(usdt.free, Decimal) and usdt.total == usdt.free + usdt.locked and usdt.total > 0
+
+
+async def test_account_info_reports_margin_mode_and_balances(clock: VirtualClock, broker: Broker) -> None:
+    info = await broker.get_account_info()
+    assert info.venue == VENUE and info.account_type.startswith("UNIFIED/")
+    assert {b.currency for b in info.balances} == {b.currency for b in await broker.get_balances()}
+    assert info.updated_at.tzinfo is not None
+
+
+@BOTH
+async def test_ticker_and_candles(clock: VirtualClock, broker: Broker, symbol: str) -> None:
+    ticker = await broker.get_ticker(symbol)
+    assert ticker.symbol == symbol and ticker.last > 0
+    if ticker.bid is not None and ticker.ask is not None:
+        assert ticker.bid <= ticker.ask
+    candles = await broker.get_candles(symbol, "1m", 50)
+    assert 0 < len(candles) <= 50
+    assert [c.open_time for c in candles] == sorted(c.open_time for c in candles)  # oldest first here
+    assert all(c.low <= min(c.open, c.close) and c.high >= max(c.open, c.close) for c in candles)
+    assert all(c.closed for c in candles[:-1])
+
+
+# ============================================================================ orders
+
+
+@BOTH
+async def test_limit_order_rests_then_cancels(clock: VirtualClock, broker: Broker, symbol: str) -> None:
+    request = await limit_far(broker, symbol)
+    order = await broker.place_order(request)
+    assert order.status is OrderStatus.NEW and order.client_order_id == request.client_order_id
+    assert order.order_id in {o.order_id for o in await broker.get_orders(symbol, open_only=True)}
+    cancelled = await broker.cancel_order(symbol, order_id=order.order_id)
+    assert cancelled.status is OrderStatus.CANCELED and cancelled.order_id == order.order_id
+    assert order.order_id not in {o.order_id for o in await broker.get_orders(symbol, open_only=True)}
+
+
+@BOTH
+async def test_market_order_fills_and_lists_its_fills(clock: VirtualClock, broker: Broker, symbol: str) -> None:
+    request = await market(broker, symbol, Side.BUY)
+    order = await broker.place_order(request)
+    final = await broker.get_order_status(symbol, order_id=order.order_id)
+    assert final.status is OrderStatus.FILLED and final.filled_quantity == request.quantity
+    assert final.average_price is not None and final.average_price > 0
+    fills = [f for f in await broker.get_fills(symbol) if f.order_id == order.order_id]
+    assert sum(f.quantity for f in fills) == request.quantity
+    assert all(f.fee >= 0 and f.timestamp.tzinfo is not None and f.client_order_id == request.client_order_id
+               for f in fills)
+    if symbol == LINEAR:
+        await flatten(broker, symbol)
+
+
+@BOTH
+async def test_order_status_by_venue_id_and_by_client_id(clock: VirtualClock, broker: Broker, symbol: str) -> None:
+    request = await limit_far(broker, symbol)
+    order = await broker.place_order(request)
+    by_id = await broker.get_order_status(symbol, order_id=order.order_id)
+    by_client = await broker.get_order_status(symbol, client_order_id=request.client_order_id)
+    assert by_id.order_id == by_client.order_id == order.order_id and by_id.status is OrderStatus.NEW
+    await broker.cancel_order(symbol, client_order_id=request.client_order_id)
+    assert (await broker.get_order_status(symbol, order_id=order.order_id)).status is OrderStatus.CANCELED
+
+
+async def test_order_history_includes_finished_orders(clock: VirtualClock, broker: Broker) -> None:
+    filled = await broker.place_order(await market(broker, SPOT, Side.BUY))
+    resting = await broker.place_order(await limit_far(broker, SPOT))
+    await broker.cancel_order(SPOT, order_id=resting.order_id)
+    everything = {o.order_id: o.status for o in await broker.get_orders(SPOT, open_only=False)}
+    assert everything[filled.order_id] is OrderStatus.FILLED
+    assert everything[resting.order_id] is OrderStatus.CANCELED
+
+
+async def test_open_orders_across_categories(clock: VirtualClock, broker: Broker) -> None:
+    spot = await broker.place_order(await limit_far(broker, SPOT))
+    linear = await broker.place_order(await limit_far(broker, LINEAR, Side.SELL))
+    listed = {o.order_id: o.symbol for o in await broker.get_orders(None, open_only=True)}
+    assert listed.get(spot.order_id) == SPOT and listed.get(linear.order_id) == LINEAR
+    await broker.cancel_order(SPOT, order_id=spot.order_id)
+    await broker.cancel_order(LINEAR, order_id=linear.order_id)
+
+
+# ============================================================================ positions, PnL, leverage
+
+
+async def test_linear_position_has_entry_mark_and_pnl(clock: VirtualClock, broker: Broker) -> None:
+    await flatten(broker, LINEAR)
+    opened = await broker.place_order(await market(broker, LINEAR, Side.BUY))
+    position = await broker.get_position(LINEAR)
+    assert position.side is PositionSide.LONG and position.quantity == opened.quantity
+    assert position.market_type is MarketType.LINEAR and position.margin_mode in (MarginMode.CROSS,
+                                                                                  MarginMode.ISOLATED)
+    assert position.entry_price is not None and position.mark_price is not None and position.leverage >= 1
+    expected = (position.mark_price - position.entry_price) * position.quantity
+    assert abs(position.unrealized_pnl - expected) <= position.quantity * broker.instrument(LINEAR).tick_size
+    assert LINEAR in {p.symbol for p in await broker.get_positions()}
+    await flatten(broker, LINEAR)
+    closed = await broker.get_position(LINEAR)
+    assert closed.side is PositionSide.FLAT and closed.quantity == 0
+
+
+async def test_closing_a_position_realises_pnl(clock: VirtualClock, broker: Broker) -> None:
+    await flatten(broker, LINEAR)
+    before = await broker.get_balance("USDT")
+    opened = await broker.place_order(await market(broker, LINEAR, Side.SELL))
+    await trio.sleep(3)  # let the price move
+    await broker.place_order(await market(broker, LINEAR, Side.BUY, reduce_only=True, quantity=opened.quantity))
+    fills = [f for f in await broker.get_fills(LINEAR, limit=1000)]
+    assert fills and all(f.fee_currency == "USDT" for f in fills)
+    assert (await broker.get_position(LINEAR)).quantity == 0
+    after = await broker.get_balance("USDT")
+    assert after.total != before.total  # at least the fees were paid from the settle coin
+
+
+async def test_set_leverage_and_not_modified_is_success(clock: VirtualClock, broker: Broker) -> None:
+    await flatten(broker, LINEAR)
+    info = await broker.set_leverage(LINEAR, Decimal(5))
+    assert info.leverage == 5 and info.max_leverage >= 5
+    again = await broker.set_leverage(LINEAR, Decimal(5))  # Bybit: 110043 "leverage not modified"
+    assert again.leverage == 5
+    assert (await broker.get_leverage_info(LINEAR)).leverage == 5
+    await broker.set_leverage(LINEAR, Decimal(10))
+    assert (await broker.get_leverage_info(LINEAR)).leverage == 10
+
+
+async def test_leverage_out_of_range_and_spot_leverage_are_refused(clock: VirtualClock, broker: Broker) -> None:
+    too_much = broker.instrument(LINEAR).max_leverage + 1
+    with pytest.raises(e.InvalidOrder) as info:
+        await broker.set_leverage(LINEAR, too_much)
+    assert info.value.filter == "LEVERAGE"
+    with pytest.raises(e.NotSupported):
+        await broker.get_leverage_info(SPOT)
+
+
+async def test_reduce_only_cannot_open_a_position(clock: VirtualClock, broker: Broker) -> None:
+    await flatten(broker, LINEAR)
+    with pytest.raises(e.InvalidOrder) as info:
+        await broker.place_order(await market(broker, LINEAR, Side.BUY, reduce_only=True))
+    assert info.value.filter == "REDUCE_ONLY" and info.value.code is not None
+    assert (await broker.get_position(LINEAR)).quantity == 0
+
+
+async def test_spot_holdings_are_long_positions(clock: VirtualClock, broker: Broker) -> None:
+    await broker.place_order(await market(broker, SPOT, Side.BUY))
+    position = await broker.get_position(SPOT)
+    assert position.side is PositionSide.LONG and position.market_type is MarketType.SPOT
+    assert position.quantity == (await broker.get_balance("BTC")).total
+    assert position.entry_price is not None and position.mark_price is not None
+    assert position.unrealized_pnl == (position.mark_price - position.entry_price) * position.quantity
+
+
+# ============================================================================ error handling
+
+
+@BOTH
+async def test_invalid_quantity_names_the_filter(clock: VirtualClock, broker: Broker, symbol: str) -> None:
+    instrument = broker.instrument(symbol)
+    request = await limit_far(broker, symbol)
+    odd = OrderRequest(venue=VENUE, symbol=symbol, side=Side.BUY, type=OrderType.LIMIT,
+                       quantity=request.quantity + instrument.lot_size / 3, price=request.price,
+                       client_order_id=new_client_order_id())
+    with pytest.raises(e.InvalidOrder) as info:
+        await broker.place_order(odd)
+    assert info.value.filter == "LOT_SIZE"
+
+
+async def test_insufficient_balance_is_typed(clock: VirtualClock, broker: Broker) -> None:
+    instrument = broker.instrument(SPOT)
+    usdt = (await broker.get_balance("USDT")).free
+    last = (await broker.get_ticker(SPOT)).last
+    price = tick_round(last * Decimal("0.97"), instrument.tick_size)
+    quantity = ((usdt * 2 / price) / instrument.lot_size).to_integral_value() * instrument.lot_size
+    if instrument.max_qty is not None:
+        quantity = min(quantity, instrument.max_qty)
+    with pytest.raises(e.InsufficientFunds) as info:
+        await broker.place_order(OrderRequest(venue=VENUE, symbol=SPOT, side=Side.BUY, type=OrderType.LIMIT,
+                                              quantity=quantity, price=price, client_order_id=new_client_order_id()))
+    assert info.value.venue == VENUE and info.value.code is not None and info.value.venue_message
+
+
+@BOTH
+async def test_unknown_order_is_order_not_found(clock: VirtualClock, broker: Broker, symbol: str) -> None:
+    with pytest.raises(e.OrderNotFound):
+        await broker.get_order_status(symbol, client_order_id="neverplaced123")
+    with pytest.raises(e.OrderNotFound) as info:
+        await broker.cancel_order(symbol, client_order_id="neverplaced123")
+    assert info.value.code is not None
+
+
+async def test_duplicate_order_link_id_is_typed_and_resolved_by_lookup(clock: VirtualClock, broker: Broker) -> None:
+    request = await limit_far(broker, LINEAR)
+    first = await broker.place_order(request)
+    with pytest.raises(e.DuplicateOrder):
+        await broker.place_order(request)
+    state = BrokerState(venue=VENUE)
+    again = await place_order_idempotent(broker, state, request)  # the actor path: look up, never resend
+    assert again.order_id == first.order_id
+    await broker.cancel_order(LINEAR, order_id=first.order_id)
+
+
+async def test_lost_order_answer_is_looked_up_not_sent_twice(clock: VirtualClock, target: Target) -> None:
+    venue = target.require_emulator("losing a response after execution")
+    state = BrokerState(venue=VENUE)
+    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=5) as router:
+        with trio.fail_after(60):
+            await router.wait_connected(VENUE)
+        instrument = {i.symbol: i for i in await router.instruments(VENUE)}[LINEAR]
+        last = await router.get_current_price(VENUE, LINEAR)
+        price = tick_round(last * Decimal("0.95"), instrument.tick_size)
+        venue.faults.lose_responses(1, path="/v5/order/create")
+        order = await router.place_order(venue=VENUE, symbol=LINEAR, side="buy", quantity=lots(instrument, price),
+                                         price=price, client_order_id="lostanswer1")
+        assert order.client_order_id == "lostanswer1"
+        same = [o for o in await router.get_orders(VENUE, LINEAR, open_only=True) if o.client_order_id == "lostanswer1"]
+        assert len(same) == 1
+
+
+async def test_server_errors_on_reads_are_retried(clock: VirtualClock, target: Target, broker: Broker) -> None:
+    venue = target.require_emulator("injecting HTTP 502")
+    venue.faults.http_error(502, count=1, path="/v5/market/tickers")
+    assert (await broker.get_ticker(SPOT)).last > 0
+
+
+async def test_read_timeout_is_recovered_by_retrying(clock: VirtualClock, target: Target, broker: Broker) -> None:
+    venue = target.require_emulator("slowing responses down")
+    venue.faults.slow_responses(target.settings.request_timeout + 5, count=1)
+    assert (await broker.get_ticker(LINEAR)).last > 0
+
+
+# ============================================================================ streams through the router
+
+
+@BOTH
+async def test_public_streams_deliver_every_channel(clock: VirtualClock, target: Target, symbol: str) -> None:
+    target.require_emulator("a bounded wait for live market data")
+    state = BrokerState(venue=VENUE)
+    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=9) as router, \
+            router.subscribe(venues=[VENUE], kinds=["ticker", "trade", "candle", "book"]) as events:
+        with trio.fail_after(60):
+            await router.wait_connected(VENUE)
+        await router.subscribe_market_data(VENUE, [symbol], list(m.StreamChannel))
+        kinds: dict[m.EventKind, m.EventMsg] = {}
+        with trio.move_on_after(30):
+            while len(kinds) < 4:
+                event = await events.get()
+                if getattr(event, "symbol", None) == symbol:
+                    kinds.setdefault(m.EVENT_KIND[type(event)], event)
+        assert {m.EventKind.TICKER, m.EventKind.TRADE, m.EventKind.CANDLE, m.EventKind.BOOK} <= set(kinds)
+        book = kinds[m.EventKind.BOOK]
+        assert isinstance(book, OrderBook) and book.bids[0].price < book.asks[0].price
+
+
+async def test_private_stream_reports_position_and_fill(clock: VirtualClock, target: Target) -> None:
+    target.require_emulator("a bounded wait for stream events")
+    state = BrokerState(venue=VENUE)
+    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=4) as router, \
+            router.subscribe(venues=[VENUE], kinds=["fill", "position", "order"]) as events:
+        with trio.fail_after(60):
+            await router.wait_connected(VENUE)
+        instrument = {i.symbol: i for i in await router.instruments(VENUE)}[LINEAR]
+        last = await router.get_current_price(VENUE, LINEAR)
+        order = await router.place_order(venue=VENUE, symbol=LINEAR, side="sell", type="market",
+                                         quantity=lots(instrument, last))
+        got: dict[str, m.EventMsg] = {}
+        with trio.move_on_after(20):
+            while len(got) < 3:
+                event = await events.get()
+                got.setdefault(type(event).__name__, event)
+        assert {"Fill", "Position", "Order"} <= set(got)
+        fill = got["Fill"]
+        assert isinstance(fill, Fill) and fill.order_id == order.order_id
+        position = got["Position"]
+        assert position.symbol == LINEAR and position.side is PositionSide.SHORT  # type: ignore[union-attr]
