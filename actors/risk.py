@@ -16,7 +16,7 @@ import attrs
 import msgspec
 
 from protocol.errors import RiskRejected
-from protocol.model import OrderRequest, OrderType, Position, PositionSide, Side
+from protocol.model import Instrument, OrderRequest, OrderType, Position, PositionSide, Side
 
 
 class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,6 +29,11 @@ class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
 
 PriceLookup = Callable[[str, str], Awaitable[Decimal | None]]
 PositionLookup = Callable[[str, str], Awaitable[Position]]
+InstrumentLookup = Callable[[str, str], Awaitable[Instrument | None]]
+
+
+async def _no_instrument(venue: str, symbol: str) -> Instrument | None:
+    return None
 
 
 def signed_quantity(position: Position) -> Decimal:
@@ -58,9 +63,13 @@ class RiskEngine:
         return RiskRejected(message, rule=rule, venue=request.venue, client_order_id=request.client_order_id,
                             retryable=False)
 
-    async def check(self, request: OrderRequest, price_of: PriceLookup,
-                    position_of: PositionLookup) -> RiskRejected | None:
-        """The first rule ``request`` breaks, or None when it may go."""
+    async def check(self, request: OrderRequest, price_of: PriceLookup, position_of: PositionLookup,
+                    instrument_of: InstrumentLookup = _no_instrument) -> RiskRejected | None:
+        """The first rule ``request`` breaks, or None when it may go.
+
+        Notional is in the quote currency, by `Instrument.notional` when the instrument is known
+        (inverse contracts are worth their face value, whatever the price).
+        """
         limits = self.limits
         if self.kill_switch_engaged:
             return self._reject("kill_switch", f"kill switch engaged ({self.kill_switch_reason}): "
@@ -81,7 +90,9 @@ class RiskEngine:
         if limits.max_order_notional is not None:
             reference = request.price if request.price is not None else last
             assert reference is not None
-            notional = request.quantity * reference
+            instrument = await instrument_of(request.venue, request.symbol)
+            notional = instrument.notional(request.quantity, reference) if instrument is not None \
+                else request.quantity * reference
             if notional > limits.max_order_notional:
                 return self._reject("max_order_notional", f"order notional {notional} exceeds the limit "
                                     f"{limits.max_order_notional}", request)

@@ -183,6 +183,7 @@ class Router:
     _events_in: trio.MemorySendChannel[m.EventMsg] | None = None
     _replies_in: trio.MemorySendChannel[m.ReplyMsg] | None = None
     last_prices: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
+    instrument_cache: dict[str, dict[str, Instrument]] = attrs.field(factory=dict)
     events_routed: int = 0
 
     # ------------------------------------------------------------------ actor plumbing
@@ -270,7 +271,7 @@ class Router:
             return m.ErrorReply(id=command.id, error=NotConnected(
                 f"unknown venue {command.venue!r}; configured: {sorted(self.venues)}", retryable=False).to_info())
         if isinstance(command, m.PlaceOrder) and venue.mailbox is not None:
-            rejection = await self.risk.check(command.request, self._last_price, self._position)
+            rejection = await self.risk.check(command.request, self._last_price, self._position, self._instrument)
             if rejection is not None:
                 return m.ErrorReply(id=command.id, error=rejection.to_info())
         mailbox = venue.mailbox
@@ -306,6 +307,16 @@ class Router:
             return cached
         reply = await self.request(m.GetTicker(id=self.next_id(), venue=venue, symbol=symbol))
         return reply.ticker.last if isinstance(reply, m.TickerReply) else None
+
+    async def _instrument(self, venue: str, symbol: str) -> Instrument | None:
+        """The venue's instrument (loaded once per venue, for the risk checks' notional)."""
+        known = self.instrument_cache.get(venue)
+        if known is None or symbol not in known:
+            reply = await self.request(m.GetInstruments(id=self.next_id(), venue=venue))
+            if not isinstance(reply, m.InstrumentsReply):
+                return None
+            known = self.instrument_cache[venue] = {i.symbol: i for i in reply.instruments}
+        return known.get(symbol)
 
     async def _position(self, venue: str, symbol: str) -> Position:
         reply = await self.call(m.GetPosition(id=self.next_id(), venue=venue, symbol=symbol), m.PositionReply)

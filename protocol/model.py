@@ -141,6 +141,16 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     contract_size: Decimal = Decimal(1)
     trading: bool = True
 
+    def notional(self, quantity: Decimal, price: Decimal) -> Decimal:
+        """What ``quantity`` at ``price`` is worth in the quote currency.
+
+        Inverse contracts are denominated in the quote (a Bybit BTCUSD contract is 1 USD), so their
+        value does not depend on the price; everything else is quantity x contract size x price.
+        """
+        if self.market_type is MarketType.INVERSE:
+            return quantity * self.contract_size
+        return quantity * self.contract_size * price
+
 
 class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
     """What a strategy asks for. `client_order_id` is the idempotency key (generated if omitted)."""

@@ -12,13 +12,25 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors.risk import RiskLimits
+from actors.risk import RiskEngine, RiskLimits
 from actors.router import EventSubscriber, RouterHandle, open_router_with
 from actors.supervisor import BackoffPolicy
 from brokers.base import BrokerState, broker_actor
 from protocol import errors as e
 from protocol import messages as m
-from protocol.model import Fill, Order, OrderStatus, OrderType, Side, Ticker, utc_now
+from protocol.model import (
+    Fill,
+    Instrument,
+    MarketType,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    Ticker,
+    utc_now,
+)
 from tests.support.fake_broker import FakeBroker, FakeVenue
 
 FAST = BackoffPolicy(base=0.5, cap=4.0, healthy_after=10.0)
@@ -278,3 +290,28 @@ async def test_kill_switch_cancels_open_orders_and_blocks_new_ones(autojump_cloc
         with pytest.raises(e.RiskRejected) as info:
             await router.set_leverage("fake", "BTC/USDT", 10)
         assert info.value.rule == "max_leverage"
+
+
+async def test_notional_of_inverse_contracts_is_their_face_value() -> None:
+    """A Bybit BTCUSD contract is worth 1 USD whatever BTC costs; linear/spot notional is qty x price."""
+    common = {"venue": "v", "base": "BTC", "quote": "USD", "tick_size": Decimal("0.5"), "lot_size": Decimal(1)}
+    inverse = Instrument(symbol="BTC/USD:BTC", venue_symbol="BTCUSD", market_type=MarketType.INVERSE, **common)
+    linear = Instrument(symbol="BTC/USD:USD", venue_symbol="BTCUSD", market_type=MarketType.LINEAR, **common)
+    assert inverse.notional(Decimal(300), Decimal(60000)) == 300
+    assert linear.notional(Decimal(300), Decimal(60000)) == 18_000_000
+    engine = RiskEngine(RiskLimits(max_order_notional=Decimal(500)))
+
+    async def price(venue: str, symbol: str) -> Decimal:
+        return Decimal(60000)
+
+    async def position(venue: str, symbol: str) -> Position:
+        raise AssertionError("no position rule configured")
+
+    async def lookup(venue: str, symbol: str) -> Instrument:
+        return inverse
+
+    small = OrderRequest(venue="v", symbol="BTC/USD:BTC", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal(300))
+    assert await engine.check(small, price, position, lookup) is None
+    big = OrderRequest(venue="v", symbol="BTC/USD:BTC", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal(600))
+    rejected = await engine.check(big, price, position, lookup)
+    assert rejected is not None and rejected.rule == "max_order_notional"
