@@ -107,26 +107,14 @@ def _tick(price: Decimal, instrument: Instrument) -> Decimal:
     return (price / instrument.tick_size).to_integral_value() * instrument.tick_size
 
 
-def engine_mid(venue: Any, case: Case) -> Decimal:
-    return Decimal(venue.engine_mid(case.symbol)) if hasattr(venue, "engine_mid") else _mid(venue, case)
-
-
-def _mid(venue: Any, case: Case) -> Decimal:
-    state = _symbol_state(venue, case)
-    return Decimal(state.mid)
-
-
-def _symbol_state(venue: Any, case: Case) -> Any:
-    wanted = _venue_key(case)
-    for key, state in venue.engine.symbols.items():
-        if key == wanted or getattr(state.spec, "key", None) == wanted:
-            return state
-    raise AssertionError(f"{case.symbol} not in the emulator")
-
-
-def _venue_key(case: Case) -> str:
+def engine_id(case: Case) -> str:
+    """The emulator engine's instrument id: the venue symbol, prefixed by the category for derivatives."""
     pair = case.symbol.split(":")[0].replace("/", "")
     return pair if ":" not in case.symbol else f"linear:{pair}"
+
+
+def engine_mid(venue: Any, case: Case) -> Decimal:
+    return Decimal(venue.engine.symbols[engine_id(case)].mid)
 
 
 def holding(venue: Any, case: Case, instrument: Instrument) -> Decimal:
@@ -134,11 +122,12 @@ def holding(venue: Any, case: Case, instrument: Instrument) -> Decimal:
     if instrument.market_type is MarketType.SPOT:
         free, locked = venue.engine.balance("demo", instrument.base)
         return Decimal(free + locked)
-    return Decimal(venue.engine.signed_position("demo", _symbol_state(venue, case).spec.symbol_id))
+    position = venue.engine.position("demo", engine_id(case))
+    return Decimal(-position.size if position.side == "SELL" else position.size)
 
 
 def leverage_at_venue(venue: Any, case: Case) -> Decimal:
-    return Decimal(venue.engine.leverage("demo", _symbol_state(venue, case).spec.symbol_id))
+    return Decimal(venue.engine.position("demo", engine_id(case)).leverage)
 
 
 async def run_case(case: Case, limits_: RiskLimits, schedule: list[Attempt | KillSwitch | SetLeverage],
