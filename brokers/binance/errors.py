@@ -49,6 +49,7 @@ REJECTION_MESSAGES: list[tuple[str, type[e.BrokerError]]] = [
     ("insufficient balance", e.InsufficientFunds),
     ("duplicate order", e.DuplicateOrder),
     ("market is closed", e.MarketClosed),
+    ("action is disabled on this account", e.PermissionDenied),  # trading switched off for the account
 ]
 
 FILTER = re.compile(r"Filter failure: (\w+)")

@@ -26,6 +26,7 @@ def body(code: int, msg: str) -> bytes:
     (400, -2010, "Account has insufficient balance for requested action.", e.InsufficientFunds, False),
     (400, -2010, "Duplicate order sent.", e.DuplicateOrder, False),
     (400, -2010, "Market is closed.", e.MarketClosed, True),
+    (400, -2010, "This action is disabled on this account.", e.PermissionDenied, False),
     (400, -2010, "Order would immediately match and take.", e.InvalidOrder, False),
     (400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.",
      e.InvalidOrder, False),
