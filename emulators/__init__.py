@@ -1,6 +1,6 @@
 """Local exchanges that speak each venue's real wire dialect on 127.0.0.1.
 
-``async with emulate("binance", seed=1) as venue:`` runs one in-process (tests, paper mode);
+``async with emulate("binance", seed=1) as venue:`` (or ``"bybit"``) runs one in-process (tests, paper mode);
 ``algotrendy emulate binance --port 9000`` runs one as its own process. Each is deterministic from
 its seed, verifies signatures like the venue, and takes fault injection through ``venue.faults``.
 """
@@ -23,6 +23,8 @@ from emulators.engine.server import EmulatorServer
 DEMO_KEYS: dict[str, tuple[str, str]] = {
     "binance": ("atDemoBinanceKey0000000000000000000000000000000000000000000000000",
                 "atDemoBinanceSecret000000000000000000000000000000000000000000000"),
+    # Bybit's shape: an 18-character key and a 36-character secret.
+    "bybit": ("atDemoBybitKey0000", "atDemoBybitSecret0000000000000000000"),
 }
 
 
@@ -31,6 +33,10 @@ def _dialect(venue: str, exchange: Exchange) -> Any:
         from emulators.binance import BinanceDialect
 
         return BinanceDialect(exchange)
+    if venue == "bybit":
+        from emulators.bybit import BybitDialect
+
+        return BybitDialect(exchange)
     raise ValueError(f"no emulator for {venue!r}; available: {sorted(DEMO_KEYS)}")
 
 
@@ -56,7 +62,12 @@ class EmulatedVenue:
         return account.api_key, account.api_secret
 
 
-def _instruments(symbols: list[str] | None) -> list[InstrumentSpec]:
+def _instruments(venue: str, symbols: list[str] | None) -> list[InstrumentSpec]:
+    """The venue's instruments, narrowed to ``symbols`` (unified: "BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC")."""
+    if venue == "bybit":
+        from emulators.bybit import bybit_instruments
+
+        return bybit_instruments(symbols)
     if not symbols:
         return list(DEFAULT_INSTRUMENTS)
     wanted = {s.replace("/", "").split(":")[0].upper() for s in symbols}
@@ -68,7 +79,9 @@ def _instruments(symbols: list[str] | None) -> list[InstrumentSpec]:
 async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: float = 0.25,
                   symbols: list[str] | None = None, balances: dict[str, Decimal] | None = None,
                   host: str = "127.0.0.1") -> AsyncIterator[EmulatedVenue]:
-    exchange = Exchange(seed=seed, instruments=_instruments(symbols))
+    if venue not in DEMO_KEYS:
+        raise ValueError(f"no emulator for {venue!r}; available: {sorted(DEMO_KEYS)}")
+    exchange = Exchange(seed=seed, instruments=_instruments(venue, symbols))
     dialect = _dialect(venue, exchange)
     key, secret = DEMO_KEYS[venue]
     dialect.add_account("demo", key, secret, balances)
