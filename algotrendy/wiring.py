@@ -7,6 +7,7 @@ and hands the router one supervised `VenueActor` per venue.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -82,8 +83,10 @@ async def plan_venues(config: AppConfig, *, seed: int = 1) -> AsyncIterator[dict
     async with AsyncExitStack() as stack:
         for name, venue in config.venues.items():
             if venue.effective_mode == "paper":
+                # Each venue gets its own price path (same seed, different venue: different market).
+                venue_seed = seed + zlib.crc32(name.encode()) % 10_000
                 emulated = await stack.enter_async_context(
-                    emulate(venue.kind, seed=seed, symbols=venue.symbols or None))
+                    emulate(venue.kind, seed=venue_seed, symbols=venue.symbols or None))
                 creds = Credentials.from_strings(emulated.api_key, emulated.api_secret)
                 settings = settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
                                         credentials=creds)

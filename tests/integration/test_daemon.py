@@ -22,4 +22,9 @@ async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.a
     assert set(dash.status) == set(config.venues)
     assert dash.prices and dash.fill_count >= 2 and dash.order_updates >= 3
     text = out.getvalue()
-    assert "[fill] binance" in text and text.rstrip().splitlines()[-1].startswith("stopped:")
+    assert "[fill] binance" in text and "[fill] bybit BTC/USDT " in text
+    assert text.rstrip().splitlines()[-1].startswith("stopped:")
+    # Bybit's linear perpetual: the demo holds a position whose PnL follows the price.
+    perp = dash.positions[("bybit", "BTC/USDT:USDT")]
+    assert perp.quantity > 0 and perp.entry_price is not None and perp.leverage > 1
+    assert ("bybit", "BTC/USDT:USDT") in dash.prices and "[position] bybit BTC/USDT:USDT long" in text

@@ -9,10 +9,10 @@ import pytest
 from rich.console import Console
 
 from actors.config import ConfigError, parse_config
-from algotrendy.daemon import Dashboard, demo_quantity, on_tick, plain_line, render
+from algotrendy.daemon import Dashboard, demo_quantity, on_tick, plain_line, render, unrealised_pnl
 from protocol import errors as e
 from protocol import messages as m
-from protocol.model import Fill, Side, Ticker, utc_now
+from protocol.model import Fill, MarketType, Position, PositionSide, Side, Ticker, utc_now
 from tests.support.fake_broker import BTC
 
 
@@ -74,3 +74,25 @@ def test_credentials_come_from_the_environment_only() -> None:
         venue.credentials({})
     creds = venue.credentials({"BINANCE_API_KEY": "key123", "BINANCE_API_SECRET": "hush"})
     assert creds.api_secret.reveal() == "hush" and "hush" not in repr(creds)
+
+
+def position(side: PositionSide, market: MarketType = MarketType.LINEAR, size: str = "2") -> Position:
+    return Position(venue="bybit", symbol="BTC/USDT:USDT", market_type=market, side=side, quantity=Decimal(size),
+                    entry_price=Decimal(100), mark_price=Decimal(100), leverage=Decimal(10), updated_at=utc_now())
+
+
+def test_live_pnl_of_linear_and_inverse_positions() -> None:
+    assert unrealised_pnl(position(PositionSide.LONG), Decimal(110)) == 20
+    assert unrealised_pnl(position(PositionSide.SHORT), Decimal(110)) == -20
+    # inverse: 1000 USD contracts from 100 to 125 earn 1000 x (1/100 - 1/125) = 2 coins
+    assert unrealised_pnl(position(PositionSide.LONG, MarketType.INVERSE, "1000"), Decimal(125)) == 2
+
+
+def test_dashboard_shows_derivative_positions_with_pnl_at_the_last_price() -> None:
+    dash = Dashboard()
+    dash.apply(position(PositionSide.LONG))
+    dash.apply(Ticker(venue="bybit", symbol="BTC/USDT:USDT", last=Decimal(103), timestamp=utc_now()))
+    assert dash.live_pnl(dash.positions[("bybit", "BTC/USDT:USDT")]) == 6
+    out = io.StringIO()
+    Console(file=out, width=200).print(render(dash))
+    assert "Positions" in out.getvalue() and "BTC/USDT:USDT" in out.getvalue() and "10x" in out.getvalue()
