@@ -110,22 +110,25 @@ UID_LIMITS_PER_SECOND: Final[dict[tuple[str, Category], int]] = {
     (ORDER_CANCEL, Category.LINEAR): 10,
     (ORDER_CANCEL, Category.INVERSE): 10,
     (ORDER_CANCEL, Category.SPOT): 20,
-    (ORDER_CANCEL_ALL, Category.LINEAR): 1,
+    (ORDER_CANCEL_ALL, Category.LINEAR): 10,  # (1/s is the options column)
     (ORDER_CANCEL_ALL, Category.INVERSE): 10,
     (ORDER_CANCEL_ALL, Category.SPOT): 20,
     (ORDER_REALTIME, Category.LINEAR): 50,
-    (ORDER_REALTIME, Category.INVERSE): 50,
+    (ORDER_REALTIME, Category.INVERSE): 10,
     (ORDER_REALTIME, Category.SPOT): 50,
     (ORDER_HISTORY, Category.LINEAR): 50,
-    (ORDER_HISTORY, Category.INVERSE): 50,
+    (ORDER_HISTORY, Category.INVERSE): 10,
     (ORDER_HISTORY, Category.SPOT): 50,
     (EXECUTION_LIST, Category.LINEAR): 50,
-    (EXECUTION_LIST, Category.INVERSE): 50,
+    (EXECUTION_LIST, Category.INVERSE): 10,
     (EXECUTION_LIST, Category.SPOT): 50,
     (POSITION_LIST, Category.LINEAR): 50,
-    (POSITION_LIST, Category.INVERSE): 50,
+    (POSITION_LIST, Category.INVERSE): 10,
     (SET_LEVERAGE, Category.LINEAR): 10,
     (SET_LEVERAGE, Category.INVERSE): 10,
+    (FEE_RATE, Category.LINEAR): 10,
+    (FEE_RATE, Category.INVERSE): 10,
+    (FEE_RATE, Category.SPOT): 5,
 }
 WALLET_BALANCE_PER_SECOND: Final = 50  # accountType=UNIFIED
 DEFAULT_UID_LIMIT_PER_SECOND: Final = 10
@@ -163,10 +166,10 @@ TOPIC_POSITION: Final = "position"
 TOPIC_WALLET: Final = "wallet"
 
 ORDERBOOK_DEPTHS: Final[dict[Category, tuple[int, ...]]] = {
-    # docs/v5/websocket/public/orderbook as read; newer pages also list 1000 (and 200 for spot).
-    Category.SPOT: (1, 50),
-    Category.LINEAR: (1, 50, 200),
-    Category.INVERSE: (1, 50, 200),
+    # docs/v5/websocket/public/orderbook (newer pages)
+    Category.SPOT: (1, 50, 200, 1000),
+    Category.LINEAR: (1, 50, 200, 500, 1000),
+    Category.INVERSE: (1, 50, 200, 500, 1000),
 }
 
 # --- kline intervals (docs/v5/enum#interval) -------------------------------------------------------------
@@ -178,8 +181,8 @@ KLINE_INTERVALS: Final = {
     "1d": "D", "1w": "W", "1M": "M",
 }
 KLINE_INTERVALS_FROM_VENUE: Final = {v: k for k, v in KLINE_INTERVALS.items()}
-KLINE_LIMIT_MAX: Final = 200
-"""GET /v5/market/kline: limit in [1, 200] as published (newer pages say 1000); rows come newest first."""
+KLINE_LIMIT_MAX: Final = 1000
+"""GET /v5/market/kline: limit in [1, 1000] (older pages said 200); rows come newest first."""
 
 # --- client order ids (docs/v5/order/create-order) -------------------------------------------------------
 

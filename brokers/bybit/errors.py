@@ -176,6 +176,8 @@ def error_for(ret_code: int, ret_msg: str, *, http_status: int = 200, retry_afte
         return e.RateLimited("Bybit rate limit" + (" ban" if banned else ""), retry_after=retry_after,
                              banned=banned, **common)
     if cls is e.InvalidOrder:
+        if ret_code == 10001:
+            filter_name = _parameter_filter(ret_msg)
         return e.InvalidOrder("Bybit rejected the request parameters"
                               + (f" ({filter_name})" if filter_name else ""), filter=filter_name, **common)
     if cls is e.AuthenticationError and ret_code == 10002:
@@ -185,6 +187,20 @@ def error_for(ret_code: int, ret_msg: str, *, http_status: int = 200, retry_afte
         return e.VenueUnavailable(f"Bybit could not process the request (retCode {ret_code}, outcome unknown)",
                                   **common)
     return cls(f"Bybit error {ret_code}", **common)
+
+
+# 10001 ("params error") covers several filter failures on contracts; only its message tells which.
+PARAMETER_MESSAGES: list[tuple[str, str]] = [
+    ("number of contracts exceeds", LOT_SIZE),  # "...exceeds minimum/maximum limit allowed"
+    ("qty", LOT_SIZE),
+    ("price", PRICE_FILTER),
+    ("leverage", "LEVERAGE"),
+]
+
+
+def _parameter_filter(message: str) -> str:
+    lowered = message.lower()
+    return next((name for text, name in PARAMETER_MESSAGES if text in lowered), "PARAMETER")
 
 
 def raise_for_ret_code(ret_code: int, ret_msg: str, *, http_status: int = 200,

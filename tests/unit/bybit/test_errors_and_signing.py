@@ -114,3 +114,20 @@ def test_urls_and_limits() -> None:
     assert constants.uid_limit(constants.ORDER_CREATE, constants.Category.SPOT) == 20
     assert constants.uid_limit(constants.ORDER_CREATE, constants.Category.LINEAR) == 10
     assert constants.uid_limit("/v5/unlisted") == constants.DEFAULT_UID_LIMIT_PER_SECOND
+
+
+@pytest.mark.parametrize(("message", "filter_name"), [
+    ("The number of contracts exceeds minimum limit allowed", "LOT_SIZE"),
+    ("The number of contracts exceeds maximum limit allowed", "LOT_SIZE"),
+    ("params error: price invalid", "PRICE_FILTER"),
+    ("params error: side invalid", "PARAMETER"),
+])
+def test_params_error_names_the_filter_its_message_describes(message: str, filter_name: str) -> None:
+    error = error_for(10001, message)
+    assert isinstance(error, e.InvalidOrder) and error.filter == filter_name and error.code == "10001"
+
+
+def test_published_limits_per_category() -> None:
+    assert constants.uid_limit(constants.ORDER_CANCEL_ALL, constants.Category.LINEAR) == 10
+    assert constants.uid_limit(constants.ORDER_REALTIME, constants.Category.INVERSE) == 10
+    assert constants.uid_limit(constants.FEE_RATE, constants.Category.SPOT) == 5
