@@ -32,7 +32,7 @@ import trio
 from actors.risk import RiskEngine, RiskLimits
 from actors.supervisor import BackoffPolicy, SupervisorStats, supervise
 from protocol import messages as m
-from protocol.actor import ActorLink, VenueActor
+from protocol.actor import ActorLink, Emit, VenueActor
 from protocol.errors import BrokerError, NotConnected, SubscriberOverflow, VenueUnavailable, error_from_info
 from protocol.model import (
     AccountInfo,
@@ -202,7 +202,7 @@ class Router:
 
         async def incarnation(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
             mailbox_tx, mailbox_rx = trio.open_memory_channel[m.CommandMsg](1024)
-            link = ActorLink(commands=mailbox_rx, replies=replies_in, events=events_in.send)
+            link = ActorLink(commands=mailbox_rx, replies=replies_in, events=_eager_send(events_in))
             async with trio.open_nursery() as nursery:
                 await nursery.start(_run_actor, venue.actor, link)
                 venue.mailbox = mailbox_tx
@@ -250,15 +250,26 @@ class Router:
 
     async def _fan_out(self, events: trio.MemoryReceiveChannel[m.EventMsg]) -> None:
         async for event in events:
-            self.events_routed += 1
-            kind = m.EVENT_KIND[type(event)]
-            if isinstance(event, Ticker):
-                self.last_prices[(event.venue, event.symbol)] = event.last
-            elif isinstance(event, Trade):
-                self.last_prices[(event.venue, event.symbol)] = event.price
-            for subscriber in self.subscribers:
-                if subscriber.wants(event, kind):
-                    subscriber.offer(event, kind)
+            self._route(event)
+            # Drain what is already queued without a scheduler round trip per event (bursts: a
+            # Bybit trade message carries many trades); the `async for` above still checkpoints.
+            while True:
+                try:
+                    event = events.receive_nowait()
+                except trio.WouldBlock:
+                    break
+                self._route(event)
+
+    def _route(self, event: m.EventMsg) -> None:
+        self.events_routed += 1
+        kind = m.EVENT_KIND[type(event)]
+        if isinstance(event, Ticker):
+            self.last_prices[(event.venue, event.symbol)] = event.last
+        elif isinstance(event, Trade):
+            self.last_prices[(event.venue, event.symbol)] = event.price
+        for subscriber in self.subscribers:
+            if subscriber.wants(event, kind):
+                subscriber.offer(event, kind)
 
     # ------------------------------------------------------------------ requests
     def next_id(self) -> str:
@@ -550,3 +561,16 @@ async def open_router_with(
         finally:
             router.close_subscribers()
             nursery.cancel_scope.cancel()
+
+
+def _eager_send(channel: trio.MemorySendChannel[m.EventMsg]) -> Emit:
+    """Put an event in the router's queue without yielding while there is room (the stream's own
+    receive already checkpoints); wait only when the queue is full, which is the back-pressure."""
+
+    async def send(event: m.EventMsg) -> None:
+        try:
+            channel.send_nowait(event)
+        except trio.WouldBlock:
+            await channel.send(event)
+
+    return send

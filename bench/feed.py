@@ -1,11 +1,13 @@
-"""A Binance-dialect trade firehose for benchmarks, in its own process.
+"""A trade firehose for benchmarks, in its own process, in the Binance or the Bybit dialect.
 
-It is the Binance emulator with its price ticks switched off; every websocket that subscribes to
-``btcusdt@trade`` receives ``--count`` trade messages at ``--rate`` per second (0 = as fast as the
-consumer takes them). Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
+It is the venue's emulator with its price ticks switched off; every websocket that subscribes to
+``btcusdt@trade`` (Binance) or ``publicTrade.BTCUSDT`` on the linear socket (Bybit) receives
+``--count`` trades at ``--rate`` messages per second (0 = as fast as the consumer takes them). Binance
+sends one trade per message, as Binance does; Bybit batches ``--batch`` trades per message, as Bybit's
+``publicTrade`` does. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
 shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
 
-Run: ``python -m bench.feed --count 50000 --rate 0`` prints ``READY <rest_url> <ws_url>``.
+Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,23 @@ from emulators.engine.market import wall_ms
 from emulators.engine.server import WsConnection
 
 STREAM = "btcusdt@trade"
+BYBIT_TOPIC = "publicTrade.BTCUSDT"
+
+
+async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) -> None:
+    start = time.perf_counter()
+    for n in range(0, count, batch):
+        if rate:
+            delay = start + n / batch / rate - time.perf_counter()
+            if delay > 0:
+                await trio.sleep(delay)
+        while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
+            await trio.sleep(0.0005)
+        now_ms, stamp = wall_ms(), time.perf_counter_ns()
+        trades = [{"T": now_ms, "s": "BTCUSDT", "S": "Buy" if (n + k) % 2 else "Sell", "v": "0.001",
+                   "p": "65000.10", "L": "PlusTick", "i": str(stamp + k), "BT": False}
+                  for k in range(min(batch, count - n))]
+        conn.send(json.dumps({"topic": BYBIT_TOPIC, "type": "snapshot", "ts": now_ms, "data": trades}))
 
 
 async def fire(conn: WsConnection, count: int, rate: float) -> None:
@@ -42,24 +61,32 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
         conn.send(json.dumps({"stream": STREAM, "data": trade}) if combined else json.dumps(trade))
 
 
-async def main(count: int, rate: float, port: int) -> None:
-    async with emulate("binance", seed=1, port=port, tick_interval=3600.0) as venue:
+async def main(venue_name: str, count: int, rate: float, port: int, batch: int) -> None:
+    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0) as venue:
         dialect = venue.dialect
         started: set[int] = set()
         print(f"READY {venue.rest_url} {venue.ws_url} {venue.api_key} {venue.api_secret}", flush=True)
         async with trio.open_nursery() as nursery:
             while True:
                 for conn in list(dialect.connections):
-                    if id(conn) not in started and STREAM in conn.state.get("streams", ()):
+                    if id(conn) in started:
+                        continue
+                    if venue_name == "binance" and STREAM in conn.state.get("streams", ()):
                         started.add(id(conn))
                         nursery.start_soon(fire, conn, count, rate)
+                    elif venue_name == "bybit" and BYBIT_TOPIC in conn.state.get("topics", ()) and \
+                            conn.state.get("category") == "linear":
+                        started.add(id(conn))
+                        nursery.start_soon(fire_bybit, conn, count, rate, batch)
                 await trio.sleep(0.005)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
+    parser.add_argument("--venue", choices=["binance", "bybit"], default="binance")
+    parser.add_argument("--batch", type=int, default=10, help="Bybit trades per publicTrade message")
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    trio.run(partial(main, args.count, args.rate, args.port))
+    trio.run(partial(main, args.venue, args.count, args.rate, args.port, args.batch))

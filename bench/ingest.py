@@ -22,6 +22,7 @@ import msgspec
 import trio
 
 STREAM_PATH = "/stream?streams=btcusdt@trade"
+IDLE_LIMIT = 5.0  # seconds without a trade: the feed is done (or the consumer lost some); stop counting
 
 
 @attrs.frozen
@@ -33,9 +34,9 @@ class Feed:
 
 
 @contextmanager
-def feed(count: int, rate: float) -> Iterator[Feed]:
-    process = subprocess.Popen([sys.executable, "-m", "bench.feed", "--count", str(count), "--rate", str(rate)],
-                               stdout=subprocess.PIPE, text=True)
+def feed(count: int, rate: float, venue: str = "binance", batch: int = 10) -> Iterator[Feed]:
+    process = subprocess.Popen([sys.executable, "-m", "bench.feed", "--venue", venue, "--count", str(count),
+                                "--rate", str(rate), "--batch", str(batch)], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().split()
@@ -147,3 +148,92 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
 
 def median_latency(samples: list[Samples], q: float) -> float:
     return statistics.median(s.percentile(q) for s in samples)
+
+
+# ------------------------------------------------------------------------------ Bybit (linear publicTrade)
+
+BYBIT_PATH = "/v5/public/linear"
+
+
+class _BybitStamp(msgspec.Struct):
+    i: str
+
+
+class _BybitTrades(msgspec.Struct):
+    data: list[_BybitStamp] = []
+
+
+def bare_bybit(f: Feed, count: int) -> Samples:
+    """trio-websocket, subscribe, then read the stamps only (no domain decoding): the ceiling."""
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_BybitTrades).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + BYBIT_PATH, max_message_size=1 << 22) as ws:
+            await ws.send_message(json.dumps({"op": "subscribe", "args": ["publicTrade.BTCUSDT"]}))
+            while samples.received < count:
+                for trade in decode(await ws.get_message()).data:
+                    samples.note(int(trade.i))
+
+    trio.run(run)
+    return samples
+
+
+def ours_bybit(f: Feed, count: int) -> Samples:
+    from actors.router import open_router_with
+    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
+    from brokers.bybit import create_broker
+    from protocol.credentials import Credentials
+    from protocol.messages import StreamChannel
+    from protocol.model import Trade
+
+    samples = Samples()
+    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                              options={"categories": "linear"})
+    state = BrokerState(venue="bybit", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
+
+    async def run() -> None:
+        async with open_router_with({"bybit": broker_actor(lambda: create_broker(settings), state)}) as router:
+            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
+            await router.wait_connected("bybit")
+            while samples.received < count:
+                event = await subscriber.get()
+                assert isinstance(event, Trade)
+                samples.note(int(event.trade_id))
+
+    trio.run(run)
+    return samples
+
+
+def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.bybit({"options": {"fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False,
+                                              "tradesLimit": count},
+                                  "newUpdates": True})
+        for key in list(exchange.urls["api"]):
+            if isinstance(exchange.urls["api"][key], str):
+                exchange.urls["api"][key] = f.rest_url
+        exchange.urls["api"]["ws"]["public"]["linear"] = f.ws_url + BYBIT_PATH
+        try:
+            await exchange.load_markets()
+            while samples.received < count:
+                try:  # bounded: ccxt's trade cache can drop trades under load, then the count is never reached
+                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
+                except asyncio.TimeoutError:
+                    break
+                for trade in trades:
+                    samples.note(int(trade["id"]))
+        finally:
+            await exchange.close()
+
+    asyncio.run(run())
+    return samples

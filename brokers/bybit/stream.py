@@ -98,6 +98,7 @@ class PublicConnection:
     req_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     unreadable: int = 0
     resyncs: int = 0
+    _known: dict[str, Instrument] = attrs.field(factory=dict)
 
     async def send_op(self, op: str, topics: Iterable[str]) -> None:
         wanted = sorted(topics)
@@ -175,9 +176,15 @@ class PublicConnection:
         await self.emit(book.snapshot(instrument, 10))
 
     def _instrument(self, venue_symbol: str) -> Instrument | None:
-        if not self.symbols.has(self.category, venue_symbol):
-            return None
-        return self.symbols.from_venue(self.category, venue_symbol)
+        try:
+            return self._known[venue_symbol]
+        except KeyError:
+            pass
+        found = self.symbols.from_venue(self.category, venue_symbol) \
+            if self.symbols.has(self.category, venue_symbol) else None
+        if found is not None:
+            self._known[venue_symbol] = found  # a hot path: every trade and book message asks
+        return found
 
 
 @attrs.define

@@ -166,15 +166,16 @@ async def _play(router: RouterHandle, venue: Any, case: Case, instrument: Instru
         if isinstance(step, SetLeverage):
             if not derivative:
                 continue
+            before = leverage_at_venue(venue, case)
             try:
                 await router.set_leverage(case.venue, case.symbol, step.leverage)
             except e.RiskRejected as refusal:
                 assert refusal.rule == "max_leverage"
                 assert limits_.max_leverage is not None and step.leverage > limits_.max_leverage
+                assert leverage_at_venue(venue, case) == before, "a refused leverage change reached the venue"
             else:
                 assert limits_.max_leverage is None or step.leverage <= limits_.max_leverage
-            if limits_.max_leverage is not None:
-                assert leverage_at_venue(venue, case) <= limits_.max_leverage
+                assert leverage_at_venue(venue, case) == step.leverage
             continue
         if step.reduce_only and not derivative:
             step = attrs.evolve(step, reduce_only=False)  # spot has no reduce-only
