@@ -7,9 +7,10 @@ comparisons are ratios to peers measured in the same run.
 from __future__ import annotations
 
 import argparse
-import resource
+import json
 import statistics
 from collections.abc import Callable
+from pathlib import Path
 
 from bench import ingest, roundtrip
 from bench.core import Figure, Report
@@ -24,6 +25,40 @@ def _try(report: Report, what: str, action: Callable[[], None]) -> None:
         report.skipped.append(f"{what}: {type(error).__name__}: {str(error)[:160]}")
 
 
+RATIOS = [
+    ("ingest, binance trades", "algotrendy (binance)", "ccxt.pro watch_trades"),
+    ("ingest, binance trades", "algotrendy (binance)", "bare trio-websocket (ceiling)"),
+    ("ingest, bybit trades", "algotrendy (bybit)", "ccxt.pro watch_trades"),
+    ("ingest, bybit trades", "algotrendy (bybit)", "bare trio-websocket (ceiling)"),
+    ("latency p99 @5k msg/s, binance", "algotrendy (binance)", "ccxt.pro watch_trades"),
+    ("latency p99 @5k msg/s, bybit", "algotrendy (bybit)", "ccxt.pro watch_trades"),
+    ("order round trip p50, binance", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, binance", "algotrendy router", "python-binance"),
+    ("order round trip p50, binance", "algotrendy router", "ccxt async"),
+    ("order round trip p50, bybit", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, bybit", "algotrendy router", "bare httpx + private stream"),
+    ("order round trip p50, bybit", "algotrendy router", "pybit"),
+    ("order round trip p50, bybit", "algotrendy router", "ccxt async"),
+]
+
+
+def add_memory(report: Report, runs: int) -> None:
+    from bench.memory import measure_connected_rss
+
+    figure = report.add(Figure("RSS, binance + bybit x 20 symbols connected", "algotrendy router", "MB",
+                               higher_is_better=False))
+    for _ in range(max(1, runs - 1)):
+        figure.runs.append(float(measure_connected_rss()["rss_mb"]))
+    soak = Path("bench/results/memory.json")
+    if soak.exists():
+        data = json.loads(soak.read_text())
+        growth = data.get("soak", {}).get("growth_mb")
+        if growth is not None:
+            report.add(Figure("RSS growth over the paper-trading soak", "algotrendy router", "MB",
+                              higher_is_better=False, runs=[float(growth)],
+                              note=f"{data['soak'].get('minutes')} min, from bench/results/memory.json"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--runs", type=int, default=3)
@@ -33,49 +68,72 @@ def main() -> None:
     count = 5_000 if args.quick else 30_000
     report = Report()
 
-    # 1. ingest throughput on the same feed
-    consumers = {"bare trio-websocket (ceiling)": ingest.bare, "algotrendy (binance)": ingest.ours,
-                 "ccxt.pro watch_trades": ingest.ccxt_pro}
-    for name, consumer in consumers.items():
-        figure = report.add(Figure("ingest, binance trades", name, "trades/s", higher_is_better=True))
+    # 1. ingest throughput on the same feed (Binance: one trade per message; Bybit: 10 per message)
+    ingest_cases = [
+        ("binance", 1, {"bare trio-websocket (ceiling)": ingest.bare, "algotrendy (binance)": ingest.ours,
+                        "ccxt.pro watch_trades": ingest.ccxt_pro}),
+        ("bybit", 10, {"bare trio-websocket (ceiling)": ingest.bare_bybit, "algotrendy (bybit)": ingest.ours_bybit,
+                       "ccxt.pro watch_trades": ingest.ccxt_pro_bybit}),
+    ]
+    for venue, batch, consumers in ingest_cases:
+        for name, consumer in consumers.items():
+            figure = report.add(Figure(f"ingest, {venue} trades", name, "trades/s", higher_is_better=True))
+            total = count * (4 if venue == "bybit" else 1)
 
-        def measure(consumer: Callable[..., ingest.Samples] = consumer, figure: Figure = figure) -> None:
-            for _ in range(runs):
-                with ingest.feed(count, 0) as f:
-                    figure.runs.append(consumer(f, count).rate)
+            def measure(consumer: Callable[..., ingest.Samples] = consumer, figure: Figure = figure,
+                        venue: str = venue, batch: int = batch, total: int = total) -> None:
+                for _ in range(runs):
+                    with ingest.feed(total, 0, venue, batch) as f:
+                        samples = consumer(f, total)
+                    if samples.received < total:
+                        figure.note = f"received {samples.received} of {total}"
+                    figure.runs.append(samples.rate)
 
-        _try(report, name, measure)
+            _try(report, f"ingest {venue} {name}", measure)
 
-    # 2. tick-to-subscriber latency at a steady 5,000 messages/s
-    for name, consumer in (("algotrendy (binance)", ingest.ours), ("ccxt.pro watch_trades", ingest.ccxt_pro)):
-        figures = {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s", name, "ms", higher_is_better=False))
-                   for q in (0.5, 0.99, 0.999)}
+    # 2. tick-to-subscriber latency at a steady 5,000 messages/s (one trade per message)
+    latency_cases = [("binance", "algotrendy (binance)", ingest.ours), ("binance", "ccxt.pro watch_trades",
+                                                                        ingest.ccxt_pro),
+                     ("bybit", "algotrendy (bybit)", ingest.ours_bybit), ("bybit", "ccxt.pro watch_trades",
+                                                                         ingest.ccxt_pro_bybit)]
+    for venue, name, consumer in latency_cases:
+        figures = {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s, {venue}", name, "ms",
+                                        higher_is_better=False)) for q in (0.5, 0.99, 0.999)}
 
         def measure_latency(consumer: Callable[..., ingest.Samples] = consumer,
-                            figures: dict[float, Figure] = figures) -> None:
+                            figures: dict[float, Figure] = figures, venue: str = venue) -> None:
             for _ in range(runs):
-                with ingest.feed(count // 2, 5000) as f:
+                with ingest.feed(count // 2, 5000, venue, 1) as f:
                     samples = consumer(f, count // 2)
                 for q, figure in figures.items():
                     figure.runs.append(samples.percentile(q))
 
-        _try(report, f"latency {name}", measure_latency)
+        _try(report, f"latency {venue} {name}", measure_latency)
 
-    # 3. order round trip (place + cancel); 60 rounds per fresh emulator stays under 100 orders / 10 s
-    clients = {"bare signed httpx (floor)": roundtrip.bare_httpx, "algotrendy router": roundtrip.ours,
-               "python-binance": roundtrip.python_binance, "ccxt async": roundtrip.ccxt_async}
-    for name, client in clients.items():
-        p50 = report.add(Figure("order round trip p50", name, "ms", higher_is_better=False))
-        p99 = report.add(Figure("order round trip p99", name, "ms", higher_is_better=False))
+    # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
+    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s (see roundtrip.py).
+    rtt_cases = [
+        ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx, "algotrendy router": roundtrip.ours,
+                     "python-binance": roundtrip.python_binance, "ccxt async": roundtrip.ccxt_async}),
+        ("bybit", {"bare signed httpx (floor)": roundtrip.bybit_bare_httpx,
+                   "bare httpx + private stream": roundtrip.bybit_bare_httpx_with_stream,
+                   "algotrendy router": roundtrip.bybit_ours, "pybit": roundtrip.bybit_pybit,
+                   "ccxt async": roundtrip.bybit_ccxt_async}),
+    ]
+    for venue, clients in rtt_cases:
+        for name, client in clients.items():
+            p50 = report.add(Figure(f"order round trip p50, {venue}", name, "ms", higher_is_better=False))
+            p99 = report.add(Figure(f"order round trip p99, {venue}", name, "ms", higher_is_better=False))
 
-        def measure_rtt(client: Callable[..., list[float]] = client, p50: Figure = p50, p99: Figure = p99) -> None:
-            for _ in range(runs):
-                with ingest.feed(1, 0) as f:
-                    samples = sorted(client(f, 20 if args.quick else 60))
-                p50.runs.append(statistics.median(samples))
-                p99.runs.append(samples[int(len(samples) * 0.99)])
+            def measure_rtt(client: Callable[..., list[float]] = client, p50: Figure = p50, p99: Figure = p99,
+                            venue: str = venue) -> None:
+                for _ in range(runs):
+                    with ingest.feed(1, 0, venue) as f:
+                        samples = sorted(client(f, 20 if args.quick else 60))
+                    p50.runs.append(statistics.median(samples))
+                    p99.runs.append(samples[int(len(samples) * 0.99)])
 
-        _try(report, name, measure_rtt)
+            _try(report, f"round trip {venue} {name}", measure_rtt)
 
     # 4. router fan-out
     for subscribers in (1, 8):
@@ -88,19 +146,13 @@ def main() -> None:
                                  higher_is_better=False, note="includes the jittered backoff U(0, 0.5 s)"))
     _try(report, "recovery", lambda: recovery.runs.extend(measure_recovery(seed) for seed in range(1, 2 + 2 * runs)))
 
-    # 6. memory of this process after the runs above (peak RSS)
-    report.add(Figure("peak RSS of the bench process", "algotrendy + peers", "MB", higher_is_better=False,
-                      runs=[resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
-    report.skipped.append("memory with two venues x 20 symbols and the 10-minute soak: not measured yet")
-    report.skipped.append("Bybit: not implemented yet")
+    # 6. memory: our client with Binance and Bybit connected, 20 symbols each (emulators in their own
+    # processes); the 10-minute soak's growth comes from `python -m bench.memory` (`make soak-memory`).
+    _try(report, "memory", lambda: add_memory(report, runs))
 
     print(report.table())
     print()
-    for metric, ours, peer in (("ingest, binance trades", "algotrendy (binance)", "ccxt.pro watch_trades"),
-                               ("ingest, binance trades", "algotrendy (binance)", "bare trio-websocket (ceiling)"),
-                               ("order round trip p50", "algotrendy router", "bare signed httpx (floor)"),
-                               ("order round trip p50", "algotrendy router", "python-binance"),
-                               ("order round trip p50", "algotrendy router", "ccxt async")):
+    for metric, ours, peer in RATIOS:
         ratio = report.ratio(metric, ours, peer)
         if ratio is not None:
             print(f"{metric}: {ours} / {peer} = {ratio:.2f}")

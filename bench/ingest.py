@@ -128,7 +128,8 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
     samples = Samples()
 
     async def run() -> None:
-        exchange = ccxtpro.binance({"options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}},
+        exchange = ccxtpro.binance({"options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]},
+                                                "tradesLimit": count},
                                     "newUpdates": True})
         exchange.urls["api"]["ws"]["spot"] = f.ws_url + "/ws"
         for key in ("public", "private", "v3", "v1"):
@@ -137,7 +138,11 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
         try:
             await exchange.load_markets()
             while samples.received < count:
-                for trade in await exchange.watch_trades("BTC/USDT"):
+                try:
+                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT"), IDLE_LIMIT)
+                except TimeoutError:
+                    break
+                for trade in trades:
                     samples.note(int(trade["id"]))
         finally:
             await exchange.close()
@@ -228,7 +233,7 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
             while samples.received < count:
                 try:  # bounded: ccxt's trade cache can drop trades under load, then the count is never reached
                     trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 for trade in trades:
                     samples.note(int(trade["id"]))

@@ -120,3 +120,155 @@ def ccxt_async(f: Feed, rounds: int) -> list[float]:
 
     asyncio.run(run())
     return out
+
+
+# ------------------------------------------------------------------------------ Bybit (linear BTCUSDT)
+#
+# Bybit allows 10 creates and 10 cancels per second per UID on linear: every client is paced at one
+# round per PACE seconds (the emulator enforces the limit like Bybit), and the pause is not timed.
+
+BYBIT_PRICE = "50000.0"
+BYBIT_QTY = "0.001"
+PACE = 0.125
+
+
+def _bybit_headers(f: Feed, payload: str) -> dict[str, str]:
+    stamp = str(int(time.time() * 1000))
+    signature = _sign(f.api_secret, stamp + f.api_key + "5000" + payload)
+    return {"X-BAPI-API-KEY": f.api_key, "X-BAPI-TIMESTAMP": stamp, "X-BAPI-RECV-WINDOW": "5000",
+            "X-BAPI-SIGN": signature, "X-BAPI-SIGN-TYPE": "2", "Content-Type": "application/json"}
+
+
+def bybit_bare_httpx(f: Feed, rounds: int) -> list[float]:
+    return _bybit_bare(f, rounds, with_private_stream=False)
+
+
+def bybit_bare_httpx_with_stream(f: Feed, rounds: int) -> list[float]:
+    """The same two requests while a private websocket (auth + order/execution/position/wallet) is open
+    and drained without decoding: the venue then does the push work it does for any full client."""
+    return _bybit_bare(f, rounds, with_private_stream=True)
+
+
+async def _drain_private(f: Feed, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    async with open_websocket_url(f.ws_url + "/v5/private") as ws:
+        expires = int(time.time() * 1000) + 10_000
+        await ws.send_message(json.dumps({"op": "auth", "args": [f.api_key, expires,
+                                                                 _sign(f.api_secret, f"GET/realtime{expires}")]}))
+        await ws.get_message()
+        await ws.send_message(json.dumps({"op": "subscribe", "args": ["order", "execution", "position", "wallet"]}))
+        await ws.get_message()
+        task_status.started()
+        while True:
+            await ws.get_message()
+
+
+def _bybit_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> list[float]:
+    import json
+
+    import httpx
+
+    out: list[float] = []
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=f.rest_url) as client, trio.open_nursery() as nursery:
+            if with_private_stream:
+                await nursery.start(_drain_private, f)
+            for n in range(rounds + 5):
+                await trio.sleep(PACE)
+                start = time.perf_counter()
+                body = json.dumps({"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                                   "qty": BYBIT_QTY, "price": BYBIT_PRICE, "timeInForce": "GTC",
+                                   "orderLinkId": f"bare{n}", "positionIdx": 0}, separators=(",", ":"))
+                placed = (await client.post("/v5/order/create", content=body, headers=_bybit_headers(f, body))).json()
+                assert placed["retCode"] == 0, placed
+                body = json.dumps({"category": "linear", "symbol": "BTCUSDT",
+                                   "orderId": placed["result"]["orderId"]}, separators=(",", ":"))
+                cancelled = (await client.post("/v5/order/cancel", content=body,
+                                               headers=_bybit_headers(f, body))).json()
+                assert cancelled["retCode"] == 0, cancelled
+                if n >= 5:
+                    out.append((time.perf_counter() - start) * 1000)
+            nursery.cancel_scope.cancel()
+
+    trio.run(run)
+    return out
+
+
+def bybit_ours(f: Feed, rounds: int) -> list[float]:
+    from actors.router import open_router_with
+    from brokers.base import BrokerSettings, BrokerState, broker_actor
+    from brokers.bybit import create_broker
+    from protocol.credentials import Credentials
+
+    out: list[float] = []
+    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                              options={"categories": "linear"})
+
+    async def run() -> None:
+        actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="bybit"))
+        async with open_router_with({"bybit": actor}) as router:
+            await router.wait_connected("bybit")
+            for n in range(rounds + 5):
+                await trio.sleep(PACE)
+                start = time.perf_counter()
+                order = await router.place_order(venue="bybit", symbol="BTC/USDT:USDT", side="buy", type="limit",
+                                                 quantity=Decimal(BYBIT_QTY), price=Decimal(BYBIT_PRICE))
+                await router.cancel_order("bybit", "BTC/USDT:USDT", order_id=order.order_id)
+                if n >= 5:
+                    out.append((time.perf_counter() - start) * 1000)
+
+    trio.run(run)
+    return out
+
+
+def bybit_pybit(f: Feed, rounds: int) -> list[float]:
+    from pybit.unified_trading import HTTP
+
+    session = HTTP(api_key=f.api_key, api_secret=f.api_secret, max_retries=1)
+    session.endpoint = f.rest_url
+    out: list[float] = []
+    for n in range(rounds + 5):
+        time.sleep(PACE)
+        start = time.perf_counter()
+        placed = session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit",
+                                     qty=BYBIT_QTY, price=BYBIT_PRICE, timeInForce="GTC", positionIdx=0)
+        session.cancel_order(category="linear", symbol="BTCUSDT", orderId=placed["result"]["orderId"])
+        if n >= 5:
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def bybit_ccxt_async(f: Feed, rounds: int) -> list[float]:
+    import ccxt.async_support as ccxt
+
+    out: list[float] = []
+
+    async def run() -> None:
+        exchange = ccxt.bybit({"apiKey": f.api_key, "secret": f.api_secret,
+                               "options": {"fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False,
+                                           "adjustForTimeDifference": False, "enableUnifiedAccount": True,
+                                           "enableUnifiedMargin": False}})
+        for key in list(exchange.urls["api"]):
+            if isinstance(exchange.urls["api"][key], str):
+                exchange.urls["api"][key] = f.rest_url
+        exchange.has["fetchCurrencies"] = False  # a private asset endpoint the emulator does not serve
+        try:
+            await exchange.load_markets()
+            for n in range(rounds + 5):
+                await asyncio.sleep(PACE)
+                start = time.perf_counter()
+                order = await exchange.create_order("BTC/USDT:USDT", "limit", "buy", float(BYBIT_QTY),
+                                                    float(BYBIT_PRICE))
+                await exchange.cancel_order(order["id"], "BTC/USDT:USDT")
+                if n >= 5:
+                    out.append((time.perf_counter() - start) * 1000)
+        finally:
+            await exchange.close()
+
+    asyncio.run(run())
+    return out

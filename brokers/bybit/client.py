@@ -14,6 +14,7 @@ plus one per-second window per (endpoint, category) corrected by ``X-Bapi-Limit-
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -53,6 +54,7 @@ from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import PreparedRequest, Resignable, RestChannel
 from brokers.spot import average_cost
 from protocol import errors as e
+from protocol import messages as m
 from protocol.credentials import Credentials
 from protocol.model import (
     AccountInfo,
@@ -87,6 +89,7 @@ MAX_PAGES = 50  # bound on cursor paging per call (50 pages x 100 rows)
 MARGIN_MODES = {"REGULAR_MARGIN": MarginMode.CROSS, "ISOLATED_MARGIN": MarginMode.ISOLATED,
                 "PORTFOLIO_MARGIN": MarginMode.CROSS}
 DERIVATIVES = (Category.LINEAR, Category.INVERSE)
+RECENT_ORDERS = 5_000
 
 
 class _Answer(msgspec.Struct):
@@ -130,6 +133,7 @@ class BybitBroker(Broker):
     _endpoint_limiters: dict[tuple[str, Category | None], RateLimiter] = attrs.field(factory=dict)
     _connected: bool = False
     _public: PublicStreams | None = None
+    _recent: OrderedDict[str, Order] = attrs.field(factory=OrderedDict)  # by order id and by client id
 
     def __attrs_post_init__(self) -> None:
         self.venue = self.settings.venue or c.VENUE
@@ -379,26 +383,42 @@ class BybitBroker(Broker):
         if request.type is OrderType.MARKET or request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
             # Orders that finish at once are worth one lookup, so the caller sees their fills.
             try:
-                return await self.get_order_status(request.symbol, order_id=ack.orderId)
+                looked_up = await self.get_order_status(request.symbol, order_id=ack.orderId)
+                self.remember(looked_up)
+                return looked_up
             except e.OrderNotFound:
                 pass  # not visible yet (Bybit matches asynchronously): report what the ack says
         # The create answer is an acknowledgement only; a resting order's progress arrives on the
         # private stream (and reconciliation). Reporting it as NEW keeps placement one round trip.
         now = utc_now()
-        return Order(venue=self.venue, symbol=request.symbol, order_id=ack.orderId,
+        placed = Order(venue=self.venue, symbol=request.symbol, order_id=ack.orderId,
                      client_order_id=ack.orderLinkId or client_order_id, side=request.side, type=request.type,
                      status=OrderStatus.NEW, quantity=request.quantity,
                      price=request.price if request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None,
                      stop_price=request.stop_price, time_in_force=request.time_in_force,
                      reduce_only=request.reduce_only, created_at=now, updated_at=now)
+        self.remember(placed)
+        return placed
 
     async def cancel_order(self, symbol: str, *, order_id: str | None = None,
                            client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
         ack = await self._signed_post(c.ORDER_CANCEL, order_cancel_body(instrument, order_id=order_id,
                                                                        client_order_id=client_order_id), s.OrderAck)
+        # Bybit acknowledges a cancel only for an order it then cancels (a finished one is refused with
+        # 110001/170213), so a known order is CANCELED now; its fills, if any arrived meanwhile, follow on
+        # the private stream and merge forward. An order we never saw is looked up instead.
+        known = self._recent.get(ack.orderId or order_id or "") or self._recent.get(client_order_id or "")
+        if known is not None:
+            return msgspec.structs.replace(known, status=OrderStatus.CANCELED, updated_at=utc_now())
         return await self.get_order_status(symbol, order_id=ack.orderId or order_id,
                                            client_order_id=None if ack.orderId else client_order_id)
+
+    def remember(self, order: Order) -> None:
+        """Keep the latest state of our recent orders (placement answers and stream updates)."""
+        self._recent[order.order_id] = self._recent[order.client_order_id] = order
+        while len(self._recent) > RECENT_ORDERS * 2:
+            self._recent.popitem(last=False)
 
     async def get_order_status(self, symbol: str, *, order_id: str | None = None,
                                client_order_id: str | None = None) -> Order:
@@ -489,8 +509,13 @@ class BybitBroker(Broker):
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         url = self.settings.private_ws_url or f"{self.settings.ws_url}/v5/private"
-        stream = PrivateStream(url, self._credentials(), self.symbols, emit, self._now_ms, venue=self.venue,
-                               margin_mode=lambda: self.margin_mode)
+        async def remember_and_emit(event: m.EventMsg) -> None:
+            if isinstance(event, Order):
+                self.remember(event)
+            await emit(event)
+
+        stream = PrivateStream(url, self._credentials(), self.symbols, remember_and_emit, self._now_ms,
+                               venue=self.venue, margin_mode=lambda: self.margin_mode)
         await stream.run(task_status=task_status)
 
 
