@@ -16,7 +16,13 @@ import attrs
 import trio
 
 from emulators.engine.faults import Faults
-from emulators.engine.market import DEFAULT_INSTRUMENTS, Exchange, InstrumentSpec
+from emulators.engine.market import (
+    DEFAULT_BALANCES,
+    DEFAULT_INSTRUMENTS,
+    Exchange,
+    InstrumentSpec,
+    synthetic_instruments,
+)
 from emulators.engine.server import EmulatorServer
 
 # Published demo credentials for paper trading: they guard nothing but the local emulator.
@@ -75,16 +81,42 @@ def _instruments(venue: str, symbols: list[str] | None) -> list[InstrumentSpec]:
     return chosen or list(DEFAULT_INSTRUMENTS)
 
 
+def _synthetic(venue: str, count: int) -> list[InstrumentSpec]:
+    """``count`` made-up USDT markets for load tests: Binance spot "S01USDT", ...; Bybit linear perpetuals
+    "linear:S01USDT" (venue symbol "S01USDT"). See `emulators.engine.market.synthetic_instruments`."""
+    if count <= 0:
+        return []
+    if venue == "bybit":
+        from emulators.bybit import synthetic_linear_instruments
+
+        return synthetic_linear_instruments(count)
+    return synthetic_instruments(count)
+
+
+def _demo_balances(venue: str, synthetic: list[InstrumentSpec]) -> dict[str, Decimal] | None:
+    """The demo account's funds: the dialect's defaults (None), plus 1,000 of each synthetic spot coin so
+    synthetic markets can be sold as well as bought."""
+    spot = [spec.base for spec in synthetic if spec.kind == "spot"]
+    if venue != "binance" or not spot:
+        return None
+    return {**DEFAULT_BALANCES, **{coin: Decimal(1000) for coin in spot}}
+
+
 @asynccontextmanager
 async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: float = 0.25,
                   symbols: list[str] | None = None, balances: dict[str, Decimal] | None = None,
-                  host: str = "127.0.0.1") -> AsyncIterator[EmulatedVenue]:
+                  host: str = "127.0.0.1", extra_symbols: int = 0) -> AsyncIterator[EmulatedVenue]:
+    """Run one emulator. ``extra_symbols`` adds that many synthetic USDT markets after the venue's own
+    (Binance spot "S01USDT", ...; Bybit linear "S01USDT"), for load tests. The price path is one seeded RNG
+    shared by every symbol in order, so with extras the default symbols' paths differ from the second tick
+    on; with ``extra_symbols=0`` nothing changes."""
     if venue not in DEMO_KEYS:
         raise ValueError(f"no emulator for {venue!r}; available: {sorted(DEMO_KEYS)}")
-    exchange = Exchange(seed=seed, instruments=_instruments(venue, symbols))
+    synthetic = _synthetic(venue, extra_symbols)
+    exchange = Exchange(seed=seed, instruments=_instruments(venue, symbols) + synthetic)
     dialect = _dialect(venue, exchange)
     key, secret = DEMO_KEYS[venue]
-    dialect.add_account("demo", key, secret, balances)
+    dialect.add_account("demo", key, secret, balances if balances is not None else _demo_balances(venue, synthetic))
     faults = Faults()
     server = EmulatorServer(dialect, faults, host=host, port=port)
 
@@ -103,10 +135,13 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
             nursery.cancel_scope.cancel()
 
 
-async def serve_forever(venue: str, port: int, seed: int, print_fn: Callable[[str], None] = print) -> None:
+async def serve_forever(venue: str, port: int, seed: int, print_fn: Callable[[str], None] = print, *,
+                        extra_symbols: int = 0, tick_interval: float = 0.25) -> None:
     """Run one emulator until cancelled (Ctrl-C), printing where it is and the demo credentials."""
-    async with emulate(venue, seed=seed, port=port) as emulated:
-        print_fn(f"{venue} emulator (seed {seed})")
+    async with emulate(venue, seed=seed, port=port, extra_symbols=extra_symbols,
+                       tick_interval=tick_interval) as emulated:
+        extra = f", {extra_symbols} synthetic symbols" if extra_symbols else ""
+        print_fn(f"{venue} emulator (seed {seed}{extra})")
         print_fn(f"  REST base URL:      {emulated.rest_url}")
         print_fn(f"  websocket base URL: {emulated.ws_url}")
         print_fn(f"  demo API key:       {emulated.api_key}")

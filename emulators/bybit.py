@@ -65,6 +65,7 @@ from emulators.engine.market import (
     PublicTrade,
     Rejected,
     SymbolState,
+    synthetic_instruments,
     wall_ms,
 )
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
@@ -108,6 +109,14 @@ def bybit_instruments(symbols: list[str] | None) -> list[InstrumentSpec]:
             wanted.add(f"inverse:{base}{quote}")
     chosen = [spec for spec in BYBIT_INSTRUMENTS if spec.symbol in wanted]
     return chosen or list(BYBIT_INSTRUMENTS)
+
+
+def synthetic_linear_instruments(count: int) -> list[InstrumentSpec]:
+    """The engine's synthetic markets as USDT perpetuals: "linear:S01USDT" (venue symbol "S01USDT", unified
+    "S01/USDT:USDT"), ... with the derivative fees and 50x maximum leverage."""
+    return [attrs.evolve(spec, symbol=f"linear:{spec.symbol}", kind="linear", venue_symbol=spec.symbol,
+                         max_leverage=D("50"), maker_fee=DERIVATIVE_MAKER_FEE, taker_fee=DERIVATIVE_TAKER_FEE)
+            for spec in synthetic_instruments(count)]
 
 
 # Per-UID per-second limits (UTA tables of docs/v5/rate-limit), by (path, category); "*" = any category.

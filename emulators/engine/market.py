@@ -120,6 +120,21 @@ DEFAULT_BALANCES = {"USDT": Decimal("100000"), "BTC": Decimal("1"), "ETH": Decim
                     "BNB": Decimal("0")}
 
 
+def synthetic_instruments(count: int) -> list[InstrumentSpec]:
+    """``count`` made-up spot markets for load tests: base coins "S01", "S02", ... quoted in USDT
+    ("S01USDT", ...), each at its own start price (8.5, 15.5, 22.5, ...), on the same filters.
+
+    Deterministic: the n-th synthetic instrument is the same whatever ``count`` is. Dialects derive their
+    own kinds from these (Bybit: linear perpetuals, see `emulators.bybit.synthetic_linear_instruments`).
+    """
+    width = max(2, len(str(count)))
+    return [
+        InstrumentSpec(f"S{n:0{width}d}USDT", f"S{n:0{width}d}", "USDT", Decimal("0.001"), Decimal("0.01"),
+                       Decimal("0.01"), Decimal("1000000"), Decimal("5"), Decimal(f"{1 + 7 * n}.5"), Decimal("200"))
+        for n in range(1, count + 1)
+    ]
+
+
 @attrs.define
 class EOrder:
     order_id: int
