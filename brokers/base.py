@@ -224,7 +224,7 @@ class BrokerState:
     fill_watermark: dict[str, datetime] = attrs.field(factory=dict)
     orders: dict[str, Order] = attrs.field(factory=dict)  # by client order id, latest merged view
     filled_from_fills: dict[str, Decimal] = attrs.field(factory=dict)  # cumulative qty we emitted
-    submitted: set[str] = attrs.field(factory=set)  # client ids we have tried to place
+    submitted: SeenSet = attrs.field(factory=SeenSet)  # client ids we have tried to place (bounded)
     active_symbols: set[str] = attrs.field(factory=set)
     reconciliations: int = 0
 
@@ -255,6 +255,7 @@ class BrokerState:
             return
         for cid in [c for c, o in self.orders.items() if o.status.is_terminal][: len(self.orders) - keep]:
             del self.orders[cid]
+            self.filled_from_fills.pop(cid, None)  # a long-finished order's fill count goes with it
 
     def open_orders(self) -> list[Order]:
         return [o for o in self.orders.values() if not o.status.is_terminal]

@@ -315,3 +315,17 @@ async def test_notional_of_inverse_contracts_is_their_face_value() -> None:
     big = OrderRequest(venue="v", symbol="BTC/USD:BTC", side=Side.BUY, type=OrderType.MARKET, quantity=Decimal(600))
     rejected = await engine.check(big, price, position, lookup)
     assert rejected is not None and rejected.rule == "max_order_notional"
+
+
+def test_broker_state_stays_bounded_over_many_orders() -> None:
+    """Per-order memory has caps: finished orders beyond 5,000 go, with their fill counts; placed ids age out."""
+    state = BrokerState(venue="fake")
+    for n in range(6_000):
+        order = Order(venue="fake", symbol="BTC/USDT", order_id=str(n), client_order_id=f"c{n}", side=Side.BUY,
+                      type=OrderType.LIMIT, status=OrderStatus.FILLED, quantity=Decimal(1), price=Decimal(1),
+                      filled_quantity=Decimal(1), created_at=utc_now(), updated_at=utc_now())
+        state.submitted.add(order.client_order_id)
+        state.filled_from_fills[order.client_order_id] = Decimal(1)
+        state.merge_order(order)
+    assert len(state.orders) <= 5_000 and len(state.filled_from_fills) <= 5_000
+    assert "c5999" in state.submitted and len(state.submitted) <= state.submitted.capacity
