@@ -234,6 +234,8 @@ class BrokerState:
         self.active_symbols.add(order.symbol)
         if known is None:
             self.orders[order.client_order_id] = order
+            if len(self.orders) > 5_000:
+                self._trim_orders()  # orders first seen already finished (market orders) count too
             return order
         if order.filled_quantity < known.filled_quantity:
             return None  # stale: cumulative fill never goes back
