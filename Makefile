@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak bench lint lock setup clean
+.PHONY: run test soak soak-memory bench bench-setup lint lock setup clean
 
 setup: $(STAMP)
 
@@ -22,12 +22,19 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q -m "not soak and not live" -p no:cacheprovider
 
-soak: setup
+soak: setup soak-memory
 	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -q -m "soak" -p no:cacheprovider
 
-bench: setup
+bench-setup: setup
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/bench.lock
+
+bench: bench-setup
 	$(BIN)/python -m bench
+
+# RSS of the client with Binance + Bybit x 20 symbols, and its growth over a 10-minute paper-trading soak
+# (writes bench/results/memory.json, which `make bench` then reports).
+soak-memory: bench-setup
+	$(BIN)/python -m bench.memory --soak-minutes 10
 
 lint: setup
 	$(BIN)/ruff check .
