@@ -100,8 +100,12 @@ class Broker(abc.ABC):
         """Instruments loaded by `connect` (unified symbol order)."""
 
     # ------------------------------------------------------------------ account
-    @abc.abstractmethod
-    async def get_balance(self, currency: str) -> Balance: ...
+    async def get_balance(self, currency: str) -> Balance:
+        """One currency from `get_balances`; zero (not None) when nothing is held."""
+        for balance in await self.get_balances():
+            if balance.currency == currency:
+                return balance
+        return Balance(venue=self.venue, currency=currency, free=Decimal(0), locked=Decimal(0))
 
     @abc.abstractmethod
     async def get_balances(self) -> list[Balance]: ...

@@ -114,3 +114,13 @@ async def _watchdog(last_message: list[float], stale_after: float, venue: str, w
         if quiet >= stale_after:
             raise VenueUnavailable(f"websocket {where} silent for {quiet:.0f}s", venue=venue)
         await trio.sleep(stale_after - quiet)
+
+
+def started_without_value(task_status: trio.TaskStatus[None]) -> trio.TaskStatus[WebSocketConnection]:
+    """Adapt a broker stream's ``started()`` (no value) to `run_websocket`'s ``started(ws)``."""
+
+    class _Adapter:
+        def started(self, value: object = None) -> None:
+            task_status.started()
+
+    return _Adapter()  # type: ignore[return-value]

@@ -36,7 +36,7 @@ from brokers.binance.stream import MarketParser, UserParser, stream_name
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import PreparedRequest, Resignable, RestChannel
 from brokers.spot import average_cost
-from brokers.stream import run_websocket
+from brokers.stream import run_websocket, started_without_value
 from protocol import errors as e
 from protocol.credentials import Credentials
 from protocol.model import (
@@ -178,12 +178,6 @@ class BinanceBroker(Broker):
 
     async def get_balances(self) -> list[Balance]:
         return [self._balance(b) for b in (await self._account()).balances if b.free or b.locked]
-
-    async def get_balance(self, currency: str) -> Balance:
-        for balance in await self.get_balances():
-            if balance.currency == currency:
-                return balance
-        return Balance(venue=self.venue, currency=currency, free=Decimal(0), locked=Decimal(0))
 
     # ================================================================ market data
     async def get_ticker(self, symbol: str) -> Ticker:
@@ -364,7 +358,7 @@ class BinanceBroker(Broker):
 
         try:
             await run_websocket(url, parser.on_message, venue=self.venue, on_open=opened, ping_interval=20,
-                                stale_after=60 if names else None, task_status=_started(task_status))
+                                stale_after=60 if names else None, task_status=started_without_value(task_status))
         finally:
             self._public_ws = None
 
@@ -386,7 +380,7 @@ class BinanceBroker(Broker):
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._keep_listen_key_alive, key)
             await run_websocket(f"{self.settings.ws_url}/ws/{key}", parser.on_message, venue=self.venue,
-                                ping_interval=20, task_status=_started(task_status))
+                                ping_interval=20, task_status=started_without_value(task_status))
 
     async def _keep_listen_key_alive(self, key: str) -> None:
         while True:
@@ -394,12 +388,3 @@ class BinanceBroker(Broker):
             await self.rest.send(self._keyed("PUT", "/api/v3/userDataStream", {"listenKey": key}), s.Empty,
                                  weight=2)
 
-
-def _started(task_status: trio.TaskStatus[None]) -> trio.TaskStatus[WebSocketConnection]:
-    """Adapt our ``started()`` (no value) to run_websocket's ``started(ws)``."""
-
-    class _Adapter:
-        def started(self, value: object = None) -> None:
-            task_status.started()
-
-    return _Adapter()  # type: ignore[return-value]

@@ -241,12 +241,6 @@ class BybitBroker(Broker):
     async def get_balances(self) -> list[Balance]:
         return [balance_from(coin) for coin in await self._wallet() if coin.walletBalance]
 
-    async def get_balance(self, currency: str) -> Balance:
-        for balance in await self.get_balances():
-            if balance.currency == currency:
-                return balance
-        return Balance(venue=self.venue, currency=currency, free=Decimal(0), locked=Decimal(0))
-
     async def get_account_info(self) -> AccountInfo:
         info = await self._signed_get(c.ACCOUNT_INFO, {}, s.AccountInfo)
         self.margin_mode = MARGIN_MODES.get(info.marginMode, MarginMode.CROSS)

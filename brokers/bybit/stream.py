@@ -45,7 +45,7 @@ from brokers.bybit.mapping import (
     ticker_from,
     trade_from,
 )
-from brokers.stream import run_websocket
+from brokers.stream import run_websocket, started_without_value
 from protocol.credentials import Credentials
 from protocol.errors import AuthenticationError, ProtocolViolation, VenueUnavailable
 from protocol.messages import StreamChannel
@@ -218,7 +218,7 @@ class PublicStreams:
             await run_websocket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
                                 venue=self.venue, on_open=connection.opened, ping_interval=c.PING_INTERVAL_S,
                                 app_ping=_app_ping, stale_after=STALE_AFTER if connection.topics else None,
-                                task_status=_started(task_status))
+                                task_status=started_without_value(task_status))
         finally:
             connection.ws = None
 
@@ -250,7 +250,7 @@ class PrivateStream:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await run_websocket(self.url, self.on_message, venue=self.venue, on_open=self.opened,
                             ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping, stale_after=STALE_AFTER,
-                            task_status=_started(task_status))
+                            task_status=started_without_value(task_status))
 
     async def opened(self, ws: WebSocketConnection) -> None:
         expires = self.now_ms() + c.WS_AUTH_EXPIRES_AHEAD_MS
@@ -308,12 +308,3 @@ async def _await_op(ws: WebSocketConnection, op: str) -> s.WsOpResponse:
         if header.op == op:
             return _op.decode(text)
 
-
-def _started(task_status: trio.TaskStatus[None]) -> trio.TaskStatus[WebSocketConnection]:
-    """Adapt our ``started()`` (no value) to run_websocket's ``started(ws)``."""
-
-    class _Adapter:
-        def started(self, value: object = None) -> None:
-            task_status.started()
-
-    return _Adapter()  # type: ignore[return-value]
