@@ -33,12 +33,17 @@ RATIOS = [
     ("latency p99 @5k msg/s, binance", "algotrendy (binance)", "ccxt.pro watch_trades"),
     ("latency p99 @5k msg/s, bybit", "algotrendy (bybit)", "ccxt.pro watch_trades"),
     ("order round trip p50, binance", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, binance", "algotrendy router", "bare httpx + private stream"),
     ("order round trip p50, binance", "algotrendy router", "python-binance"),
     ("order round trip p50, binance", "algotrendy router", "ccxt async"),
     ("order round trip p50, bybit", "algotrendy router", "bare signed httpx (floor)"),
     ("order round trip p50, bybit", "algotrendy router", "bare httpx + private stream"),
     ("order round trip p50, bybit", "algotrendy router", "pybit"),
     ("order round trip p50, bybit", "algotrendy router", "ccxt async"),
+    ("client CPU per round trip, binance", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, binance", "algotrendy router", "python-binance"),
+    ("client CPU per round trip, bybit", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, bybit", "algotrendy router", "pybit"),
 ]
 
 
@@ -113,27 +118,39 @@ def main() -> None:
     # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
     # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s (see roundtrip.py).
     rtt_cases = [
-        ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx, "algotrendy router": roundtrip.ours,
-                     "python-binance": roundtrip.python_binance, "ccxt async": roundtrip.ccxt_async}),
+        ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
+                     "bare httpx + private stream": roundtrip.bare_httpx_with_stream,
+                     "algotrendy router": roundtrip.ours, "python-binance": roundtrip.python_binance,
+                     "ccxt async": roundtrip.ccxt_async}),
         ("bybit", {"bare signed httpx (floor)": roundtrip.bybit_bare_httpx,
                    "bare httpx + private stream": roundtrip.bybit_bare_httpx_with_stream,
                    "algotrendy router": roundtrip.bybit_ours, "pybit": roundtrip.bybit_pybit,
                    "ccxt async": roundtrip.bybit_ccxt_async}),
     ]
+    rtt_runs = 1 if args.quick else max(runs, 5)  # cheap, and the noisiest figure: more runs
     for venue, clients in rtt_cases:
-        for name, client in clients.items():
-            p50 = report.add(Figure(f"order round trip p50, {venue}", name, "ms", higher_is_better=False))
-            p99 = report.add(Figure(f"order round trip p99, {venue}", name, "ms", higher_is_better=False))
+        measured = {}
+        for name in clients:
+            measured[name] = (
+                report.add(Figure(f"order round trip p50, {venue}", name, "ms", higher_is_better=False)),
+                report.add(Figure(f"order round trip p99, {venue}", name, "ms", higher_is_better=False)),
+                report.add(Figure(f"client CPU per round trip, {venue}", name, "ms", higher_is_better=False,
+                                  note="process CPU over the counted rounds, streams included")))
+        # Clients take turns run by run, so a slow spell of the machine lands on all of them alike.
+        for _ in range(rtt_runs):
+            for name, client in clients.items():
+                p50, p99, cpu = measured[name]
 
-            def measure_rtt(client: Callable[..., list[float]] = client, p50: Figure = p50, p99: Figure = p99,
-                            venue: str = venue) -> None:
-                for _ in range(runs):
+                def measure_rtt(client: Callable[..., roundtrip.Rounds] = client, p50: Figure = p50,
+                                p99: Figure = p99, cpu: Figure = cpu, venue: str = venue) -> None:
                     with ingest.feed(1, 0, venue) as f:
-                        samples = sorted(client(f, 20 if args.quick else 60))
+                        rounds = client(f, 20 if args.quick else 60)
+                    samples = sorted(rounds.latencies_ms)
                     p50.runs.append(statistics.median(samples))
                     p99.runs.append(samples[int(len(samples) * 0.99)])
+                    cpu.runs.append(rounds.cpu_ms_per_round)
 
-            _try(report, f"round trip {venue} {name}", measure_rtt)
+                _try(report, f"round trip {venue} {name}", measure_rtt)
 
     # 4. router fan-out
     for subscribers in (1, 8):

@@ -16,9 +16,36 @@ import time
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import attrs
 import trio
 
 from bench.ingest import Feed
+
+WARMUP = 5  # rounds not counted: connections, caches and the JIT-less interpreter's first paths
+
+
+@attrs.define
+class Rounds:
+    """Wall latency per counted round (ms), and this process's CPU time over the counted rounds:
+    the client's own cost, which the machine's noise barely touches."""
+
+    latencies_ms: list[float] = attrs.field(factory=list)
+    _cpu_from: float = 0.0
+    _cpu_to: float = 0.0
+
+    def lap(self, n: int, start: float) -> None:
+        """Round ``n`` (from 0, warm-up included) began at ``start`` (perf_counter) and just ended."""
+        end = time.perf_counter()
+        if n == WARMUP - 1:
+            self._cpu_from = time.process_time()
+        elif n >= WARMUP:
+            self.latencies_ms.append((end - start) * 1000)
+            self._cpu_to = time.process_time()
+
+    @property
+    def cpu_ms_per_round(self) -> float:
+        return (self._cpu_to - self._cpu_from) * 1000 / len(self.latencies_ms) if self.latencies_ms else 0.0
+
 
 PRICE = "50000.00"
 QTY = "0.00100"
@@ -28,14 +55,38 @@ def _sign(secret: str, query: str) -> str:
     return hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
 
 
-def bare_httpx(f: Feed, rounds: int) -> list[float]:
+def bare_httpx(f: Feed, rounds: int) -> Rounds:
+    return _binance_bare(f, rounds, with_private_stream=False)
+
+
+def bare_httpx_with_stream(f: Feed, rounds: int) -> Rounds:
+    """The same two requests while the user data stream (listen key) is open and drained without
+    decoding: the venue then does the push work it does for any client that hears its fills."""
+    return _binance_bare(f, rounds, with_private_stream=True)
+
+
+async def _drain_user_stream(f: Feed, listen_key: str, *,
+                             task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    from trio_websocket import open_websocket_url
+
+    async with open_websocket_url(f"{f.ws_url}/ws/{listen_key}") as ws:
+        task_status.started()
+        while True:
+            await ws.get_message()
+
+
+def _binance_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
     import httpx
 
-    out: list[float] = []
+    out = Rounds()
 
     async def run() -> None:
-        async with httpx.AsyncClient(base_url=f.rest_url, headers={"X-MBX-APIKEY": f.api_key}) as client:
-            for n in range(rounds + 5):
+        async with httpx.AsyncClient(base_url=f.rest_url, headers={"X-MBX-APIKEY": f.api_key}) as client, \
+                trio.open_nursery() as nursery:
+            if with_private_stream:
+                key = (await client.post("/api/v3/userDataStream")).json()["listenKey"]
+                await nursery.start(_drain_user_stream, f, key)
+            for n in range(rounds + WARMUP):
                 start = time.perf_counter()
                 q = urlencode({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
                                "quantity": QTY, "price": PRICE, "newClientOrderId": f"bare{n}",
@@ -45,20 +96,20 @@ def bare_httpx(f: Feed, rounds: int) -> list[float]:
                 q = urlencode({"symbol": "BTCUSDT", "orderId": placed.json()["orderId"],
                                "timestamp": int(time.time() * 1000)})
                 (await client.delete(f"/api/v3/order?{q}&signature={_sign(f.api_secret, q)}")).raise_for_status()
-                if n >= 5:  # warm-up rounds are not counted
-                    out.append((time.perf_counter() - start) * 1000)
+                out.lap(n, start)
+            nursery.cancel_scope.cancel()
 
     trio.run(run)
     return out
 
 
-def ours(f: Feed, rounds: int) -> list[float]:
+def ours(f: Feed, rounds: int) -> Rounds:
     from actors.router import open_router_with
     from brokers.base import BrokerSettings, BrokerState, broker_actor
     from brokers.binance import create_broker
     from protocol.credentials import Credentials
 
-    out: list[float] = []
+    out = Rounds()
     settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
                               credentials=Credentials.from_strings(f.api_key, f.api_secret))
 
@@ -66,38 +117,36 @@ def ours(f: Feed, rounds: int) -> list[float]:
         actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="binance"))
         async with open_router_with({"binance": actor}) as router:
             await router.wait_connected("binance")
-            for n in range(rounds + 5):
+            for n in range(rounds + WARMUP):
                 start = time.perf_counter()
                 order = await router.place_order(venue="binance", symbol="BTC/USDT", side="buy", type="limit",
                                                  quantity=Decimal(QTY), price=Decimal(PRICE))
                 await router.cancel_order("binance", "BTC/USDT", order_id=order.order_id)
-                if n >= 5:
-                    out.append((time.perf_counter() - start) * 1000)
+                out.lap(n, start)
 
     trio.run(run)
     return out
 
 
-def python_binance(f: Feed, rounds: int) -> list[float]:
+def python_binance(f: Feed, rounds: int) -> Rounds:
     from binance.client import Client
 
     client = Client(f.api_key, f.api_secret, ping=False)
     client.API_URL = f"{f.rest_url}/api"
-    out: list[float] = []
-    for n in range(rounds + 5):
+    out = Rounds()
+    for n in range(rounds + WARMUP):
         start = time.perf_counter()
         order = client.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity=QTY,
                                     price=PRICE)
         client.cancel_order(symbol="BTCUSDT", orderId=order["orderId"])
-        if n >= 5:
-            out.append((time.perf_counter() - start) * 1000)
+        out.lap(n, start)
     return out
 
 
-def ccxt_async(f: Feed, rounds: int) -> list[float]:
+def ccxt_async(f: Feed, rounds: int) -> Rounds:
     import ccxt.async_support as ccxt
 
-    out: list[float] = []
+    out = Rounds()
 
     async def run() -> None:
         exchange = ccxt.binance({"apiKey": f.api_key, "secret": f.api_secret,
@@ -109,12 +158,11 @@ def ccxt_async(f: Feed, rounds: int) -> list[float]:
                 exchange.urls["api"][key] = f.rest_url + "/api/v3"
         try:
             await exchange.load_markets()
-            for n in range(rounds + 5):
+            for n in range(rounds + WARMUP):
                 start = time.perf_counter()
                 order = await exchange.create_order("BTC/USDT", "limit", "buy", float(QTY), float(PRICE))
                 await exchange.cancel_order(order["id"], "BTC/USDT")
-                if n >= 5:
-                    out.append((time.perf_counter() - start) * 1000)
+                out.lap(n, start)
         finally:
             await exchange.close()
 
@@ -139,11 +187,11 @@ def _bybit_headers(f: Feed, payload: str) -> dict[str, str]:
             "X-BAPI-SIGN": signature, "X-BAPI-SIGN-TYPE": "2", "Content-Type": "application/json"}
 
 
-def bybit_bare_httpx(f: Feed, rounds: int) -> list[float]:
+def bybit_bare_httpx(f: Feed, rounds: int) -> Rounds:
     return _bybit_bare(f, rounds, with_private_stream=False)
 
 
-def bybit_bare_httpx_with_stream(f: Feed, rounds: int) -> list[float]:
+def bybit_bare_httpx_with_stream(f: Feed, rounds: int) -> Rounds:
     """The same two requests while a private websocket (auth + order/execution/position/wallet) is open
     and drained without decoding: the venue then does the push work it does for any full client."""
     return _bybit_bare(f, rounds, with_private_stream=True)
@@ -166,18 +214,18 @@ async def _drain_private(f: Feed, *, task_status: trio.TaskStatus[None] = trio.T
             await ws.get_message()
 
 
-def _bybit_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> list[float]:
+def _bybit_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
     import json
 
     import httpx
 
-    out: list[float] = []
+    out = Rounds()
 
     async def run() -> None:
         async with httpx.AsyncClient(base_url=f.rest_url) as client, trio.open_nursery() as nursery:
             if with_private_stream:
                 await nursery.start(_drain_private, f)
-            for n in range(rounds + 5):
+            for n in range(rounds + WARMUP):
                 await trio.sleep(PACE)
                 start = time.perf_counter()
                 body = json.dumps({"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
@@ -190,21 +238,20 @@ def _bybit_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> list[floa
                 cancelled = (await client.post("/v5/order/cancel", content=body,
                                                headers=_bybit_headers(f, body))).json()
                 assert cancelled["retCode"] == 0, cancelled
-                if n >= 5:
-                    out.append((time.perf_counter() - start) * 1000)
+                out.lap(n, start)
             nursery.cancel_scope.cancel()
 
     trio.run(run)
     return out
 
 
-def bybit_ours(f: Feed, rounds: int) -> list[float]:
+def bybit_ours(f: Feed, rounds: int) -> Rounds:
     from actors.router import open_router_with
     from brokers.base import BrokerSettings, BrokerState, broker_actor
     from brokers.bybit import create_broker
     from protocol.credentials import Credentials
 
-    out: list[float] = []
+    out = Rounds()
     settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
                               credentials=Credentials.from_strings(f.api_key, f.api_secret),
                               options={"categories": "linear"})
@@ -213,40 +260,38 @@ def bybit_ours(f: Feed, rounds: int) -> list[float]:
         actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="bybit"))
         async with open_router_with({"bybit": actor}) as router:
             await router.wait_connected("bybit")
-            for n in range(rounds + 5):
+            for n in range(rounds + WARMUP):
                 await trio.sleep(PACE)
                 start = time.perf_counter()
                 order = await router.place_order(venue="bybit", symbol="BTC/USDT:USDT", side="buy", type="limit",
                                                  quantity=Decimal(BYBIT_QTY), price=Decimal(BYBIT_PRICE))
                 await router.cancel_order("bybit", "BTC/USDT:USDT", order_id=order.order_id)
-                if n >= 5:
-                    out.append((time.perf_counter() - start) * 1000)
+                out.lap(n, start)
 
     trio.run(run)
     return out
 
 
-def bybit_pybit(f: Feed, rounds: int) -> list[float]:
+def bybit_pybit(f: Feed, rounds: int) -> Rounds:
     from pybit.unified_trading import HTTP
 
     session = HTTP(api_key=f.api_key, api_secret=f.api_secret, max_retries=1)
     session.endpoint = f.rest_url
-    out: list[float] = []
-    for n in range(rounds + 5):
+    out = Rounds()
+    for n in range(rounds + WARMUP):
         time.sleep(PACE)
         start = time.perf_counter()
         placed = session.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit",
                                      qty=BYBIT_QTY, price=BYBIT_PRICE, timeInForce="GTC", positionIdx=0)
         session.cancel_order(category="linear", symbol="BTCUSDT", orderId=placed["result"]["orderId"])
-        if n >= 5:
-            out.append((time.perf_counter() - start) * 1000)
+        out.lap(n, start)
     return out
 
 
-def bybit_ccxt_async(f: Feed, rounds: int) -> list[float]:
+def bybit_ccxt_async(f: Feed, rounds: int) -> Rounds:
     import ccxt.async_support as ccxt
 
-    out: list[float] = []
+    out = Rounds()
 
     async def run() -> None:
         exchange = ccxt.bybit({"apiKey": f.api_key, "secret": f.api_secret,
@@ -259,14 +304,13 @@ def bybit_ccxt_async(f: Feed, rounds: int) -> list[float]:
         exchange.has["fetchCurrencies"] = False  # a private asset endpoint the emulator does not serve
         try:
             await exchange.load_markets()
-            for n in range(rounds + 5):
+            for n in range(rounds + WARMUP):
                 await asyncio.sleep(PACE)
                 start = time.perf_counter()
                 order = await exchange.create_order("BTC/USDT:USDT", "limit", "buy", float(BYBIT_QTY),
                                                     float(BYBIT_PRICE))
                 await exchange.cancel_order(order["id"], "BTC/USDT:USDT")
-                if n >= 5:
-                    out.append((time.perf_counter() - start) * 1000)
+                out.lap(n, start)
         finally:
             await exchange.close()
 

@@ -207,7 +207,8 @@ class EmulatorServer:
             if self.faults.take_lose(request.path):
                 await trio.sleep(math.inf)  # executed, never answered: the client times out
         await send({"type": "http.response.start", "status": response.status,
-                    "headers": [(b"content-type", b"application/json;charset=UTF-8"), *response.headers]})
+                    "headers": [(b"content-type", b"application/json;charset=UTF-8"),
+                                (b"content-length", str(len(response.body)).encode()), *response.headers]})
         await send({"type": "http.response.body", "body": response.body})
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

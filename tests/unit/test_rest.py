@@ -37,9 +37,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 def channel(handler: Handler, *, retries: int = 2, mapper: object = venue_errors) -> tuple[RestChannel, RateLimiter]:
     limiter = RateLimiter("test", [WindowRule("weight", 60, 1000, header="x-used")], safety=1.0)
-    client = httpx.AsyncClient(base_url=BASE, transport=httpx.MockTransport(handler))
     rest = RestChannel("test", BASE, limiter, mapper, timeout=5, read_retries=retries,  # type: ignore[arg-type]
-                       client=client)
+                       transport=httpx.MockTransport(handler))
     return rest, limiter
 
 

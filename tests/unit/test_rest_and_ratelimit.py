@@ -28,7 +28,7 @@ def error_mapper(status: int, body: bytes, headers: Mapping[str, str]) -> e.Brok
 def channel(handler: object, rules: list[WindowRule] | None = None) -> tuple[RestChannel, RateLimiter]:
     limiter = RateLimiter("test", rules or [WindowRule("weight", 60, 1000, header="x-used")], safety=1.0)
     rest = RestChannel("test", "http://venue.test", limiter, error_mapper, timeout=5)
-    rest._client = httpx.AsyncClient(base_url="http://venue.test", transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    rest._transport = httpx.MockTransport(handler)  # type: ignore[arg-type]
     return rest, limiter
 
 

@@ -178,5 +178,5 @@ def broker_on(handler: Handler, *, options: dict[str, str] | None = None, recv_w
                               credentials=Credentials.from_strings(api_key, secret), recv_window_ms=recv_window_ms,
                               options=options or {})
     broker = BinanceBroker(settings)
-    broker.rest._client = httpx.AsyncClient(base_url=settings.rest_url, transport=httpx.MockTransport(handler))
+    broker.rest._transport = httpx.MockTransport(handler)
     return broker
