@@ -34,7 +34,7 @@ bench: bench-setup
 # RSS of the client with Binance + Bybit x 20 symbols, and its growth over a 10-minute paper-trading soak
 # (writes bench/results/memory.json, which `make bench` then reports).
 soak-memory: bench-setup
-	$(BIN)/python -m bench.memory --soak-minutes 10
+	$(BIN)/python -m bench.memory --soak-minutes 30 --traders 12 --trade-every 0.5
 
 lint: setup
 	$(BIN)/ruff check .

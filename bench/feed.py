@@ -32,8 +32,9 @@ async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) ->
     for n in range(0, count, batch):
         if rate:
             delay = start + n / batch / rate - time.perf_counter()
-            if delay > 0:
-                await trio.sleep(delay)
+            # Behind schedule, still yield: the pump must send each message soon after its stamp,
+            # or a catch-up burst would sit in the queue and count as the consumer's latency.
+            await trio.sleep(max(delay, 0.0))
         while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
             await trio.sleep(0.0005)
         now_ms, stamp = wall_ms(), time.perf_counter_ns()
@@ -50,8 +51,7 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
         if rate:
             due = start + n / rate
             delay = due - time.perf_counter()
-            if delay > 0:
-                await trio.sleep(delay)
+            await trio.sleep(max(delay, 0.0))  # as above
         # Keep the outgoing queue short: we measure the consumer, not a backlog.
         while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
             await trio.sleep(0.0005)

@@ -189,18 +189,21 @@ def measure_connected_rss(symbols_per_venue: int = 20, settle_seconds: float = 2
 
 
 def measure_soak(minutes: float = 10.0, sample_every: float = 30.0, *, warmup_seconds: float = 60.0,
-                 symbols_per_venue: int = 20, trade_every: float = 5.0) -> dict[str, Any]:
+                 symbols_per_venue: int = 20, trade_every: float = 5.0, traders: int = 1) -> dict[str, Any]:
     """The connected set-up plus paper trading (per venue, every ``trade_every`` s on a few symbols: spot
     market buy + sell, derivatives market buy + reduce-only sell, a resting limit placed then cancelled) for
     ``warmup_seconds`` + ``minutes``; RSS sampled every ``sample_every`` s. Start RSS is taken after the
     warm-up, growth is end - start, the slope a least-squares fit over the post-warm-up samples.
     ``object_growth`` names the types whose live (gc-tracked) instances grew most between the end of the
     warm-up and the end (a census after the last sample; tracemalloc would slow the client enough to make
-    it fall behind the feed and change what is measured)."""
+    it fall behind the feed and change what is measured). ``traders`` paper traders per venue run side by
+    side: enough of them pass the per-venue cap on remembered orders (5,000) within the soak, so the
+    plateau after it shows (growth over the soak's second half is reported on its own)."""
     started = time.perf_counter()
     with emulators(symbols_per_venue) as emus:
         plan = {"mode": "soak", "symbols_per_venue": symbols_per_venue, "minutes": minutes,
-                "sample_every": sample_every, "warmup_seconds": warmup_seconds, "trade_every": trade_every}
+                "sample_every": sample_every, "warmup_seconds": warmup_seconds, "trade_every": trade_every,
+                "traders": traders}
         result = _run_client(plan, emus, timeout=warmup_seconds + minutes * 60 + 240)
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     return result
@@ -322,7 +325,8 @@ async def _soak(router: Any, plan: dict[str, Any], counts: dict[str, int], subsc
     events_at_warmup, warm_t = 0, start + warmup
     async with trio.open_nursery() as nursery:
         for venue in VENUES:
-            nursery.start_soon(trade, venue)
+            for _ in range(int(plan.get("traders", 1))):
+                nursery.start_soon(trade, venue)
         for at in schedule:
             await trio.sleep(max(0.0, start + at - time.perf_counter()))
             gc.collect()
@@ -341,6 +345,9 @@ async def _soak(router: Any, plan: dict[str, Any], counts: dict[str, int], subsc
         "warmup_s": warmup, "minutes": minutes, "sample_every_s": sample_every,
         "rss_start_mb": post[0][1], "rss_end_mb": post[-1][1], "rss_max_mb": max(v for _, v in post),
         "growth_mb": round(post[-1][1] - post[0][1], 2), "growth_mb_per_hour": round(slope_per_hour(post), 2),
+        "second_half_growth_mb": round(post[-1][1] - post[len(post) // 2][1], 2),
+        "second_half_mb_per_hour": round(slope_per_hour(post[len(post) // 2:]), 2),
+        "traders_per_venue": int(plan.get("traders", 1)),
         "samples": samples, "orders_placed": orders["placed"], "orders_cancelled": orders["cancelled"],
         "order_errors": orders["errors"], "errors": errors, "fills": counts["fills"],
         "order_updates": counts["order_updates"], "events": counts["events"],
@@ -400,6 +407,8 @@ def _table(connected: dict[str, Any] | None, soak: dict[str, Any] | None) -> str
              f"{soak['rss_start_mb']:.1f} / {soak['rss_end_mb']:.1f} / {soak['rss_max_mb']:.1f} MB"),
             ("  growth (end - start) / least-squares slope",
              f"{soak['growth_mb']:+.2f} MB / {soak['growth_mb_per_hour']:+.1f} MB/h"),
+            ("  second half: growth / slope",
+             f"{soak['second_half_growth_mb']:+.2f} MB / {soak['second_half_mb_per_hour']:+.1f} MB/h"),
             ("  orders placed / fills / order updates / events",
              f"{soak['orders_placed']} / {soak['fills']} / {soak['order_updates']} / {soak['events']}"),
             ("  order errors", str(soak["order_errors"])),
@@ -414,13 +423,16 @@ def main() -> None:
     parser.add_argument("--sample-every", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=60.0)
     parser.add_argument("--settle", type=float, default=20.0)
+    parser.add_argument("--trade-every", type=float, default=5.0, help="pause between a trader's rounds (s)")
+    parser.add_argument("--traders", type=int, default=1, help="paper traders per venue, side by side")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         print(json.dumps(_client_main(json.loads(args.client))), flush=True)
         return
     connected = measure_connected_rss(20, args.settle)
-    soak = measure_soak(args.soak_minutes, args.sample_every, warmup_seconds=args.warmup) \
+    soak = measure_soak(args.soak_minutes, args.sample_every, warmup_seconds=args.warmup,
+                        trade_every=args.trade_every, traders=args.traders) \
         if args.soak_minutes > 0 else None
     print(_table(connected, soak))
     if soak and soak["errors"]:

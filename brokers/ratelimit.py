@@ -10,6 +10,7 @@ parked for minutes is worse for a strategy than a fast, typed answer it can act 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -27,6 +28,10 @@ class WindowRule:
     counts_orders: bool = False  # False: counts request weight
     header: str | None = None  # response header that reports the venue's count for this window
     header_counts_remaining: bool = False  # the header says what is left (Bybit), not what is used (Binance)
+    # A rolling window (any `seconds` ending now) instead of fixed ones: a client that keeps fixed
+    # windows can put a whole window's worth just before a boundary and again just after it, twice
+    # the limit within one rolling second. A rolling log is safe against both kinds of venue.
+    sliding: bool = False
 
 
 @attrs.define
@@ -34,17 +39,34 @@ class _Window:
     rule: WindowRule
     used: int = 0
     started: float = -math.inf
+    _log: deque[tuple[float, int]] = attrs.field(factory=deque)  # (when, amount), sliding windows only
 
     def roll(self, now: float) -> None:
-        if now - self.started >= self.rule.seconds:
+        if self.rule.sliding:
+            while self._log and now - self._log[0][0] >= self.rule.seconds:
+                self.used -= self._log.popleft()[1]
+        elif now - self.started >= self.rule.seconds:
             self.started = now - (now % self.rule.seconds) if self.rule.seconds else now
             self.used = 0
 
-    def wait_for(self, now: float, amount: int) -> float:
-        self.roll(now)
-        if self.used + amount <= self.rule.limit:
-            return 0.0
-        return self.started + self.rule.seconds - now
+    def next_room(self, now: float) -> float:
+        """When the next unit of this window frees up (call when it is full)."""
+        if self.rule.sliding:
+            return self._log[0][0] + self.rule.seconds if self._log else now
+        return self.started + self.rule.seconds
+
+    def take(self, now: float, amount: int) -> None:
+        self.used += amount
+        if self.rule.sliding:
+            self._log.append((now, amount))
+
+    def learn(self, now: float, venue_used: int) -> None:
+        """The venue's own count. Fixed windows take it as it is; a rolling log only ever adds to it
+        (requests still in flight are in our log and not yet in the venue's count)."""
+        if not self.rule.sliding:
+            self.used = venue_used
+        elif venue_used > self.used:
+            self.take(now, venue_used - self.used)
 
 
 @attrs.define
@@ -77,10 +99,12 @@ class RateLimiter:
                     continue
                 window.roll(now)
                 if not self._limit_ok(window, amount):
-                    wait = max(wait, window.started + window.rule.seconds - now)
+                    wait = max(wait, window.next_room(now) - now)
             if wait <= 0:
                 for window in self._windows:
-                    window.used += orders if window.rule.counts_orders else weight
+                    amount = orders if window.rule.counts_orders else weight
+                    if amount:
+                        window.take(now, amount)
                 return
             self.waits += 1
             await trio.sleep(wait)
@@ -95,8 +119,8 @@ class RateLimiter:
             if value is not None and value.isdigit():
                 window.roll(now)
                 reported = int(value)
-                window.used = max(window.rule.limit - reported, 0) if window.rule.header_counts_remaining \
-                    else reported
+                window.learn(now, max(window.rule.limit - reported, 0) if window.rule.header_counts_remaining
+                             else reported)
 
     def back_off(self, retry_after: float | None, *, banned: bool) -> None:
         now = trio.current_time()

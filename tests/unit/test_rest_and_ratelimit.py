@@ -53,6 +53,36 @@ async def test_headers_correct_the_local_estimate(autojump_clock: trio.abc.Clock
     assert trio.current_time() > before
 
 
+async def test_a_sliding_window_never_allows_more_than_the_limit_in_any_rolling_period(
+        autojump_clock: trio.abc.Clock) -> None:
+    """The burst a fixed-window client allows across a boundary (found by the memory soak: Bybit 10006)."""
+    limiter = RateLimiter("test", [WindowRule("create", 1, 10, sliding=True)], safety=1.0)
+    await trio.sleep(0.95 - trio.current_time() % 1)  # just before a whole second: the fixed-window trap
+    sent: list[float] = []
+    for _ in range(40):
+        await limiter.acquire(weight=1)
+        sent.append(trio.current_time())
+    for i, at in enumerate(sent):
+        within = [t for t in sent[i:] if t - at < 1.0]
+        assert len(within) <= 10, f"{len(within)} requests within 1 s from {at}"
+    assert sent[-1] - sent[0] >= 3.0 - 1e-9  # 40 at 10 per rolling second: about 3 s, not less
+
+
+async def test_a_sliding_window_takes_a_higher_venue_count_but_never_forgets_requests_in_flight(
+        autojump_clock: trio.abc.Clock) -> None:
+    limiter = RateLimiter("test", [WindowRule("create", 1, 10, header="x-left", header_counts_remaining=True,
+                                              sliding=True)], safety=1.0)
+    for _ in range(4):
+        await limiter.acquire(weight=1)
+    limiter.observe({"x-left": "9"})  # the venue has seen 1 of our 4 so far: we keep counting 4
+    assert limiter.usage() == {"create": 4}
+    limiter.observe({"x-left": "2"})  # another client of the key used more: we count 8 now
+    assert limiter.usage() == {"create": 8}
+    start = trio.current_time()
+    await limiter.acquire(weight=3)  # 8 + 3 > 10: waits until the first ones leave the rolling second
+    assert trio.current_time() - start == pytest.approx(1.0)
+
+
 async def test_a_ban_refuses_at_once_until_it_expires(autojump_clock: trio.abc.Clock) -> None:
     limiter = RateLimiter("test", [WindowRule("weight", 60, 100)])
     limiter.back_off(90, banned=True)
