@@ -295,7 +295,12 @@ class Router:
         try:
             with trio.move_on_after(self.command_timeout):
                 try:
-                    await mailbox.send(command)
+                    # Straight into the mailbox while it has room (the wait below checkpoints anyway):
+                    # one scheduler pass fewer per command; a full mailbox still waits.
+                    try:
+                        mailbox.send_nowait(command)
+                    except trio.WouldBlock:
+                        await mailbox.send(command)
                 except (trio.ClosedResourceError, trio.BrokenResourceError):
                     self._venue_down(venue) if venue.mailbox is mailbox else None
                     if not pending.done.is_set():

@@ -19,6 +19,7 @@ from functools import partial
 
 import trio
 
+from bench.fastfeed import FastTradeFeed
 from emulators import emulate
 from emulators.engine.market import wall_ms
 from emulators.engine.server import WsConnection
@@ -61,12 +62,16 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
         conn.send(json.dumps({"stream": STREAM, "data": trade}) if combined else json.dumps(trade))
 
 
-async def main(venue_name: str, count: int, rate: float, port: int, batch: int) -> None:
+async def main(venue_name: str, count: int, rate: float, port: int, batch: int, fast: bool) -> None:
     async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0) as venue:
         dialect = venue.dialect
         started: set[int] = set()
-        print(f"READY {venue.rest_url} {venue.ws_url} {venue.api_key} {venue.api_secret}", flush=True)
         async with trio.open_nursery() as nursery:
+            ws_url = venue.ws_url
+            if fast:  # Binance trades from bench/fastfeed.py; REST stays the emulator's
+                ws_port = await nursery.start(FastTradeFeed(count).serve)
+                ws_url = f"ws://127.0.0.1:{ws_port}"
+            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}", flush=True)
             while True:
                 for conn in list(dialect.connections):
                     if id(conn) in started:
@@ -88,5 +93,9 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fast", action="store_true",
+                        help="Binance, as fast as the consumer takes: batched frames (bench/fastfeed.py)")
     args = parser.parse_args()
-    trio.run(partial(main, args.venue, args.count, args.rate, args.port, args.batch))
+    if args.fast and (args.venue != "binance" or args.rate):
+        parser.error("--fast is the Binance trade firehose at full speed (no --rate)")
+    trio.run(partial(main, args.venue, args.count, args.rate, args.port, args.batch, args.fast))

@@ -34,9 +34,10 @@ class Feed:
 
 
 @contextmanager
-def feed(count: int, rate: float, venue: str = "binance", batch: int = 10) -> Iterator[Feed]:
+def feed(count: int, rate: float, venue: str = "binance", batch: int = 10, *, fast: bool = False) -> Iterator[Feed]:
     process = subprocess.Popen([sys.executable, "-m", "bench.feed", "--venue", venue, "--count", str(count),
-                                "--rate", str(rate), "--batch", str(batch)], stdout=subprocess.PIPE, text=True)
+                                "--rate", str(rate), "--batch", str(batch), *(["--fast"] if fast else [])],
+                               stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().split()
