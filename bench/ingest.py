@@ -49,6 +49,9 @@ def feed(count: int, rate: float, venue: str = "binance", batch: int = 10, *, fa
         process.wait(10)
 
 
+STEADY_AFTER = 1000  # messages: 0.2 s at 5,000 msg/s
+
+
 @attrs.define
 class Samples:
     received: int = 0
@@ -69,7 +72,10 @@ class Samples:
         return (self.received - 1) / (self.last - self.first) if self.received > 1 else 0.0
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ns)
+        """Latency percentile at steady state: the first STEADY_AFTER messages (start-up, for example a
+        client still reconciling when the first trades arrive) are left out, for every consumer alike."""
+        steady = self.latencies_ns[STEADY_AFTER:] if len(self.latencies_ns) > 2 * STEADY_AFTER else self.latencies_ns
+        ordered = sorted(steady)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6  # ms
 
 
