@@ -98,8 +98,13 @@ class Report:
         fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 2.2 * len(metrics)), squeeze=False)
         for ax, metric in zip(axes[:, 0], metrics, strict=True):
             figs = [f for f in self.figures if f.metric == metric]
-            ax.barh([f.subject for f in figs], [f.median for f in figs],
-                    color=["tab:blue" if f.subject.startswith("algotrendy") else "tab:gray" for f in figs])
+            values = [f.median for f in figs]
+            bars = ax.barh([f.subject for f in figs], values,
+                           color=["tab:blue" if f.subject.startswith("algotrendy") else "tab:gray" for f in figs])
+            ax.bar_label(bars, labels=[f"{v:,.3g}" for v in values], fontsize=7, padding=2)
+            positive = [v for v in values if v > 0]
+            if positive and max(positive) / min(positive) > 20:
+                ax.set_xscale("log")  # one slow peer (ccxt's 100 ms round trips) would flatten the rest
             ax.set_title(f"{metric} ({figs[0].unit}, {'higher' if figs[0].higher_is_better else 'lower'} is better)",
                          fontsize=9)
             ax.tick_params(labelsize=8)

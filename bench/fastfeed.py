@@ -31,6 +31,15 @@ TRADE_STREAM = "btcusdt@trade"
 FRAMES_PER_WRITE = 64
 
 
+def trade_message(n: int, *, combined: bool) -> str:
+    """Binance's ``trade`` event (wrapped as the combined stream does when ``combined``); ``t`` is the
+    send stamp, `time.perf_counter_ns()`, shared by all processes on the machine."""
+    now_ms = int(time.time() * 1000)
+    trade = {"e": "trade", "E": now_ms, "s": "BTCUSDT", "t": time.perf_counter_ns(), "p": "65000.10",
+             "q": "0.00100000", "T": now_ms, "m": n % 2 == 0, "M": True}
+    return json.dumps({"stream": TRADE_STREAM, "data": trade}) if combined else json.dumps(trade)
+
+
 @attrs.define(eq=False)
 class _Client:
     stream: trio.SocketStream
@@ -105,11 +114,7 @@ class FastTradeFeed:
     async def _send_trades(self, client: _Client) -> None:
         frames: list[bytes] = []
         for n in range(self.count):
-            now_ms = int(time.time() * 1000)
-            trade = {"e": "trade", "E": now_ms, "s": "BTCUSDT", "t": time.perf_counter_ns(), "p": "65000.10",
-                     "q": "0.00100000", "T": now_ms, "m": n % 2 == 0, "M": True}
-            text = json.dumps({"stream": TRADE_STREAM, "data": trade}) if client.combined else json.dumps(trade)
-            frames.append(client.ws.send(TextMessage(text)))
+            frames.append(client.ws.send(TextMessage(trade_message(n, combined=client.combined))))
             if len(frames) == FRAMES_PER_WRITE:
                 await client.write(b"".join(frames))  # blocks while the consumer's socket is full
                 frames.clear()

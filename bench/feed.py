@@ -19,12 +19,12 @@ from functools import partial
 
 import trio
 
-from bench.fastfeed import FastTradeFeed
+from bench.fastfeed import TRADE_STREAM as STREAM
+from bench.fastfeed import FastTradeFeed, trade_message
 from emulators import emulate
 from emulators.engine.market import wall_ms
 from emulators.engine.server import WsConnection
 
-STREAM = "btcusdt@trade"
 BYBIT_TOPIC = "publicTrade.BTCUSDT"
 
 
@@ -56,10 +56,7 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
         # Keep the outgoing queue short: we measure the consumer, not a backlog.
         while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
             await trio.sleep(0.0005)
-        now_ms = wall_ms()
-        trade = {"e": "trade", "E": now_ms, "s": "BTCUSDT", "t": time.perf_counter_ns(), "p": "65000.10",
-                 "q": "0.00100000", "T": now_ms, "m": n % 2 == 0, "M": True}
-        conn.send(json.dumps({"stream": STREAM, "data": trade}) if combined else json.dumps(trade))
+        conn.send(trade_message(n, combined=combined))
 
 
 async def main(venue_name: str, count: int, rate: float, port: int, batch: int, fast: bool) -> None:
