@@ -13,12 +13,14 @@ Each trade's ``t`` is its `time.perf_counter_ns()` stamp when framed, as in benc
 from __future__ import annotations
 
 import json
+import logging
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 import trio
 from wsproto import ConnectionType, WSConnection
+from wsproto.connection import ConnectionState
 from wsproto.events import (
     AcceptConnection,
     CloseConnection,
@@ -26,6 +28,8 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
+
+log = logging.getLogger(__name__)
 
 TRADE_STREAM = "btcusdt@trade"
 FRAMES_PER_WRITE = 64
@@ -69,7 +73,7 @@ class FastTradeFeed:
             try:
                 await self._read(client, nursery)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
-                pass  # the consumer went away: its run is over
+                log.debug("a consumer went away mid-stream")  # its run is over
             nursery.cancel_scope.cancel()
 
     async def _read(self, client: _Client, nursery: trio.Nursery) -> None:
@@ -112,11 +116,19 @@ class FastTradeFeed:
             nursery.start_soon(self._send_trades, client)
 
     async def _send_trades(self, client: _Client) -> None:
+        try:
+            await self._send_all_trades(client)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            log.debug("a consumer went away mid-stream")
+
+    async def _send_all_trades(self, client: _Client) -> None:
         frames: list[bytes] = []
         for n in range(self.count):
+            if client.ws.state is not ConnectionState.OPEN:
+                return  # the consumer closed: its run is over
             frames.append(client.ws.send(TextMessage(trade_message(n, combined=client.combined))))
             if len(frames) == FRAMES_PER_WRITE:
                 await client.write(b"".join(frames))  # blocks while the consumer's socket is full
                 frames.clear()
-        if frames:
+        if frames and client.ws.state is ConnectionState.OPEN:
             await client.write(b"".join(frames))
