@@ -162,7 +162,7 @@ class BybitBroker(Broker):
             limit = c.uid_limit(path, category)
             limiter = self._endpoint_limiters[key] = RateLimiter(self.venue, [
                 WindowRule(f"{path}:{category or ''}", 1, limit, header=c.HEADER_LIMIT_STATUS,
-                           header_counts_remaining=True, sliding=True)])
+                           header_counts_remaining=True, sliding=True, margin=0.1)])
         return (limiter,)
 
     async def _get(self, path: str, params: Mapping[str, str | int], wanted: type[T]) -> T:

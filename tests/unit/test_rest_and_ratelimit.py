@@ -68,6 +68,16 @@ async def test_a_sliding_window_never_allows_more_than_the_limit_in_any_rolling_
     assert sent[-1] - sent[0] >= 3.0 - 1e-9  # 40 at 10 per rolling second: about 3 s, not less
 
 
+async def test_a_sliding_window_margin_absorbs_late_departures(autojump_clock: trio.abc.Clock) -> None:
+    limiter = RateLimiter("test", [WindowRule("create", 1, 10, sliding=True, margin=0.15)], safety=1.0)
+    sent: list[float] = []
+    for _ in range(30):
+        await limiter.acquire(weight=1)
+        sent.append(trio.current_time())
+    for i, at in enumerate(sent):  # a request leaving up to 150 ms late still lands within the limit
+        assert len([t for t in sent[i:] if t - at < 1.15]) <= 10
+
+
 async def test_a_sliding_window_takes_a_higher_venue_count_but_never_forgets_requests_in_flight(
         autojump_clock: trio.abc.Clock) -> None:
     limiter = RateLimiter("test", [WindowRule("create", 1, 10, header="x-left", header_counts_remaining=True,
