@@ -10,10 +10,9 @@ import argparse
 import json
 import statistics
 from collections.abc import Callable
-from pathlib import Path
 
 from bench import ingest, roundtrip
-from bench.core import Figure, Report
+from bench.core import RESULTS, Figure, Report
 from bench.recovery import measure_recovery
 from bench.router_fanout import measure_fanout
 
@@ -56,21 +55,42 @@ def add_memory(report: Report, runs: int) -> None:
                                higher_is_better=False))
     for _ in range(max(1, runs - 1)):
         figure.runs.append(float(measure_connected_rss()["rss_mb"]))
-    soak = Path("bench/results/memory.json")
-    if soak.exists():
-        data = json.loads(soak.read_text())
-        growth = data.get("soak", {}).get("growth_mb")
-        if growth is not None:
-            report.add(Figure("RSS growth over the paper-trading soak", "algotrendy router", "MB",
-                              higher_is_better=False, runs=[float(growth)],
-                              note=f"{data['soak'].get('minutes')} min, from bench/results/memory.json"))
+    add_soak(report)
+
+
+SOAK_METRICS = ("RSS growth over the paper-trading soak", "RSS growth over the soak's second half")
+
+
+def add_soak(report: Report) -> None:
+    """The soak's figures from bench/results/memory.json (`make soak-memory` writes it; it is too long
+    to run inside `make bench`), replacing any the report already has."""
+    soak_file = RESULTS / "memory.json"
+    if not soak_file.exists():
+        return
+    soak = json.loads(soak_file.read_text()).get("soak") or {}
+    report.figures = [f for f in report.figures if f.metric not in SOAK_METRICS]
+    note = (f"{soak.get('minutes')} min, {soak.get('traders_per_venue', 1)} paper trader(s) per venue, "
+            f"{soak.get('orders_placed')} orders; from bench/results/memory.json")
+    for metric, key in zip(SOAK_METRICS, ("growth_mb", "second_half_growth_mb"), strict=True):
+        if soak.get(key) is not None:
+            report.add(Figure(metric, "algotrendy router", "MB", higher_is_better=False,
+                              runs=[float(soak[key])], note=note))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one run, small counts (smoke check)")
+    parser.add_argument("--soak-only", action="store_true",
+                        help="take the soak figures from memory.json into the latest results, run nothing")
     args = parser.parse_args()
+    if args.soak_only:
+        report = Report.read(RESULTS / "latest.json")
+        add_soak(report)
+        print(report.table())
+        for path in report.write():
+            print(f"wrote {path}")
+        return
     runs = 1 if args.quick else args.runs
     count = 5_000 if args.quick else 30_000
     report = Report()

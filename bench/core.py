@@ -62,6 +62,13 @@ class Report:
             lines.append(f"skipped: {item}")
         return "\n".join(lines)
 
+    @classmethod
+    def read(cls, path: Path) -> Report:
+        """A report written by `write` (to add figures measured separately, such as the soak's)."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(figures=[Figure(f["metric"], f["subject"], f["unit"], f["higher_is_better"], list(f["runs"]),
+                                   f.get("note", "")) for f in data["figures"]], skipped=list(data.get("skipped", [])))
+
     def to_json(self) -> dict[str, object]:
         return {
             "when": datetime.now(UTC).isoformat(),
@@ -101,7 +108,7 @@ class Report:
             values = [f.median for f in figs]
             bars = ax.barh([f.subject for f in figs], values,
                            color=["tab:blue" if f.subject.startswith("algotrendy") else "tab:gray" for f in figs])
-            ax.bar_label(bars, labels=[f"{v:,.3g}" for v in values], fontsize=7, padding=2)
+            ax.bar_label(bars, labels=[f"{v:,.0f}" if v >= 100 else f"{v:.3g}" for v in values], fontsize=7, padding=2)
             positive = [v for v in values if v > 0]
             if positive and max(positive) / min(positive) > 20:
                 ax.set_xscale("log")  # one slow peer (ccxt's 100 ms round trips) would flatten the rest
