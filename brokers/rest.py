@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import attrs
 import httpx
@@ -75,7 +77,7 @@ class RestChannel:
 
     async def open(self) -> None:
         if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport()
+            self._transport = httpx.AsyncHTTPTransport(proxy=environment_proxy(self.base_url))
         self._extensions = {"timeout": httpx.Timeout(self.timeout).as_dict()}
 
     async def aclose(self) -> None:
@@ -113,7 +115,7 @@ class RestChannel:
         if self._transport is None or not self._extensions:
             await self.open()
         assert self._transport is not None
-        url = self.base_url + prepared.path + (f"?{prepared.query}" if prepared.query else "")
+        url = self.base_url.rstrip("/") + prepared.path + (f"?{prepared.query}" if prepared.query else "")
         request = httpx.Request(prepared.method, url, content=prepared.body, headers=_HEADERS | prepared.headers,
                                 extensions=self._extensions)
         try:
@@ -157,6 +159,16 @@ def _backed_off(failure: BrokerError, limiters: Sequence[RateLimiter]) -> Broker
             limiter.back_off(float(failure.retry_after) if failure.retry_after is not None else None,
                              banned=failure.banned)
     return failure
+
+
+def environment_proxy(base_url: str) -> str | None:
+    """The proxy the environment names for ``base_url`` (HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minus
+    NO_PROXY), as an httpx client would take it: the transport alone does not read the environment."""
+    parts = urlsplit(base_url)
+    if not parts.hostname or proxy_bypass(parts.hostname):
+        return None
+    proxies = getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def header_number(headers: Mapping[str, str], name: str) -> float | None:

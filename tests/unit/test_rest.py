@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from brokers.ratelimit import RateLimiter, WindowRule
-from brokers.rest import PreparedRequest, Resignable, RestChannel
+from brokers.rest import PreparedRequest, Resignable, RestChannel, environment_proxy
 from protocol import errors as e
 
 BASE = "http://venue.test"
@@ -227,3 +227,28 @@ async def test_errors_never_carry_the_signed_query(autojump_clock: trio.abc.Cloc
         with pytest.raises(e.BrokerError) as info:
             await rest.send(PreparedRequest("POST", "/api/order", secret_query), Pong)
         assert "deadbeefcafe" not in str(info.value) and "signature" not in str(info.value)
+
+
+def test_the_environment_proxy_is_used_as_an_httpx_client_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert environment_proxy("https://api.binance.com") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert environment_proxy("https://api.binance.com") == "http://proxy.corp:3128"
+    assert environment_proxy("http://127.0.0.1:8080") is None  # only https is proxied here
+    monkeypatch.setenv("NO_PROXY", "api.binance.com")
+    assert environment_proxy("https://api.binance.com") is None
+
+
+async def test_a_trailing_slash_in_the_base_url_does_not_double(autojump_clock: trio.abc.Clock) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return ok(request)
+
+    rest = RestChannel("test", BASE + "/", RateLimiter("test", []), venue_errors,  # type: ignore[arg-type]
+                       transport=httpx.MockTransport(handler))
+    await rest.send(PreparedRequest("GET", "/api/ping"), Pong)
+    assert seen == [f"{BASE}/api/ping"]
