@@ -31,10 +31,10 @@ bench-setup: setup
 bench: bench-setup
 	$(BIN)/python -m bench
 
-# RSS of the client with Binance + Bybit x 20 symbols, and its growth over a 10-minute paper-trading soak
+# RSS of the client with Binance + Bybit x 20 symbols, and its growth over a 35-minute paper-trading soak (12 paper traders per venue)
 # (writes bench/results/memory.json, which `make bench` then reports).
 soak-memory: bench-setup
-	$(BIN)/python -m bench.memory --soak-minutes 30 --traders 12 --trade-every 0.5
+	$(BIN)/python -m bench.memory --soak-minutes 35 --traders 12 --trade-every 0.5
 
 lint: setup
 	$(BIN)/ruff check .
