@@ -32,7 +32,7 @@ import trio
 from actors.risk import RiskEngine, RiskLimits
 from actors.supervisor import BackoffPolicy, SupervisorStats, supervise
 from protocol import messages as m
-from protocol.actor import ActorLink, Emit, VenueActor
+from protocol.actor import ActorLink, Emit, VenueActor, hand_over
 from protocol.errors import BrokerError, NotConnected, SubscriberOverflow, VenueUnavailable, error_from_info
 from protocol.model import (
     AccountInfo,
@@ -295,12 +295,7 @@ class Router:
         try:
             with trio.move_on_after(self.command_timeout):
                 try:
-                    # Straight into the mailbox while it has room (the wait below checkpoints anyway):
-                    # one scheduler pass fewer per command; a full mailbox still waits.
-                    try:
-                        mailbox.send_nowait(command)
-                    except trio.WouldBlock:
-                        await mailbox.send(command)
+                    await hand_over(mailbox, command)
                 except (trio.ClosedResourceError, trio.BrokenResourceError):
                     self._venue_down(venue) if venue.mailbox is mailbox else None
                     if not pending.done.is_set():

@@ -23,7 +23,7 @@ import msgspec
 import trio
 
 from protocol import messages as m
-from protocol.actor import ActorLink, VenueActor
+from protocol.actor import ActorLink, VenueActor, hand_over
 from protocol.credentials import Credentials
 from protocol.errors import (
     BrokerError,
@@ -512,10 +512,7 @@ async def run_broker_actor(
 async def _serve_one(broker: Broker, state: BrokerState, gate: EventGate, command: m.CommandMsg,
                      replies: trio.MemorySendChannel[m.ReplyMsg]) -> None:
     reply = await execute_command(broker, state, command)
-    try:  # without a scheduler pass when the router's queue has room (it nearly always has)
-        replies.send_nowait(reply)
-    except trio.WouldBlock:
-        await replies.send(reply)
+    await hand_over(replies, reply)
     if isinstance(reply, m.OrderReply):
         # REST and stream race to report an order change; the gate passes whichever is first.
         await gate.deliver(reply.order)

@@ -1,8 +1,9 @@
-"""Venue rate limits as data: fixed windows of request weight and order counts, corrected by headers.
+"""Venue rate limits as data: windows of request weight and order counts, corrected by headers.
 
-Each venue declares its windows (`WindowRule`) next to its endpoints; `RateLimiter.acquire` waits
-(on trio's clock) until a request fits every window, `observe` replaces the local estimate with the
-venue's own count from response headers, and `back_off` obeys 429/418. A ban (418) does not sleep:
+Each venue declares its windows (`WindowRule`: fixed, or a rolling log) next to its endpoints;
+`RateLimiter.acquire` waits (on trio's clock) until a request fits every window, `observe` takes
+the venue's own count from response headers (a fixed window adopts it, a rolling one only ever
+raises its count to it), and `back_off` obeys 429/418. A ban (418) does not sleep:
 it refuses at once with `RateLimited(retry_after=…)` for the rest of the ban, because a command
 parked for minutes is worse for a strategy than a fast, typed answer it can act on.
 """

@@ -60,10 +60,14 @@ class Resignable:
         return self.build()
 
 
+def _without_trailing_slash(url: str) -> str:
+    return url.rstrip("/")  # request paths bring their own "/"
+
+
 @attrs.define
 class RestChannel:
     venue: str
-    base_url: str
+    base_url: str = attrs.field(converter=_without_trailing_slash)
     limiter: RateLimiter
     map_error: ErrorMapper
     timeout: float = 10.0
@@ -115,7 +119,7 @@ class RestChannel:
         if self._transport is None or not self._extensions:
             await self.open()
         assert self._transport is not None
-        url = self.base_url.rstrip("/") + prepared.path + (f"?{prepared.query}" if prepared.query else "")
+        url = self.base_url + prepared.path + (f"?{prepared.query}" if prepared.query else "")
         request = httpx.Request(prepared.method, url, content=prepared.body, headers=_HEADERS | prepared.headers,
                                 extensions=self._extensions)
         try:

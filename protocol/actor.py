@@ -8,7 +8,7 @@ does no I/O itself.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import attrs
 import trio
@@ -16,6 +16,18 @@ import trio
 from protocol.messages import CommandMsg, EventMsg, ReplyMsg
 
 Emit = Callable[[EventMsg], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def hand_over(channel: trio.MemorySendChannel[T], message: T) -> None:
+    """Put ``message`` in ``channel`` at once while it has room, and wait only when it is full.
+
+    One scheduler pass fewer per hop than ``send`` on the order path (commands in, replies out); the
+    caller awaits the answer right after, which checkpoints anyway."""
+    try:
+        channel.send_nowait(message)
+    except trio.WouldBlock:
+        await channel.send(message)
 
 
 @attrs.frozen
