@@ -74,8 +74,11 @@ class RiskEngine:
         if self.kill_switch_engaged:
             return self._reject("kill_switch", f"kill switch engaged ({self.kill_switch_reason}): "
                                 "no new orders", request)
+        cap = limits.max_position_per_symbol.get(request.symbol, limits.max_position)
+        is_notional_order = request.notional is not None
         needs_last = limits.price_band_pct is not None or (
-            limits.max_order_notional is not None and (request.type is OrderType.MARKET or request.price is None))
+            limits.max_order_notional is not None and (request.type is OrderType.MARKET or request.price is None)
+            and not is_notional_order) or (cap is not None and is_notional_order)
         last: Decimal | None = None
         if needs_last:
             last = await price_of(request.venue, request.symbol)
@@ -88,18 +91,24 @@ class RiskEngine:
                 return self._reject("price_band", f"price {request.price} is more than {limits.price_band_pct}% "
                                     f"from the last price {last}", request)
         if limits.max_order_notional is not None:
-            reference = request.price if request.price is not None else last
-            assert reference is not None
-            instrument = await instrument_of(request.venue, request.symbol)
-            notional = instrument.notional(request.quantity, reference) if instrument is not None \
-                else request.quantity * reference
+            if request.notional is not None:
+                notional = request.notional  # a notional order (stocks) states its value itself
+            else:
+                reference = request.price if request.price is not None else last
+                assert reference is not None
+                instrument = await instrument_of(request.venue, request.symbol)
+                notional = instrument.notional(request.quantity, reference) if instrument is not None \
+                    else request.quantity * reference
             if notional > limits.max_order_notional:
                 return self._reject("max_order_notional", f"order notional {notional} exceeds the limit "
                                     f"{limits.max_order_notional}", request)
-        cap = limits.max_position_per_symbol.get(request.symbol, limits.max_position)
         if cap is not None and not request.reduce_only:
             current = signed_quantity(await position_of(request.venue, request.symbol))
-            delta = request.quantity if request.side is Side.BUY else -request.quantity
+            size = request.quantity
+            if request.notional is not None:
+                assert last is not None
+                size = request.notional / last  # what a notional order buys at the last price
+            delta = size if request.side is Side.BUY else -size
             after = current + delta
             if abs(after) > cap and abs(after) > abs(current):
                 return self._reject("max_position", f"position in {request.symbol} would be {after}, beyond "

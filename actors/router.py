@@ -21,7 +21,7 @@ import random
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,14 +33,28 @@ from actors.risk import RiskEngine, RiskLimits
 from actors.supervisor import BackoffPolicy, SupervisorStats, supervise
 from protocol import messages as m
 from protocol.actor import ActorLink, Emit, VenueActor, hand_over
-from protocol.errors import BrokerError, NotConnected, SubscriberOverflow, VenueUnavailable, error_from_info
+from protocol.errors import (
+    BrokerError,
+    InvalidOrder,
+    NotConnected,
+    SubscriberOverflow,
+    VenueUnavailable,
+    error_from_info,
+)
 from protocol.model import (
     AccountInfo,
     Balance,
     Candle,
+    EarnAllocation,
+    EarnStrategy,
     Fill,
+    FundingRate,
     Instrument,
     LeverageInfo,
+    MarketClock,
+    MarketDay,
+    MarkPrice,
+    OpenInterest,
     Order,
     OrderRequest,
     OrderType,
@@ -281,8 +295,8 @@ class Router:
         if venue is None:
             return m.ErrorReply(id=command.id, error=NotConnected(
                 f"unknown venue {command.venue!r}; configured: {sorted(self.venues)}", retryable=False).to_info())
-        if isinstance(command, m.PlaceOrder) and venue.mailbox is not None:
-            rejection = await self.risk.check(command.request, self._last_price, self._position, self._instrument)
+        if isinstance(command, (m.PlaceOrder, m.AmendOrder)) and venue.mailbox is not None:
+            rejection = await self._risk_check(command)
             if rejection is not None:
                 return m.ErrorReply(id=command.id, error=rejection.to_info())
         mailbox = venue.mailbox
@@ -311,6 +325,27 @@ class Router:
             return pending.reply
         finally:
             del self._pending[command.id]
+
+    async def _risk_check(self, command: m.PlaceOrder | m.AmendOrder) -> BrokerError | None:
+        """The risk verdict on a new order, or on an order as an amendment would leave it."""
+        if isinstance(command, m.PlaceOrder):
+            return await self.risk.check(command.request, self._last_price, self._position, self._instrument)
+        if command.quantity is None and command.price is None and command.stop_price is None:
+            return None
+        reply = await self.request(m.GetOrderStatus(id=self.next_id(), venue=command.venue, symbol=command.symbol,
+                                                    order_id=command.order_id,
+                                                    client_order_id=command.client_order_id))
+        if isinstance(reply, m.ErrorReply):
+            return error_from_info(reply.error)
+        assert isinstance(reply, m.OrderReply)
+        order = reply.order
+        amended = OrderRequest(
+            venue=order.venue, symbol=order.symbol, side=order.side, type=order.type,
+            quantity=command.quantity if command.quantity is not None else order.remaining_quantity,
+            price=command.price if command.price is not None else order.price,
+            stop_price=command.stop_price if command.stop_price is not None else order.stop_price,
+            client_order_id=order.client_order_id, reduce_only=order.reduce_only)
+        return await self.risk.check(amended, self._last_price, self._position, self._instrument)
 
     async def _last_price(self, venue: str, symbol: str) -> Decimal | None:
         cached = self.last_prices.get((venue, symbol))
@@ -446,20 +481,28 @@ class RouterHandle:
         time_in_force: TimeInForce | str = TimeInForce.GTC,
         client_order_id: str | None = None,
         reduce_only: bool = False,
+        **extra: Any,
     ) -> Order:
         """Place an order (an `OrderRequest`, or its fields as keywords). Returns the venue's answer.
 
         Without a ``client_order_id`` one is generated here, so the caller can retry with it after a
-        `NotConnected`/`VenueUnavailable`: the broker looks it up before resending.
+        `NotConnected`/`VenueUnavailable`: the broker looks it up before resending. ``extra`` takes the
+        other `OrderRequest` fields (``stop_price``, ``notional``, ``leverage``, ``order_class``, ...).
+        A notional order (``notional=...``) needs no quantity.
         """
         if request is None:
-            if venue is None or symbol is None or side is None or quantity is None:
+            if venue is None or symbol is None or side is None or (quantity is None and "notional" not in extra):
                 raise ValueError("place_order needs venue, symbol, side and quantity (or an OrderRequest)")
-            request = OrderRequest(
-                venue=venue, symbol=symbol, side=Side(side), type=OrderType(type), quantity=Decimal(quantity),
-                price=None if price is None else Decimal(price), time_in_force=TimeInForce(time_in_force),
-                client_order_id=client_order_id, reduce_only=reduce_only,
-            )
+            fields = {"venue": venue, "symbol": symbol, "side": side, "type": type,
+                      "quantity": "0" if quantity is None else str(quantity),
+                      "price": None if price is None else str(price), "time_in_force": time_in_force,
+                      "client_order_id": client_order_id, "reduce_only": reduce_only,
+                      **{k: (str(v) if isinstance(v, Decimal | int) and not isinstance(v, bool) else v)
+                         for k, v in extra.items()}}
+            try:
+                request = msgspec.convert(fields, OrderRequest, strict=False)
+            except msgspec.ValidationError as error:
+                raise InvalidOrder(f"bad order: {error}", venue=venue, client_order_id=client_order_id) from None
         if request.client_order_id is None:
             request = msgspec.structs.replace(request, client_order_id=new_client_order_id())
         return (await self._call(m.PlaceOrder, m.OrderReply, request.venue, request=request)).order
@@ -491,6 +534,81 @@ class RouterHandle:
         if rejection is not None:
             raise rejection
         return (await self._call(m.SetLeverage, m.LeverageReply, venue, symbol=symbol, leverage=lev)).leverage
+
+    # ------------------------------------------------------------------ contract extensions (design §11)
+    # Venues that cannot do one of these raise NotSupported; nothing here is venue-specific.
+    async def amend_order(self, venue: str, symbol: str, *, order_id: str | None = None,
+                          client_order_id: str | None = None, quantity: Decimal | str | None = None,
+                          price: Decimal | str | None = None, stop_price: Decimal | str | None = None,
+                          new_client_order_id: str | None = None) -> Order:
+        """Change a live order (risk-checked as the order it would become)."""
+        return (await self._call(m.AmendOrder, m.OrderReply, venue, symbol=symbol, order_id=order_id,
+                                 client_order_id=client_order_id, quantity=_decimal_or_none(quantity),
+                                 price=_decimal_or_none(price), stop_price=_decimal_or_none(stop_price),
+                                 new_client_order_id=new_client_order_id)).order
+
+    async def cancel_all_orders(self, venue: str, symbol: str | None = None) -> list[Order]:
+        return (await self._call(m.CancelAllOrders, m.OrdersReply, venue, symbol=symbol)).orders
+
+    async def cancel_all_after(self, venue: str, seconds: int) -> datetime | None:
+        """Arm the venue's dead man's switch for ``seconds`` (0 disarms); re-arm before it fires."""
+        return (await self._call(m.CancelAllAfter, m.DeadManSwitchReply, venue, seconds=seconds)).trigger_at
+
+    async def close_position(self, venue: str, symbol: str, *, quantity: Decimal | str | None = None,
+                             client_order_id: str | None = None) -> Order:
+        """Flatten a position with a reduce-only market order (not blocked by the kill switch)."""
+        return (await self._call(m.ClosePosition, m.OrderReply, venue, symbol=symbol,
+                                 quantity=_decimal_or_none(quantity),
+                                 client_order_id=client_order_id or new_client_order_id())).order
+
+    async def get_historical_candles(self, venue: str, symbol: str, interval: str, start: datetime,
+                                     end: datetime | None = None, limit: int = 50_000) -> list[Candle]:
+        return (await self._call(m.GetHistoricalCandles, m.CandlesReply, venue, symbol=symbol, interval=interval,
+                                 start=start, end=end, limit=limit)).candles
+
+    async def get_trades(self, venue: str, symbol: str, *, limit: int = 100, start: datetime | None = None,
+                         end: datetime | None = None) -> list[Trade]:
+        return (await self._call(m.GetTrades, m.TradesReply, venue, symbol=symbol, limit=limit, start=start,
+                                 end=end)).trades
+
+    async def get_funding_rate(self, venue: str, symbol: str) -> FundingRate:
+        return (await self._call(m.GetFundingRate, m.FundingRateReply, venue, symbol=symbol)).funding
+
+    async def get_funding_history(self, venue: str, symbol: str, *, start: datetime | None = None,
+                                  end: datetime | None = None, limit: int = 100) -> list[FundingRate]:
+        return (await self._call(m.GetFundingHistory, m.FundingHistoryReply, venue, symbol=symbol, start=start,
+                                 end=end, limit=limit)).rates
+
+    async def get_mark_price(self, venue: str, symbol: str) -> MarkPrice:
+        return (await self._call(m.GetMarkPrice, m.MarkPriceReply, venue, symbol=symbol)).mark
+
+    async def get_open_interest(self, venue: str, symbol: str) -> OpenInterest:
+        return (await self._call(m.GetOpenInterest, m.OpenInterestReply, venue, symbol=symbol)).open_interest
+
+    async def get_market_clock(self, venue: str) -> MarketClock:
+        return (await self._call(m.GetMarketClock, m.MarketClockReply, venue)).clock
+
+    async def get_market_calendar(self, venue: str, start: date, end: date) -> list[MarketDay]:
+        return (await self._call(m.GetMarketCalendar, m.MarketCalendarReply, venue, start=start, end=end)).days
+
+    async def get_earn_strategies(self, venue: str, asset: str | None = None) -> list[EarnStrategy]:
+        return (await self._call(m.GetEarnStrategies, m.EarnStrategiesReply, venue, asset=asset)).strategies
+
+    async def get_earn_allocations(self, venue: str) -> list[EarnAllocation]:
+        return (await self._call(m.GetEarnAllocations, m.EarnAllocationsReply, venue)).allocations
+
+    async def earn_allocate(self, venue: str, strategy_id: str, amount: Decimal | str) -> bool:
+        """Start an allocation; True while the venue is still processing it (see `earn_status`)."""
+        return (await self._call(m.EarnAllocate, m.EarnStatusReply, venue, strategy_id=strategy_id,
+                                 amount=Decimal(amount))).pending
+
+    async def earn_deallocate(self, venue: str, strategy_id: str, amount: Decimal | str) -> bool:
+        return (await self._call(m.EarnDeallocate, m.EarnStatusReply, venue, strategy_id=strategy_id,
+                                 amount=Decimal(amount))).pending
+
+    async def earn_status(self, venue: str, strategy_id: str, *, deallocation: bool = False) -> bool:
+        return (await self._call(m.GetEarnStatus, m.EarnStatusReply, venue, strategy_id=strategy_id,
+                                 deallocation=deallocation)).pending
 
     async def subscribe_market_data(self, venue: str, symbols: Iterable[str],
                                     channels: Iterable[m.StreamChannel | str] = (m.StreamChannel.TICKER,)) -> None:
@@ -530,6 +648,10 @@ class RouterHandle:
                 yield event
         finally:
             self.router.unsubscribe(subscriber)
+
+
+def _decimal_or_none(value: Decimal | str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 async def _run_actor(actor: VenueActor, link: ActorLink, *,

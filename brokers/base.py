@@ -15,7 +15,7 @@ import abc
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -38,13 +38,25 @@ from protocol.model import (
     AccountInfo,
     Balance,
     Candle,
+    EarnAllocation,
+    EarnStrategy,
     Fill,
+    FundingRate,
     Instrument,
     LeverageInfo,
+    MarketClock,
+    MarketDay,
+    MarketType,
+    MarkPrice,
+    OpenInterest,
     Order,
     OrderRequest,
+    OrderType,
     Position,
+    PositionSide,
+    Side,
     Ticker,
+    Trade,
     new_client_order_id,
 )
 
@@ -82,6 +94,9 @@ class Broker(abc.ABC):
     """One venue's client. Methods raise `protocol.errors` types, never return placeholder values."""
 
     venue: str
+    # The public channels this venue streams; a subscription to any other is refused (NotSupported).
+    stream_channels: frozenset[m.StreamChannel] = frozenset(
+        {m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK})
 
     # ------------------------------------------------------------------ lifecycle
     @abc.abstractmethod
@@ -180,6 +195,87 @@ class Broker(abc.ABC):
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Stream our order updates, fills and balance/position changes until failure (then raise)."""
+
+    # ------------------------------------------------------------------ contract extensions (design §11)
+    # What only some venues do. The defaults answer NotSupported (never a fake value); a venue that can
+    # do it overrides the method. The router routes these like any command, with no venue special case.
+    def _unsupported(self, what: str) -> NotSupported:
+        return NotSupported(f"{self.venue} does not support {what}", venue=self.venue)
+
+    async def amend_order(self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None,
+                          quantity: Decimal | None = None, price: Decimal | None = None,
+                          stop_price: Decimal | None = None, new_client_order_id: str | None = None) -> Order:
+        """Change a live order's quantity / price / stop price (amend in place, or replace)."""
+        raise self._unsupported("amending orders")
+
+    async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order (of ``symbol``); the default cancels them one by one."""
+        cancelled: list[Order] = []
+        for order in await self.get_orders(symbol, open_only=True):
+            try:
+                cancelled.append(await self.cancel_order(order.symbol, order_id=order.order_id))
+            except OrderNotFound:
+                continue  # finished meanwhile: nothing left to cancel
+        return cancelled
+
+    async def cancel_all_after(self, seconds: int) -> datetime | None:
+        """Arm (``seconds`` > 0) or disarm (0) the venue's dead man's switch; the trigger time or None."""
+        raise self._unsupported("a dead man's switch (cancel all after)")
+
+    def close_position_request(self, position: Position, quantity: Decimal, client_order_id: str) -> OrderRequest:
+        """The order that flattens ``quantity`` of ``position``: a market order on the other side,
+        reduce-only where the venue has the notion (derivatives). Venues override where closing needs
+        more (Kraken margin closes with an opposite order at the position's leverage)."""
+        return OrderRequest(
+            venue=position.venue, symbol=position.symbol,
+            side=Side.SELL if position.side is PositionSide.LONG else Side.BUY, type=OrderType.MARKET,
+            quantity=quantity, client_order_id=client_order_id,
+            reduce_only=position.market_type in (MarketType.LINEAR, MarketType.INVERSE))
+
+    async def get_historical_candles(self, symbol: str, interval: str, start: datetime, end: datetime | None,
+                                     limit: int) -> list[Candle]:
+        """Candles from ``start`` to ``end``, oldest first, paged back within the venue's limits."""
+        raise self._unsupported("historical candles")
+
+    async def get_trades(self, symbol: str, *, limit: int = 100, start: datetime | None = None,
+                         end: datetime | None = None) -> list[Trade]:
+        raise self._unsupported("public trade history")
+
+    async def get_funding_rate(self, symbol: str) -> FundingRate:
+        raise self._unsupported("funding rates")
+
+    async def get_funding_history(self, symbol: str, *, start: datetime | None = None, end: datetime | None = None,
+                                  limit: int = 100) -> list[FundingRate]:
+        raise self._unsupported("funding rate history")
+
+    async def get_mark_price(self, symbol: str) -> MarkPrice:
+        raise self._unsupported("mark prices")
+
+    async def get_open_interest(self, symbol: str) -> OpenInterest:
+        raise self._unsupported("open interest")
+
+    async def get_market_clock(self) -> MarketClock:
+        raise self._unsupported("a market clock (it trades around the clock)")
+
+    async def get_market_calendar(self, start: date, end: date) -> list[MarketDay]:
+        raise self._unsupported("a market calendar (it trades around the clock)")
+
+    async def get_earn_strategies(self, asset: str | None = None) -> list[EarnStrategy]:
+        raise self._unsupported("Earn / staking")
+
+    async def get_earn_allocations(self) -> list[EarnAllocation]:
+        raise self._unsupported("Earn / staking")
+
+    async def earn_allocate(self, strategy_id: str, amount: Decimal) -> bool:
+        """Start allocating; True while the venue is still processing it (poll `earn_status`)."""
+        raise self._unsupported("Earn / staking")
+
+    async def earn_deallocate(self, strategy_id: str, amount: Decimal) -> bool:
+        raise self._unsupported("Earn / staking")
+
+    async def earn_status(self, strategy_id: str, *, deallocation: bool = False) -> bool:
+        """True while the last (de)allocation of ``strategy_id`` is still pending at the venue."""
+        raise self._unsupported("Earn / staking")
 
     # ------------------------------------------------------------------ helpers for venues
     def instrument(self, symbol: str) -> Instrument:
@@ -453,6 +549,10 @@ async def execute_command(broker: Broker, state: BrokerState, command: m.Command
             case m.Subscribe(symbols=symbols, channels=channels):
                 for symbol in symbols:
                     broker.instrument(symbol)  # unknown symbols fail here, typed
+                unserved = sorted(set(channels) - broker.stream_channels)
+                if unserved:
+                    raise NotSupported(f"{broker.venue} does not stream {', '.join(unserved)} (it streams "
+                                       f"{', '.join(sorted(broker.stream_channels))})", venue=broker.venue)
                 added = {Subscription(s, c) for s in symbols for c in channels} - state.subscriptions
                 state.subscriptions |= added
                 await broker.subscribe(added)
@@ -460,6 +560,68 @@ async def execute_command(broker: Broker, state: BrokerState, command: m.Command
             case m.Unsubscribe(symbols=symbols, channels=channels):
                 state.subscriptions -= {Subscription(s, c) for s in symbols for c in channels}
                 return m.AckReply(id=cid)
+            case _:
+                return await _execute_extension(broker, state, command)
+    except BrokerError as error:
+        return m.ErrorReply(id=cid, error=error.to_info())
+
+
+async def _execute_extension(broker: Broker, state: BrokerState, command: m.CommandMsg) -> m.ReplyMsg:
+    """The contract extensions (design §11): same shape as `execute_command`, kept apart for length."""
+    cid = command.id
+    try:
+        match command:
+            case m.AmendOrder():
+                return m.OrderReply(id=cid, order=await broker.amend_order(
+                    command.symbol, order_id=command.order_id, client_order_id=command.client_order_id,
+                    quantity=command.quantity, price=command.price, stop_price=command.stop_price,
+                    new_client_order_id=command.new_client_order_id))
+            case m.CancelAllOrders(symbol=symbol):
+                return m.OrdersReply(id=cid, orders=await broker.cancel_all_orders(symbol))
+            case m.CancelAllAfter(seconds=seconds):
+                if seconds < 0:
+                    raise InvalidOrder("cancel-all-after needs seconds >= 0 (0 disarms)", venue=broker.venue)
+                return m.DeadManSwitchReply(id=cid, trigger_at=await broker.cancel_all_after(seconds))
+            case m.ClosePosition(symbol=symbol, quantity=quantity, client_order_id=coid):
+                position = await broker.get_position(symbol)
+                if position.side is PositionSide.FLAT or position.quantity <= 0:
+                    raise InvalidOrder(f"no open position in {symbol} to close", venue=broker.venue,
+                                       filter="POSITION")
+                size = position.quantity if quantity is None else min(quantity, position.quantity)
+                request = broker.close_position_request(position, size, coid or new_client_order_id())
+                return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request))
+            case m.GetHistoricalCandles():
+                return m.CandlesReply(id=cid, candles=await broker.get_historical_candles(
+                    command.symbol, command.interval, command.start, command.end, command.limit))
+            case m.GetTrades(symbol=symbol, limit=limit, start=start, end=end):
+                return m.TradesReply(id=cid, trades=await broker.get_trades(symbol, limit=limit, start=start,
+                                                                             end=end))
+            case m.GetFundingRate(symbol=symbol):
+                return m.FundingRateReply(id=cid, funding=await broker.get_funding_rate(symbol))
+            case m.GetFundingHistory(symbol=symbol, start=start, end=end, limit=limit):
+                return m.FundingHistoryReply(id=cid, rates=await broker.get_funding_history(
+                    symbol, start=start, end=end, limit=limit))
+            case m.GetMarkPrice(symbol=symbol):
+                return m.MarkPriceReply(id=cid, mark=await broker.get_mark_price(symbol))
+            case m.GetOpenInterest(symbol=symbol):
+                return m.OpenInterestReply(id=cid, open_interest=await broker.get_open_interest(symbol))
+            case m.GetMarketClock():
+                return m.MarketClockReply(id=cid, clock=await broker.get_market_clock())
+            case m.GetMarketCalendar(start=start_day, end=end_day):
+                return m.MarketCalendarReply(id=cid, days=await broker.get_market_calendar(start_day, end_day))
+            case m.GetEarnStrategies(asset=asset):
+                return m.EarnStrategiesReply(id=cid, strategies=await broker.get_earn_strategies(asset))
+            case m.GetEarnAllocations():
+                return m.EarnAllocationsReply(id=cid, allocations=await broker.get_earn_allocations())
+            case m.EarnAllocate(strategy_id=strategy, amount=amount):
+                return m.EarnStatusReply(id=cid, strategy_id=strategy,
+                                         pending=await broker.earn_allocate(strategy, amount))
+            case m.EarnDeallocate(strategy_id=strategy, amount=amount):
+                return m.EarnStatusReply(id=cid, strategy_id=strategy,
+                                         pending=await broker.earn_deallocate(strategy, amount))
+            case m.GetEarnStatus(strategy_id=strategy, deallocation=deallocation):
+                return m.EarnStatusReply(id=cid, strategy_id=strategy,
+                                         pending=await broker.earn_status(strategy, deallocation=deallocation))
             case _:
                 raise NotSupported(f"unknown command {type(command).__name__}", venue=broker.venue)
     except BrokerError as error:
@@ -516,3 +678,6 @@ async def _serve_one(broker: Broker, state: BrokerState, gate: EventGate, comman
     if isinstance(reply, m.OrderReply):
         # REST and stream race to report an order change; the gate passes whichever is first.
         await gate.deliver(reply.order)
+    elif isinstance(reply, m.OrdersReply) and isinstance(command, m.CancelAllOrders):
+        for order in reply.orders:
+            await gate.deliver(order)

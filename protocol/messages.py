@@ -8,6 +8,7 @@ Events are the model Structs themselves (`Ticker`, `Fill`, …) plus `BrokerStat
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -19,9 +20,18 @@ from protocol.model import (
     AccountInfo,
     Balance,
     Candle,
+    EarnAllocation,
+    EarnStrategy,
     Fill,
+    FundingRate,
     Instrument,
     LeverageInfo,
+    MarginAlert,
+    MarketClock,
+    MarketDay,
+    MarketSession,
+    MarkPrice,
+    OpenInterest,
     Order,
     OrderBook,
     OrderRequest,
@@ -114,10 +124,15 @@ class SetLeverage(Command, frozen=True, kw_only=True):
 
 
 class StreamChannel(StrEnum):
+    """Public channels a strategy can subscribe to; a venue that does not stream one refuses it typed."""
+
     TICKER = "ticker"
     TRADES = "trades"
     CANDLES = "candles"
     BOOK = "book"
+    FUNDING = "funding"  # perpetual swaps' funding rate
+    MARK_PRICE = "mark_price"
+    OPEN_INTEREST = "open_interest"
 
 
 class Subscribe(Command, frozen=True, kw_only=True):
@@ -129,13 +144,125 @@ class Subscribe(Command, frozen=True, kw_only=True):
 
 class Unsubscribe(Command, frozen=True, kw_only=True):
     symbols: list[str]
-    channels: list[StreamChannel] = msgspec.field(default_factory=lambda: list(StreamChannel))
+    channels: list[StreamChannel] = msgspec.field(default_factory=lambda: list(StreamChannel))  # all of them
+
+
+# ----------------------------------------------------- contract extensions (design §11)
+# What only some venues do. Every venue answers each of them; those that cannot answer NotSupported.
+
+
+class AmendOrder(Command, frozen=True, kw_only=True):
+    """Change a live order in place (OKX amend, Alpaca replace); None leaves a field as it is."""
+
+    symbol: str
+    order_id: str | None = None
+    client_order_id: str | None = None
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    new_client_order_id: str | None = None  # venues that replace (Alpaca) give the new order this id
+
+
+class CancelAllOrders(Command, frozen=True, kw_only=True):
+    """Cancel every open order (of one symbol, or all); the reply lists what was cancelled."""
+
+    symbol: str | None = None
+
+
+class CancelAllAfter(Command, frozen=True, kw_only=True):
+    """Dead man's switch: cancel every open order unless re-armed within ``seconds`` (0 disarms)."""
+
+    seconds: int
+
+
+class ClosePosition(Command, frozen=True, kw_only=True):
+    """Flatten a position (all of it, or ``quantity`` base units) with a reduce-only market order."""
+
+    symbol: str
+    quantity: Decimal | None = None
+    client_order_id: str | None = None
+
+
+class GetHistoricalCandles(Command, frozen=True, kw_only=True):
+    """Candles from ``start`` to ``end`` (default now), oldest first, paged back in time by the broker
+    within the venue's rate limits; ``limit`` bounds the total."""
+
+    symbol: str
+    interval: str = "1m"
+    start: UtcDatetime
+    end: UtcDatetime | None = None
+    limit: int = 50_000
+
+
+class GetTrades(Command, frozen=True, kw_only=True):
+    """Public trades, oldest first: the most recent ``limit``, or those from ``start`` (paged)."""
+
+    symbol: str
+    limit: int = 100
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+
+
+class GetFundingRate(Command, frozen=True, kw_only=True):
+    symbol: str
+
+
+class GetFundingHistory(Command, frozen=True, kw_only=True):
+    symbol: str
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    limit: int = 100
+
+
+class GetMarkPrice(Command, frozen=True, kw_only=True):
+    symbol: str
+
+
+class GetOpenInterest(Command, frozen=True, kw_only=True):
+    symbol: str
+
+
+class GetMarketClock(Command, frozen=True, kw_only=True):
+    pass
+
+
+class GetMarketCalendar(Command, frozen=True, kw_only=True):
+    start: date
+    end: date
+
+
+class GetEarnStrategies(Command, frozen=True, kw_only=True):
+    asset: str | None = None
+
+
+class GetEarnAllocations(Command, frozen=True, kw_only=True):
+    pass
+
+
+class EarnAllocate(Command, frozen=True, kw_only=True):
+    strategy_id: str
+    amount: Decimal
+
+
+class EarnDeallocate(Command, frozen=True, kw_only=True):
+    strategy_id: str
+    amount: Decimal
+
+
+class GetEarnStatus(Command, frozen=True, kw_only=True):
+    """Whether the last allocation (or deallocation) of ``strategy_id`` is still being processed."""
+
+    strategy_id: str
+    deallocation: bool = False
 
 
 CommandMsg = (
     GetInstruments | GetBalance | GetBalances | GetAccountInfo | GetTicker | GetCandles | GetPositions
     | GetPosition | PlaceOrder | CancelOrder | GetOrderStatus | GetOrders | GetFills | GetLeverageInfo
     | SetLeverage | Subscribe | Unsubscribe
+    | AmendOrder | CancelAllOrders | CancelAllAfter | ClosePosition | GetHistoricalCandles | GetTrades
+    | GetFundingRate | GetFundingHistory | GetMarkPrice | GetOpenInterest | GetMarketClock | GetMarketCalendar
+    | GetEarnStrategies | GetEarnAllocations | EarnAllocate | EarnDeallocate | GetEarnStatus
 )
 
 # ---------------------------------------------------------------------------------------- replies
@@ -201,10 +328,58 @@ class ErrorReply(Reply, frozen=True, kw_only=True):
     error: ErrorInfo
 
 
+class TradesReply(Reply, frozen=True, kw_only=True):
+    trades: list[Trade]
+
+
+class DeadManSwitchReply(Reply, frozen=True, kw_only=True):
+    trigger_at: UtcDatetime | None  # None: disarmed
+
+
+class FundingRateReply(Reply, frozen=True, kw_only=True):
+    funding: FundingRate
+
+
+class FundingHistoryReply(Reply, frozen=True, kw_only=True):
+    rates: list[FundingRate]
+
+
+class MarkPriceReply(Reply, frozen=True, kw_only=True):
+    mark: MarkPrice
+
+
+class OpenInterestReply(Reply, frozen=True, kw_only=True):
+    open_interest: OpenInterest
+
+
+class MarketClockReply(Reply, frozen=True, kw_only=True):
+    clock: MarketClock
+
+
+class MarketCalendarReply(Reply, frozen=True, kw_only=True):
+    days: list[MarketDay]
+
+
+class EarnStrategiesReply(Reply, frozen=True, kw_only=True):
+    strategies: list[EarnStrategy]
+
+
+class EarnAllocationsReply(Reply, frozen=True, kw_only=True):
+    allocations: list[EarnAllocation]
+
+
+class EarnStatusReply(Reply, frozen=True, kw_only=True):
+    strategy_id: str
+    pending: bool  # True while the venue is still processing the (de)allocation
+
+
 ReplyMsg = (
     InstrumentsReply | BalanceReply | BalancesReply | AccountInfoReply | TickerReply | CandlesReply
     | PositionsReply | PositionReply | OrderReply | OrdersReply | FillsReply | LeverageReply | AckReply
     | ErrorReply
+    | TradesReply | DeadManSwitchReply | FundingRateReply | FundingHistoryReply | MarkPriceReply
+    | OpenInterestReply | MarketClockReply | MarketCalendarReply | EarnStrategiesReply | EarnAllocationsReply
+    | EarnStatusReply
 )
 
 # ----------------------------------------------------------------------------------------- events
@@ -218,7 +393,13 @@ class ConnectionState(StrEnum):
 
 
 class BrokerStatus(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
-    """A supervisor transition. ``next_delay`` is the backoff (seconds) before the next attempt."""
+    """A venue's state: supervisor transitions, and changes a connected venue reports about itself.
+
+    ``next_delay`` is the backoff (seconds) before the next attempt. ``market_data_degraded``: a public
+    socket is down and re-opening on its own (its prices are stale) while orders and the private stream
+    carry on. ``unknown_symbols``: configured or subscribed symbols the venue does not list.
+    ``session`` / ``next_session_change``: where a venue with trading hours stands (stocks).
+    """
 
     venue: str
     state: ConnectionState
@@ -227,9 +408,16 @@ class BrokerStatus(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_fiel
     reason: str | None = None
     permanent: bool = False
     timestamp: UtcDatetime
+    market_data_degraded: bool = False
+    unknown_symbols: list[str] = msgspec.field(default_factory=list)
+    session: MarketSession | None = None
+    next_session_change: UtcDatetime | None = None
 
 
-EventMsg = Ticker | Trade | Candle | OrderBook | Order | Fill | Balance | Position | BrokerStatus
+EventMsg = (
+    Ticker | Trade | Candle | OrderBook | Order | Fill | Balance | Position | BrokerStatus
+    | FundingRate | MarkPrice | OpenInterest | MarketClock | MarginAlert | EarnAllocation
+)
 
 
 class EventKind(StrEnum):
@@ -244,13 +432,20 @@ class EventKind(StrEnum):
     BALANCE = "balance"
     POSITION = "position"
     STATUS = "status"
+    FUNDING = "funding"
+    MARK_PRICE = "mark_price"
+    OPEN_INTEREST = "open_interest"
+    CLOCK = "clock"
+    MARGIN = "margin"
+    EARN = "earn"
 
     @property
     def droppable(self) -> bool:
         return self in _DROPPABLE
 
 
-_DROPPABLE = frozenset({EventKind.TICKER, EventKind.TRADE, EventKind.CANDLE, EventKind.BOOK})
+_DROPPABLE = frozenset({EventKind.TICKER, EventKind.TRADE, EventKind.CANDLE, EventKind.BOOK, EventKind.FUNDING,
+                        EventKind.MARK_PRICE, EventKind.OPEN_INTEREST, EventKind.CLOCK})
 
 EVENT_KIND: Final[dict[type, EventKind]] = {
     Ticker: EventKind.TICKER,
@@ -262,6 +457,12 @@ EVENT_KIND: Final[dict[type, EventKind]] = {
     Balance: EventKind.BALANCE,
     Position: EventKind.POSITION,
     BrokerStatus: EventKind.STATUS,
+    FundingRate: EventKind.FUNDING,
+    MarkPrice: EventKind.MARK_PRICE,
+    OpenInterest: EventKind.OPEN_INTEREST,
+    MarketClock: EventKind.CLOCK,
+    MarginAlert: EventKind.MARGIN,
+    EarnAllocation: EventKind.EARN,
 }
 
 

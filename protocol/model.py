@@ -11,7 +11,7 @@ Every Struct that can travel as an event is tagged (``tag=True``) so it can sit 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -59,6 +59,7 @@ class OrderType(StrEnum):
     LIMIT = "limit"
     STOP_MARKET = "stop_market"
     STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"  # `trail_price` or `trail_percent` (Alpaca)
 
 
 class TimeInForce(StrEnum):
@@ -67,6 +68,17 @@ class TimeInForce(StrEnum):
     FOK = "fok"
     POST_ONLY = "post_only"
     DAY = "day"
+    OPG = "opg"  # stocks: execute in the opening auction only
+    CLS = "cls"  # stocks: execute in the closing auction only
+
+
+class OrderClass(StrEnum):
+    """Linked orders (stocks). A venue that cannot link orders answers `NotSupported`."""
+
+    SIMPLE = "simple"
+    BRACKET = "bracket"  # entry + take-profit limit + stop-loss, the exits one-cancels-other
+    OCO = "oco"  # an exit pair on an existing position: take-profit limit and stop-loss
+    OTO = "oto"  # entry + one exit (take-profit or stop-loss)
 
 
 class OrderStatus(StrEnum):
@@ -121,6 +133,34 @@ class MarginMode(StrEnum):
     ISOLATED = "isolated"
 
 
+class MarketSession(StrEnum):
+    """Where a venue with trading hours (stocks) stands now; crypto venues have no sessions."""
+
+    PRE = "pre"  # pre-market (extended hours)
+    REGULAR = "regular"
+    POST = "post"  # after-hours (extended hours)
+    CLOSED = "closed"
+
+
+class MarginAlertLevel(StrEnum):
+    WARNING = "warning"  # margin level approaching the venue's call level
+    MARGIN_CALL = "margin_call"
+    LIQUIDATION = "liquidation"  # the venue is closing (or has closed) positions
+
+
+class EarnLockType(StrEnum):
+    FLEXIBLE = "flexible"  # deallocate at any time
+    BONDED = "bonded"  # an unbonding period applies to deallocation
+    TIMED = "timed"  # locked for a fixed term
+    INSTANT = "instant"
+
+
+class EarnStatus(StrEnum):
+    PENDING = "pending"  # an allocation or deallocation is still being processed by the venue
+    ALLOCATED = "allocated"
+    DEALLOCATED = "deallocated"
+
+
 class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     """A tradable market with the filters an order must pass."""
 
@@ -139,6 +179,14 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     max_leverage: Decimal = Decimal(1)
     contract_size: Decimal = Decimal(1)
     trading: bool = True
+    # Margin levels a venue offers per side (Kraken's leverage_buy / leverage_sell); empty = none.
+    leverage_buy: tuple[Decimal, ...] = ()
+    leverage_sell: tuple[Decimal, ...] = ()
+    # Stocks (Alpaca assets); crypto keeps the defaults (fractions allowed by `lot_size`).
+    exchange: str | None = None
+    fractionable: bool = True
+    shortable: bool = False
+    easy_to_borrow: bool = False
 
     def notional(self, quantity: Decimal, price: Decimal) -> Decimal:
         """What ``quantity`` at ``price`` is worth in the quote currency.
@@ -151,8 +199,15 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
         return quantity * self.contract_size * price
 
 
-class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """What a strategy asks for. `client_order_id` is the idempotency key (generated if omitted)."""
+class OrderRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a strategy asks for. `client_order_id` is the idempotency key (generated if omitted).
+
+    Quantities are always in base units (shares, coins), on every venue; a venue that counts in
+    contracts converts exactly or refuses. A notional order (stocks) sets ``notional`` (quote currency)
+    and leaves ``quantity`` at 0. ``leverage`` asks for a margin order (Kraken) and ``margin_mode`` for
+    a derivatives margin mode per order (OKX ``tdMode``); None keeps the venue's default. The bracket
+    fields go with ``order_class`` (venues without linked orders answer `NotSupported`).
+    """
 
     venue: str
     symbol: str
@@ -164,6 +219,20 @@ class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
     time_in_force: TimeInForce = TimeInForce.GTC
     client_order_id: str | None = None
     reduce_only: bool = False
+    notional: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+    leverage: Decimal | None = None
+    margin_mode: MarginMode | None = None
+    order_class: OrderClass = OrderClass.SIMPLE
+    take_profit_price: Decimal | None = None
+    stop_loss_price: Decimal | None = None
+    stop_loss_limit_price: Decimal | None = None
+
+    def reference_notional(self, price: Decimal) -> Decimal:
+        """Quote value at ``price`` (for risk checks): the notional itself for a notional order."""
+        return self.notional if self.notional is not None else self.quantity * price
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
@@ -183,6 +252,14 @@ class Order(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind
     reduce_only: bool = False
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    notional: Decimal | None = None
+    trail_price: Decimal | None = None
+    trail_percent: Decimal | None = None
+    extended_hours: bool = False
+    leverage: Decimal | None = None
+    order_class: OrderClass = OrderClass.SIMPLE
+    parent_order_id: str | None = None  # the entry order of a bracket leg
+    reject_reason: str | None = None  # the venue's words when it rejected or cancelled the order
 
     @property
     def remaining_quantity(self) -> Decimal:
@@ -229,6 +306,17 @@ class AccountInfo(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field
     maker_fee_rate: Decimal | None = None
     taker_fee_rate: Decimal | None = None
     updated_at: UtcDatetime
+    # Margin and stock accounts (None where the venue has no such figure), in ``currency``.
+    currency: str | None = None
+    cash: Decimal | None = None
+    equity: Decimal | None = None
+    buying_power: Decimal | None = None
+    margin_used: Decimal | None = None
+    free_margin: Decimal | None = None
+    margin_level: Decimal | None = None  # equity / used margin, in percent (Kraken's "ml")
+    pattern_day_trader: bool | None = None
+    day_trade_count: int | None = None
+    shorting_enabled: bool | None = None
 
 
 class Position(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
@@ -247,6 +335,10 @@ class Position(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="k
     leverage: Decimal = Decimal(1)
     margin_mode: MarginMode = MarginMode.CASH
     updated_at: UtcDatetime
+    cost_basis: Decimal | None = None  # what opening the position cost, in the quote currency
+    market_value: Decimal | None = None
+    margin: Decimal | None = None  # margin the position holds
+    fees: Decimal | None = None  # fees paid on it so far (Kraken margin: opening fee + rollover)
 
 
 class LeverageInfo(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
@@ -255,6 +347,9 @@ class LeverageInfo(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_fiel
     leverage: Decimal
     max_leverage: Decimal
     margin_mode: MarginMode
+    # Per-side levels where the venue offers a fixed list (Kraken); empty when any value up to max goes.
+    levels_buy: tuple[Decimal, ...] = ()
+    levels_sell: tuple[Decimal, ...] = ()
 
 
 class Ticker(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
@@ -307,3 +402,96 @@ class OrderBook(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="
     asks: list[BookLevel]
     sequence: int
     timestamp: UtcDatetime
+
+
+# ------------------------------------------------------------------ contract extensions (design §11)
+
+
+class FundingRate(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """A perpetual swap's funding rate (a fraction per funding interval, e.g. 0.0001 = 0.01%)."""
+
+    venue: str
+    symbol: str
+    rate: Decimal
+    funding_time: UtcDatetime  # when this rate is (or was) settled
+    next_funding_time: UtcDatetime | None = None
+    realized: bool = False  # True for a settled rate from history, False for the current estimate
+
+
+class MarkPrice(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    venue: str
+    symbol: str
+    mark: Decimal
+    index: Decimal | None = None
+    timestamp: UtcDatetime
+
+
+class OpenInterest(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """Open interest in base units (``quantity``) and, where the venue says, in quote (``value``)."""
+
+    venue: str
+    symbol: str
+    quantity: Decimal
+    value: Decimal | None = None
+    timestamp: UtcDatetime
+
+
+class MarketClock(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """The venue's own view of its trading session (stocks). Times are UTC."""
+
+    venue: str
+    timestamp: UtcDatetime
+    session: MarketSession
+    is_open: bool  # the regular session is open
+    next_open: UtcDatetime
+    next_close: UtcDatetime
+    next_change: UtcDatetime  # the next session transition (pre -> regular, regular -> post, ...)
+
+
+class MarketDay(msgspec.Struct, frozen=True, kw_only=True):
+    """One trading day of a venue's calendar (holidays are absent; early closes close early)."""
+
+    day: date
+    open: UtcDatetime
+    close: UtcDatetime
+    session_open: UtcDatetime | None = None  # extended hours start
+    session_close: UtcDatetime | None = None  # extended hours end
+
+
+class MarginAlert(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """The venue warns about, calls or liquidates our margin (never dropped for a slow subscriber)."""
+
+    venue: str
+    level: MarginAlertLevel
+    message: str
+    margin_level: Decimal | None = None
+    symbol: str | None = None
+    timestamp: UtcDatetime
+
+
+class EarnStrategy(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """A staking / yield product. APRs are percent per year, as venues publish them."""
+
+    venue: str
+    strategy_id: str
+    asset: str
+    lock_type: EarnLockType
+    apr_min: Decimal | None = None
+    apr_max: Decimal | None = None
+    min_amount: Decimal = ZERO
+    can_allocate: bool = True
+    can_deallocate: bool = True
+    lock_days: int | None = None  # bonding / unbonding or term length where the venue says
+
+
+class EarnAllocation(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """Our holding in one Earn strategy; also an event when it changes (allocation is asynchronous)."""
+
+    venue: str
+    strategy_id: str
+    asset: str
+    amount: Decimal  # allocated and earning
+    pending: Decimal = ZERO  # being allocated (positive) or deallocated (negative)
+    rewards: Decimal = ZERO  # total rewards received, in `asset`
+    status: EarnStatus = EarnStatus.ALLOCATED
+    updated_at: UtcDatetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import types
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Union
 
@@ -31,6 +31,8 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
         return st.one_of(*(strategy_for(a) for a in typing.get_args(tp)))
     if origin is list:
         return st.lists(strategy_for(typing.get_args(tp)[0]), max_size=3)
+    if origin is tuple:
+        return st.lists(strategy_for(typing.get_args(tp)[0]), max_size=3).map(tuple)
     if origin is dict:
         k, v = typing.get_args(tp)
         return st.dictionaries(strategy_for(k), strategy_for(v), max_size=3)
@@ -50,6 +52,8 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
         return decimals
     if tp is datetime:
         return utc_times
+    if tp is date:
+        return st.dates()
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         hints = typing.get_type_hints(tp, include_extras=True)
         fields = {f.name: strategy_for(hints[f.name]) for f in msgspec.structs.fields(tp)}
