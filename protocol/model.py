@@ -364,14 +364,15 @@ class Ticker(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kin
 
 
 class Trade(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
-    """A public trade print (anyone's), as opposed to a `Fill` (ours)."""
+    """A public trade print (anyone's), as opposed to a `Fill` (ours). ``taker_side`` is None where the
+    venue does not say who took (US stock feeds): it is never guessed."""
 
     venue: str
     symbol: str
     trade_id: str
     price: Decimal
     quantity: Decimal
-    taker_side: Side
+    taker_side: Side | None
     timestamp: UtcDatetime
 
 
