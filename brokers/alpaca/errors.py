@@ -1,0 +1,190 @@
+"""Alpaca's HTTP statuses, error codes and stream error codes -> protocol errors, in one place.
+
+REST failures come as an HTTP status >= 400 with ``{"code": <8 digits>, "message": ...}``; the code's
+first three digits repeat the status (40010001 is a 400-family validation error sent with HTTP 422).
+A code covers a family, not a reason: 40310000 is "insufficient buying power", "insufficient qty" and
+"potential wash trade" alike, so the message refines the class (`MESSAGE_RULES`; Alpaca says the
+codes and statuses are the stable contract and the messages may change, so an unmatched message
+falls back to the code's class). Market data answers carry ``{"message": ...}`` without a code and
+are typed by HTTP status alone.
+
+The 200-requests-per-minute limit answers 429; ``X-RateLimit-Reset`` (UNIX seconds) says when quota
+comes back (`retry_after_from_headers`). 5xx means "outcome unknown" (a write may have happened).
+
+Both websockets have their own codes: the market data stream sends ``{"T": "error", "code", "msg"}``
+(`DATA_STREAM_ERRORS`), the trading stream an ``authorization`` answer with status "unauthorized".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from brokers.alpaca.constants import HEADER_RATE_RESET, VENUE
+from protocol import errors as e
+
+LOT_SIZE = "LOT_SIZE"
+PRICE_FILTER = "PRICE_FILTER"
+NOTIONAL = "NOTIONAL"
+PARAMETER = "PARAMETER"
+
+CODE_TABLE: dict[int, tuple[type[e.BrokerError], str | None]] = {
+    40010000: (e.InvalidOrder, PARAMETER),  # malformed request ("request body format is invalid")
+    40010001: (e.InvalidOrder, PARAMETER),  # validation (HTTP 422), refined by message
+    40110000: (e.AuthenticationError, None),  # "request is not authorized" (bad or missing keys)
+    40310000: (e.InsufficientFunds, None),  # 403 on orders: "buying power or shares is not sufficient"
+    40310100: (e.InvalidOrder, "PATTERN_DAY_TRADING"),  # PDT protection (rule retired 2026-06-04, code kept)
+    40410000: (e.OrderNotFound, None),  # "order not found" / "position not found"
+    42210000: (e.InvalidOrder, PARAMETER),  # unprocessable (e.g. "fractional orders must be simple orders")
+    42910000: (e.RateLimited, None),  # rate limit exceeded
+    50010000: (e.VenueUnavailable, None),  # internal server error: outcome unknown
+}
+
+STATUS_TABLE: dict[int, tuple[type[e.BrokerError], str | None]] = {
+    # When the body carries no code (market data, proxies, an unknown path).
+    400: (e.InvalidOrder, PARAMETER),
+    401: (e.AuthenticationError, None),
+    403: (e.PermissionDenied, None),  # market data: not authenticated, or "subscription does not permit ..."
+    404: (e.NotSupported, None),  # no resource at this path (a missing order carries code 40410000)
+    409: (e.PermissionDenied, None),
+    422: (e.InvalidOrder, PARAMETER),
+    429: (e.RateLimited, None),
+}
+
+REFINABLE_CODES = frozenset({40010000, 40010001, 40310000, 42210000})
+REFINABLE_STATUSES = frozenset({400, 403, 422})
+
+MESSAGE_RULES: list[tuple[tuple[str, ...], type[e.BrokerError], str | None]] = [
+    # (any of these lower-case fragments, class, filter). First match wins: specific before generic.
+    (("client_order_id must be unique", "client order id must be unique"), e.DuplicateOrder, None),
+    (("pattern day trad",), e.InvalidOrder, "PATTERN_DAY_TRADING"),
+    (("wash trade",), e.InvalidOrder, "WASH_TRADE"),
+    (("insufficient",), e.InsufficientFunds, None),  # buying power, qty available, day trading buying power
+    (("not fractionable",), e.InvalidOrder, LOT_SIZE),
+    (("fractional orders must be simple", "must be simple orders"), e.InvalidOrder, "ORDER_CLASS"),
+    (("extended hours", "extended_hours"), e.InvalidOrder, "EXTENDED_HOURS"),
+    (("market hours", "market is closed", "market closed"), e.MarketClosed, None),
+    (("not cancelable", "cannot replace order", "order already replaced", "order is already",
+      "already in"), e.OrderNotFound, None),  # nothing open to act on
+    (("sub-penny", "minimum pricing criteria", "limit_price", "stop_price", "limit price", "stop price",
+      "trail_price", "trail_percent"), e.InvalidOrder, PRICE_FILTER),
+    (("short",), e.InvalidOrder, "SHORT"),  # not shortable / not easy to borrow / shorting disabled
+    (("not tradable", "not active", "asset not found", "could not find asset", "is not supported",
+      "symbol"), e.InvalidOrder, "SYMBOL"),
+    (("time_in_force", "time in force"), e.InvalidOrder, "TIME_IN_FORCE"),
+    (("notional",), e.InvalidOrder, NOTIONAL),
+    (("qty", "quantity"), e.InvalidOrder, LOT_SIZE),
+    (("order_class", "order class", "take_profit", "stop_loss", "bracket", "oco", "oto"), e.InvalidOrder,
+     "ORDER_CLASS"),
+    (("not authorized", "not eligible", "not allowed", "disabled", "blocked", "forbidden",
+      "subscription"), e.PermissionDenied, None),
+]
+
+
+class ErrorBody(msgspec.Struct):
+    """``{"code": 40010001, "message": "..."}``; ``code`` is absent on market data answers."""
+
+    message: str = ""
+    code: int | None = None
+
+
+def refine(message: str) -> tuple[type[e.BrokerError], str | None] | None:
+    lowered = message.lower()
+    return next(((cls, name) for fragments, cls, name in MESSAGE_RULES if any(f in lowered for f in fragments)),
+                None)
+
+
+def retry_after_from_headers(headers: Mapping[str, str] | None, now_s: float | None = None) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (UNIX seconds), else a ``Retry-After`` header, else None."""
+    if not headers:
+        return None
+    lowered = {key.lower(): value for key, value in headers.items()}
+    reset = lowered.get(HEADER_RATE_RESET.lower())
+    if reset is not None and reset.isdigit():
+        now = time.time() if now_s is None else now_s
+        return max(0.0, int(reset) - now)
+    retry = lowered.get("retry-after")
+    if retry is not None:
+        try:
+            return max(0.0, float(retry))
+        except ValueError:
+            return None
+    return None
+
+
+def error_for(status: int, code: int | None, message: str, *, retry_after: float | None = None) -> e.BrokerError:
+    """The typed error of a failed answer: 5xx and 429 by status, else the code, refined by message."""
+    common: dict[str, Any] = {"venue": VENUE, "code": code if code is not None else status,
+                              "venue_message": message or None}
+    if status >= 500 or code == 50010000:
+        return e.VenueUnavailable(f"Alpaca HTTP {status}: outcome unknown", **common)
+    if status == 429 or code == 42910000:
+        return e.RateLimited("Alpaca rate limit (200 requests per minute)", retry_after=retry_after, **common)
+    cls, filter_name = CODE_TABLE.get(code, (None, None)) if code is not None else (None, None)
+    if cls is None:
+        cls, filter_name = STATUS_TABLE.get(status, (e.BrokerError, None))
+    if (code in REFINABLE_CODES or (code is None and status in REFINABLE_STATUSES)) and message:
+        refined = refine(message)
+        if refined is not None:
+            cls, filter_name = refined
+    if cls is e.InvalidOrder:
+        return e.InvalidOrder("Alpaca rejected the order parameters" + (f" ({filter_name})" if filter_name else ""),
+                              filter=filter_name, **common)
+    descriptions: dict[type[e.BrokerError], str] = {
+        e.DuplicateOrder: "client_order_id already used on this account: the order exists, look it up",
+        e.InsufficientFunds: "Alpaca: buying power or shares not sufficient",
+        e.AuthenticationError: "Alpaca refused the API key (APCA-API-KEY-ID / APCA-API-SECRET-KEY)",
+        e.PermissionDenied: "Alpaca: not permitted for this account or data subscription",
+        e.OrderNotFound: "Alpaca: no such open order (or position)",
+        e.MarketClosed: "Alpaca: the market is closed for this order",
+        e.NotSupported: f"Alpaca HTTP {status}: no such endpoint",
+        e.VenueUnavailable: "Alpaca could not process the request (outcome unknown)",
+    }
+    return cls(descriptions.get(cls, f"Alpaca error {code if code is not None else status}"), **common)
+
+
+def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
+    """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be empty, HTML or plain text)."""
+    try:
+        parsed = msgspec.json.decode(body, type=ErrorBody) if body else ErrorBody()
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        parsed = ErrorBody(message=body[:200].decode(errors="replace").strip())
+    return error_for(status, parsed.code, parsed.message, retry_after=retry_after_from_headers(headers))
+
+
+# --- websockets ---------------------------------------------------------------------------------------
+
+DATA_STREAM_ERRORS: dict[int, tuple[type[e.BrokerError], str, bool]] = {
+    # code: (class, what it means for us, retrying (a reconnect) can help)
+    400: (e.ProtocolViolation, "invalid syntax: we sent a message Alpaca cannot read", False),
+    401: (e.ProtocolViolation, "not authenticated: subscribed before authenticating", True),
+    402: (e.AuthenticationError, "auth failed: the key or secret is wrong", False),
+    403: (e.ProtocolViolation, "already authenticated in this session", True),
+    404: (e.VenueUnavailable, "auth timeout: no auth message within 10 s of connecting", True),
+    405: (e.PermissionDenied, "symbol limit of the data subscription exceeded (subscriptions unchanged)", False),
+    406: (e.VenueUnavailable, "connection limit exceeded: another session holds this endpoint", True),
+    407: (e.VenueUnavailable, "slow client: we did not read fast enough and were disconnected", True),
+    409: (e.PermissionDenied, "insufficient subscription for this feed (SIP needs Algo Trader Plus)", False),
+    410: (e.NotSupported, "invalid subscribe action for this feed", False),
+    500: (e.VenueUnavailable, "internal error at Alpaca", True),
+}
+
+
+def data_stream_error(code: int, message: str) -> e.BrokerError:
+    """The typed error of a market-data ``{"T": "error"}`` frame (unknown codes: `ProtocolViolation`)."""
+    cls, meaning, retryable = DATA_STREAM_ERRORS.get(code, (e.ProtocolViolation, "unknown stream error", True))
+    return cls(f"Alpaca data stream: {meaning}", venue=VENUE, code=code, venue_message=message or None,
+               retryable=retryable)
+
+
+def trading_stream_error(status: str, action: str) -> e.BrokerError:
+    """An ``authorization`` answer other than "authorized": the keys were refused (or, for ``action``
+    "listen", we listened before authenticating -- a bug of ours, and a reconnect repeats auth)."""
+    if action == "listen":
+        return e.ProtocolViolation("Alpaca trading stream: listen before authentication", venue=VENUE,
+                                   code=status, venue_message=f"{status} ({action})")
+    return e.AuthenticationError("Alpaca trading stream refused the API key", venue=VENUE, code=status,
+                                 venue_message=f"{status} ({action or 'authenticate'})")
