@@ -279,7 +279,7 @@ class Fill(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"
     quantity: Decimal
     fee: Decimal
     fee_currency: str
-    is_maker: bool
+    is_maker: bool | None  # None where the venue does not say (stocks)
     timestamp: UtcDatetime
     order_filled_quantity: Decimal | None = None
     """The order's cumulative filled quantity including this fill, when the venue says (gap check)."""

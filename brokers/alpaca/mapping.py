@@ -15,7 +15,7 @@ token whose UUID Alpaca does not document as the execution id), while both carry
 cumulative quantity, which grows with every execution. So a fill seen on the stream and again in
 reconciliation has one id, and Alpaca's documented replays of an event (same execution) dedupe too.
 Alpaca stock trading is commission-free: ``fee`` is 0 USD (regulatory fees arrive later as separate
-account activities, not mapped). Alpaca reports no liquidity flag: ``is_maker`` is False.
+account activities, not mapped). Alpaca reports no liquidity flag: ``is_maker`` is None.
 """
 
 from __future__ import annotations
@@ -474,7 +474,7 @@ def fill_from_update(update: s.TradeUpdate, instrument: Instrument) -> Fill:
     return Fill(
         venue=VENUE, symbol=instrument.symbol, order_id=order.id, client_order_id=order.client_order_id,
         trade_id=fill_trade_id(order.id, order.filled_qty), side=side_from(order.side), price=update.price,
-        quantity=update.qty, fee=ZERO, fee_currency=QUOTE_CURRENCY, is_maker=False, timestamp=utc(update.timestamp),
+        quantity=update.qty, fee=ZERO, fee_currency=QUOTE_CURRENCY, is_maker=None, timestamp=utc(update.timestamp),
         order_filled_quantity=order.filled_qty,
     )
 
@@ -486,7 +486,7 @@ def fill_from_activity(activity: s.FillActivity, instrument: Instrument, client_
     return Fill(
         venue=VENUE, symbol=instrument.symbol, order_id=activity.order_id, client_order_id=client_order_id,
         trade_id=fill_trade_id(activity.order_id, activity.cum_qty), side=side_from(activity.side),
-        price=activity.price, quantity=activity.qty, fee=ZERO, fee_currency=QUOTE_CURRENCY, is_maker=False,
+        price=activity.price, quantity=activity.qty, fee=ZERO, fee_currency=QUOTE_CURRENCY, is_maker=None,
         timestamp=utc(activity.transaction_time), order_filled_quantity=activity.cum_qty,
     )
 
@@ -624,21 +624,13 @@ def ticker_from_snapshot(snapshot: s.Snapshot, instrument: Instrument) -> Ticker
                   bid_size=ticker.bid_size, ask_size=ticker.ask_size, timestamp=newest)
 
 
-def trade_from(trade: s.DataTrade | s.StockTrade, instrument: Instrument, previous: Trade | None) -> Trade:
+def trade_from(trade: s.DataTrade | s.StockTrade, instrument: Instrument) -> Trade:
     """A public trade print -> Trade.
 
     Trade ids are per exchange (two exchanges print the same ``i``), so the id is ``"<x>-<i>"``. Alpaca
-    publishes no aggressor side; ``taker_side`` is inferred by the tick test against the ``previous``
-    print of the symbol (uptick buy, downtick sell, zero tick keeps the previous side; the first print
-    with no previous one counts as a buy). It is an inference, not the venue's word.
+    publishes no aggressor side, so ``taker_side`` is None (a guess would read as the venue's word).
     """
     if trade.i is None:
         raise ProtocolViolation(f"Alpaca trade of {instrument.symbol} without an id", venue=VENUE)
-    if previous is None or trade.p > previous.price:
-        side = Side.BUY
-    elif trade.p < previous.price:
-        side = Side.SELL
-    else:
-        side = previous.taker_side
     return Trade(venue=VENUE, symbol=instrument.symbol, trade_id=f"{trade.x}-{trade.i}", price=trade.p,
-                 quantity=trade.s, taker_side=side, timestamp=utc(trade.t))
+                 quantity=trade.s, taker_side=None, timestamp=utc(trade.t))
