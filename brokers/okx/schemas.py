@@ -570,46 +570,22 @@ class WsBookMessage(msgspec.Struct):
     action: str = ""
 
 
-class WsTickersMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[Ticker]
-
-
-class WsTradesMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[PublicTrade]
-
-
-class WsCandleMessage(msgspec.Struct):
-    """``candle{bar}`` on the business socket; rows like REST candles."""
+class WsPush(msgspec.Struct, Generic[T]):
+    """A channel push: ``{"arg": {...}, "data": [...]}``."""
 
     arg: WsArg
-    data: list[CandleRow]
+    data: list[T]
 
 
-class WsFundingRateMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[FundingRate]
-
-
-class WsMarkPriceMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[MarkPrice]
-
-
-class WsIndexTickersMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[IndexTicker]
-
-
-class WsOpenInterestMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[OpenInterest]
-
-
-class WsOrdersMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[OrderInfo]
+WsTickersMessage = WsPush[Ticker]
+WsTradesMessage = WsPush[PublicTrade]
+WsCandleMessage = WsPush[CandleRow]  # ``candle{bar}`` on the business socket; rows like REST candles
+WsFundingRateMessage = WsPush[FundingRate]
+WsMarkPriceMessage = WsPush[MarkPrice]
+WsIndexTickersMessage = WsPush[IndexTicker]
+WsOpenInterestMessage = WsPush[OpenInterest]
+WsOrdersMessage = WsPush[OrderInfo]
+WsAccountMessage = WsPush[AccountBalance]
 
 
 class WsPositionsMessage(msgspec.Struct):
@@ -620,11 +596,6 @@ class WsPositionsMessage(msgspec.Struct):
     eventType: str = ""
     curPage: int | None = None
     lastPage: bool | None = None
-
-
-class WsAccountMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[AccountBalance]
 
 
 class BalData(msgspec.Struct):
@@ -662,10 +633,7 @@ class BalanceAndPosition(msgspec.Struct):
     trades: list[TradeRef] = []
 
 
-class WsBalanceAndPositionMessage(msgspec.Struct):
-    arg: WsArg
-    data: list[BalanceAndPosition]
-
+WsBalanceAndPositionMessage = WsPush[BalanceAndPosition]
 
 WS_HEADER_DECODER = msgspec.json.Decoder(WsHeader)
 WS_EVENT_DECODER = msgspec.json.Decoder(WsEvent)
