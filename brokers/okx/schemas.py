@@ -112,14 +112,14 @@ def decode_order_answer(body: bytes, item: type[T]) -> list[T]:
     raise error_for(envelope.code, envelope.msg)
 
 
-def check_item(ack: OrderAck | CancelAck | AmendAck) -> None:
+def check_item(ack: OrderAck) -> None:
     """Raise the typed error of a failed item (its ``sCode``/``sMsg``/``subCode``)."""
     error = item_error_of(ack)
     if error is not None:
         raise error
 
 
-def item_error_of(ack: OrderAck | CancelAck | AmendAck) -> BrokerError | None:
+def item_error_of(ack: OrderAck) -> BrokerError | None:
     return item_error(ack.sCode, ack.sMsg, ack.subCode, client_order_id=ack.clOrdId or None)
 
 
@@ -394,38 +394,21 @@ class LeverageInfo(msgspec.Struct):
 # --- trade ---------------------------------------------------------------------------------------------
 
 class OrderAck(msgspec.Struct):
-    """An item of POST /trade/order and /trade/batch-orders: ``sCode`` "0" placed, else the reason."""
+    """An item of the order endpoints (place, cancel, amend and their batch forms): ``sCode`` "0" done,
+    else the reason. ``tag`` comes with placements, ``reqId`` (the client's amend id) with amendments."""
 
     ordId: str = ""
     clOrdId: str = ""
+    ts: str = ""
+    sCode: str = "0"
+    sMsg: str = ""
+    subCode: str = ""
     tag: str = ""
-    ts: str = ""
-    sCode: str = "0"
-    sMsg: str = ""
-    subCode: str = ""
-
-
-class CancelAck(msgspec.Struct):
-    """An item of POST /trade/cancel-order and /trade/cancel-batch-orders."""
-
-    ordId: str = ""
-    clOrdId: str = ""
-    ts: str = ""
-    sCode: str = "0"
-    sMsg: str = ""
-    subCode: str = ""
-
-
-class AmendAck(msgspec.Struct):
-    """An item of POST /trade/amend-order (``reqId`` is the client's amend id)."""
-
-    ordId: str = ""
-    clOrdId: str = ""
     reqId: str = ""
-    ts: str = ""
-    sCode: str = "0"
-    sMsg: str = ""
-    subCode: str = ""
+
+
+CancelAck = OrderAck
+AmendAck = OrderAck
 
 
 class OrderInfo(msgspec.Struct):
