@@ -13,7 +13,6 @@ Every REST answer is the envelope ``{"error": [...], "result": ...}``; `decode_a
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -40,9 +39,15 @@ class _ErrorsOnly(msgspec.Struct):
 _errors_only = msgspec.json.Decoder(_ErrorsOnly)
 
 
-@functools.cache
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
 def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(Envelope[kind])
+    """One decoder per result type (building a decoder is the costly part)."""
+    decoder = _DECODERS.get(kind)
+    if decoder is None:
+        decoder = _DECODERS[kind] = msgspec.json.Decoder(Envelope[kind])  # type: ignore[valid-type]
+    return decoder
 
 
 def decode_answer(body: bytes, kind: type[T], *, now_s: float | None = None) -> T:
