@@ -1,8 +1,9 @@
 """Kraken answers as published: the examples of docs.kraken.com (REST and websocket v2 pages), and where
 a page's example is abbreviated, the captured answers quoted in python-kraken-sdk's docstrings (marked).
 
-Three rows are constructed for the pair-table tests and say so: a dark-pool pair, a pair on another
-execution venue, and a DOGE pair (Kraken's ``XXDG`` / ``XDG`` names).
+A few rows are constructed for the pair-table tests and say so: a dark-pool pair, a pair on another
+execution venue, a DOGE pair (Kraken's ``XXDG`` / ``XDG`` names), and the ETH/USD and BTC/GBP pairs the
+order and trade samples refer to.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ ASSETS = b"""{"error": [], "result": {
            "status": "enabled"},
   "DOT": {"aclass": "currency", "altname": "DOT", "decimals": 10, "display_decimals": 8, "collateral_value": 0.9,
           "status": "enabled"},
-  "XXDG": {"aclass": "currency", "altname": "XDG", "decimals": 8, "display_decimals": 2, "status": "enabled"}
+  "XXDG": {"aclass": "currency", "altname": "XDG", "decimals": 8, "display_decimals": 2, "status": "enabled"},
+  "ZGBP": {"aclass": "currency", "altname": "GBP", "decimals": 4, "display_decimals": 2, "status": "enabled"}
 }}"""
 
 # .../get-tradable-asset-pairs: XETHXXBT as the page publishes it (with the fee schedule it had before the
@@ -57,6 +59,11 @@ ASSET_PAIRS = b"""{"error": [], "result": {
   "XDGUSD": {"altname": "XDGUSD", "wsname": "XDG/USD", "base": "XXDG", "quote": "ZUSD", "pair_decimals": 7,
              "lot_decimals": 8, "leverage_buy": [2, 3], "leverage_sell": [2], "ordermin": "50", "costmin": "0.5",
              "tick_size": "0.0000001", "status": "online"},
+  "XETHZUSD": {"altname": "ETHUSD", "wsname": "ETH/USD", "base": "XETH", "quote": "ZUSD", "pair_decimals": 2,
+               "lot_decimals": 8, "leverage_buy": [2, 3, 4, 5], "leverage_sell": [2, 3, 4, 5], "ordermin": "0.002",
+               "costmin": "0.5", "tick_size": "0.01", "status": "online", "margin_call": 80, "margin_stop": 40},
+  "XXBTZGBP": {"altname": "XBTGBP", "wsname": "XBT/GBP", "base": "XXBT", "quote": "ZGBP", "pair_decimals": 1,
+               "lot_decimals": 8, "ordermin": "0.0001", "costmin": "0.5", "tick_size": "0.1", "status": "online"},
   "XXBTZUSD.d": {"altname": "XBTUSD.d", "base": "XXBT", "quote": "ZUSD", "pair_decimals": 1, "lot_decimals": 8,
                  "ordermin": "1", "status": "online"},
   "XBTUSD.BN": {"altname": "XBTUSD.BN", "wsname": "XBT/USD.BN", "base": "XXBT", "quote": "ZUSD",
