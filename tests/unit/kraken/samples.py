@@ -1,9 +1,17 @@
-"""Kraken answers as published: the examples of docs.kraken.com (REST and websocket v2 pages), and where
-a page's example is abbreviated, the captured answers quoted in python-kraken-sdk's docstrings (marked).
+"""Kraken answers as published, with their provenance.
 
-A few rows are constructed for the pair-table tests and say so: a dark-pool pair, a pair on another
-execution venue, a DOGE pair (Kraken's ``XXDG`` / ``XDG`` names), and the ETH/USD and BTC/GBP pairs the
-order and trade samples refer to.
+Checked against the pages in this phase (text compared): the book-checksum snapshot and its strings, the
+websocket v2 book update, the executions "Pending" example and its subscribe ack. Quoted from
+python-kraken-sdk 3.5.1's docstrings (Kraken's examples or captured answers): AssetPairs XXBTZUSD, the DOT
+asset, OpenOrders, TradesHistory, TradeBalance without positions, OpenPositions' first row, Earn
+strategies and allocations. The other REST and websocket examples are Kraken's page examples as they were
+known to us, not re-read this time (their shapes match the SDK's and the schemas' field lists); the
+client phase should diff them against the live pages.
+
+A few rows are constructed for the tests and say so: a dark-pool pair, a pair on another execution venue,
+a DOGE pair (Kraken's ``XXDG`` / ``XDG`` names), the ETH/USD and BTC/GBP pairs the order and trade samples
+refer to, a second OpenPositions row, a cl_ord_id'd closed order, the executions "trade" report (fields as
+the page's schema lists them) and the balances messages.
 """
 
 from __future__ import annotations
