@@ -175,6 +175,7 @@ WS_BOOK_CHECKSUM_LEVELS: Final = 10
 WS_PING_INTERVAL_S: Final = 20.0
 """Application ``{"method": "ping"}``; Kraken answers ``pong``. Heartbeats arrive about every second
 while subscribed, so a silent socket for a few seconds is already suspect (the stream's watchdog)."""
+WS_PING_MESSAGE: Final = b'{"method":"ping"}'
 WS_TOKEN_VALID_FOR_S: Final = 900
 """A GetWebSocketsToken token must open a connection within 15 minutes; it then lasts the connection."""
 WS_RECONNECT_LIMIT: Final = (150, 600.0)
