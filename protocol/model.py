@@ -34,9 +34,12 @@ def from_epoch_ms(ms: int | str) -> datetime:
     return _EPOCH + timedelta(milliseconds=int(ms))  # integer arithmetic, and the cheapest exact form
 
 
-def new_client_order_id(prefix: str = "at") -> str:
-    """A client order id every supported venue accepts (26 chars of [a-z0-9])."""
-    return prefix + secrets.token_hex(12)
+def new_client_order_id() -> str:
+    """A client order id every supported venue accepts: 32 lower-case hex characters.
+
+    The strictest rules decide the shape: Kraken takes a UUID, 32 hex characters or at most 18 free
+    characters; OKX at most 32 alphanumerics; Binance and Bybit at most 36; Alpaca at most 128."""
+    return secrets.token_hex(16)
 
 
 def to_epoch_ms(when: datetime) -> int:

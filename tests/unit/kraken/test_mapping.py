@@ -225,14 +225,14 @@ def test_what_kraken_cannot_take_is_refused_typed(changes: dict[str, object], ki
         assert isinstance(raised.value, e.InvalidOrder) and raised.value.filter == filter_name
 
 
-def test_the_routers_default_client_id_is_not_a_kraken_cl_ord_id() -> None:
-    """protocol.new_client_order_id() gives 26 characters of [a-z0-9]: too long for free text, not hex. The
-    Kraken broker must assign its own (a short UUID) -- this test records the gap."""
-    with pytest.raises(e.InvalidOrder):
-        m.cl_ord_id_for(new_client_order_id())
-    generated = m.new_cl_ord_id()
+def test_the_routers_default_client_id_is_a_kraken_cl_ord_id() -> None:
+    """protocol.new_client_order_id() gives 32 hex characters, a short UUID for Kraken."""
+    generated = new_client_order_id()
     assert m.cl_ord_id_for(generated) == generated and len(generated) == 32
+    assert m.cl_ord_id_for(m.new_cl_ord_id())
     assert m.cl_ord_id_for(str(uuid.uuid4()))
+    with pytest.raises(e.InvalidOrder):  # 26 characters of free text: neither a UUID nor short enough
+        m.cl_ord_id_for("at" + "0123456789abcdefghijklmn")
 
 
 def test_cancel_and_lookup_bodies() -> None:
