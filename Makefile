@@ -19,11 +19,20 @@ $(STAMP): requirements/dev.lock pyproject.toml
 run: setup
 	$(BIN)/algotrendy run
 
-test: setup
-	$(BIN)/python -m pytest -q -m "not soak and not live" -p no:cacheprovider
+# The property suites' seed rotates with the commit (new schedules over time), and is printed so any run
+# can be replayed: `make test PROPERTY_SEED=<seed>`.
+PROPERTY_SEED ?= $(shell git rev-parse --short=8 HEAD 2>/dev/null | xargs -I{} printf '%d' 0x{} 2>/dev/null || echo 1)
+SOAK_MINUTES ?= 30
 
-soak: setup soak-memory
-	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -q -m "soak" -p no:cacheprovider
+test: setup
+	@echo "property seed $(PROPERTY_SEED) (replay: make test PROPERTY_SEED=$(PROPERTY_SEED))"
+	PROPERTY_SEED=$(PROPERTY_SEED) $(BIN)/python -m pytest -q -m "not soak and not live" -p no:cacheprovider \
+		--hypothesis-seed=$(PROPERTY_SEED)
+
+# The property suites alone, round after round with fresh seeds, for SOAK_MINUTES (each round's seed is
+# printed; the first failure stops the soak with its replay command). The memory soak is `make soak-memory`.
+soak: setup
+	$(BIN)/python -m tests.soak --minutes $(SOAK_MINUTES)
 
 bench-setup: setup
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/bench.lock

@@ -254,9 +254,12 @@ def test_faults_never_lose_or_duplicate_fills(case: VenueCase, schedule: list[Pl
     _run(case, schedule, seed)
 
 
+SOAK_EXAMPLES = int(os.environ.get("SOAK_EXAMPLES", "2000"))
+
+
 @pytest.mark.soak
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.venue}-{c.symbol}")
-@settings(max_examples=2000)
+@settings(max_examples=SOAK_EXAMPLES)
 @given(schedule=st.lists(steps, min_size=10, max_size=40), seed=st.integers(1, 10**6))
 def test_soak_fault_schedules(case: VenueCase, schedule: list[Place | Fault | Wait], seed: int) -> None:
     _run(case, schedule, seed)
