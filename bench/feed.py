@@ -22,7 +22,7 @@ import trio
 from bench.fastfeed import TRADE_STREAM as STREAM
 from bench.fastfeed import FastTradeFeed, trade_message
 from emulators import emulate
-from emulators.engine.market import wall_ms
+from emulators.engine import wall_ms
 from emulators.engine.server import WsConnection
 
 BYBIT_TOPIC = "publicTrade.BTCUSDT"

@@ -15,14 +15,14 @@ from typing import Any
 import attrs
 import trio
 
-from emulators.engine.faults import Faults
-from emulators.engine.market import (
+from emulators.engine import (
     DEFAULT_BALANCES,
     DEFAULT_INSTRUMENTS,
     Exchange,
     InstrumentSpec,
     synthetic_instruments,
 )
+from emulators.engine.faults import Faults
 from emulators.engine.server import EmulatorServer
 
 # Published demo credentials for paper trading: they guard nothing but the local emulator.
@@ -83,7 +83,7 @@ def _instruments(venue: str, symbols: list[str] | None) -> list[InstrumentSpec]:
 
 def _synthetic(venue: str, count: int) -> list[InstrumentSpec]:
     """``count`` made-up USDT markets for load tests: Binance spot "S01USDT", ...; Bybit linear perpetuals
-    "linear:S01USDT" (venue symbol "S01USDT"). See `emulators.engine.market.synthetic_instruments`."""
+    "linear:S01USDT" (venue symbol "S01USDT"). See `emulators.engine.instruments.synthetic_instruments`."""
     if count <= 0:
         return []
     if venue == "bybit":

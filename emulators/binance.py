@@ -18,8 +18,8 @@ from typing import Any
 import attrs
 import trio
 
+from emulators.engine import EFill, EOrder, Exchange, PublicTrade, Rejected, SymbolState, wall_ms
 from emulators.engine.faults import HttpFault, StreamKind
-from emulators.engine.market import EFill, EOrder, Exchange, PublicTrade, Rejected, SymbolState, wall_ms
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
 
 WEIGHT_LIMIT = 6000

@@ -54,8 +54,7 @@ from urllib.parse import parse_qsl
 import attrs
 import trio
 
-from emulators.engine.faults import HttpFault, StreamKind
-from emulators.engine.market import (
+from emulators.engine import (
     CANDLE_MS,
     EFill,
     EOrder,
@@ -68,6 +67,7 @@ from emulators.engine.market import (
     synthetic_instruments,
     wall_ms,
 )
+from emulators.engine.faults import HttpFault, StreamKind
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
 
 D = Decimal
