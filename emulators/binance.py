@@ -18,7 +18,17 @@ from typing import Any
 import attrs
 import trio
 
-from emulators.engine import EFill, EOrder, Exchange, PublicTrade, Rejected, SymbolState, wall_ms
+from emulators.engine import (
+    EFill,
+    EOrder,
+    Exchange,
+    PublicTrade,
+    Rejected,
+    RejectReason,
+    SymbolState,
+    wall_ms,
+)
+from emulators.engine.errors import Refusal, RejectionTable, VenueError, refuse
 from emulators.engine.faults import HttpFault, StreamKind
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
 
@@ -45,13 +55,6 @@ API_KEY_ONLY = {("POST", "/api/v3/userDataStream"), ("PUT", "/api/v3/userDataStr
                 ("DELETE", "/api/v3/userDataStream")}
 
 
-class BinanceError(Exception):
-    def __init__(self, status: int, code: int, msg: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        super().__init__(msg)
-        self.status, self.code, self.msg = status, code, msg
-        self.headers = headers or []
-
-
 def fmt(value: Decimal) -> str:
     """Binance prints decimals with 8 places."""
     return f"{value:.8f}"
@@ -61,15 +64,15 @@ def _dec(params: dict[str, str], name: str, required: bool = True) -> Decimal | 
     raw = params.get(name)
     if raw is None or raw == "":
         if required:
-            raise BinanceError(400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+            raise VenueError(400, -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
         return None
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise BinanceError(400, -1100, f"Illegal characters found in parameter '{name}'; "
+        raise VenueError(400, -1100, f"Illegal characters found in parameter '{name}'; "
                                        "legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.") from None
     if not value.is_finite() or value < 0:
-        raise BinanceError(400, -1100, f"Illegal characters found in parameter '{name}'.")
+        raise VenueError(400, -1100, f"Illegal characters found in parameter '{name}'.")
     return value
 
 
@@ -145,8 +148,8 @@ class BinanceDialect:
             extra = self._count(account, weight, is_order=key == ("POST", "/api/v3/order"))
             body = self._route(key, params, account)
             return HttpResponse(200, json.dumps(body).encode(), extra)
-        except BinanceError as error:
-            return HttpResponse(error.status, json.dumps({"code": error.code, "msg": error.msg}).encode(),
+        except VenueError as error:
+            return HttpResponse(error.status, json.dumps({"code": error.code, "msg": error.message}).encode(),
                                 [*extra, *error.headers])
 
     def _weight(self, key: tuple[str, str], params: dict[str, str]) -> int:
@@ -160,7 +163,7 @@ class BinanceDialect:
         if key == ("GET", "/api/v3/openOrders") and "symbol" not in params:
             return 80
         if key not in WEIGHTS:
-            raise BinanceError(404, -1000, f"Unknown endpoint {key[0]} {key[1]}")
+            raise VenueError(404, -1000, f"Unknown endpoint {key[0]} {key[1]}")
         return WEIGHTS[key]
 
     def _authenticate(self, request: HttpRequest, key: tuple[str, str], params: dict[str, str]) -> Account | None:
@@ -168,36 +171,36 @@ class BinanceDialect:
             return None
         api_key = request.headers.get("x-mbx-apikey", "")
         if not api_key or len(api_key) > 128 or not api_key.isalnum():
-            raise BinanceError(401, -2014, "API-key format invalid.")
+            raise VenueError(401, -2014, "API-key format invalid.")
         account = self.accounts.get(api_key)
         if account is None:
-            raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
+            raise VenueError(401, -2015, "Invalid API-key, IP, or permissions for action.")
         if key in API_KEY_ONLY:
             return account
         if "signature" not in params:
-            raise BinanceError(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, "
+            raise VenueError(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, "
                                            "or malformed.")
         signed_part = _strip_signature(request.query_string) + _strip_signature(request.body.decode())
         expected = hmac.new(account.api_secret.encode(), signed_part.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, params["signature"].lower()):
-            raise BinanceError(400, -1022, "Signature for this request is not valid.")
+            raise VenueError(400, -1022, "Signature for this request is not valid.")
         timestamp = params.get("timestamp")
         if not timestamp or not timestamp.isdigit():
-            raise BinanceError(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, "
+            raise VenueError(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, "
                                            "or malformed.")
         recv_window = int(params.get("recvWindow", "5000"))
         if recv_window > 60000:
-            raise BinanceError(400, -1131, "recvWindow must be less than 60000")
+            raise VenueError(400, -1131, "recvWindow must be less than 60000")
         now = wall_ms()
         if int(timestamp) >= now + 1000 or now - int(timestamp) > recv_window:
-            raise BinanceError(400, -1021, "Timestamp for this request is outside of the recvWindow.")
+            raise VenueError(400, -1021, "Timestamp for this request is outside of the recvWindow.")
         return account
 
     def _count(self, account: Account | None, weight: int, is_order: bool) -> list[tuple[bytes, bytes]]:
         now = trio.current_time()
         budget = account or self._ip_account()
         if budget.banned_until > now:
-            raise BinanceError(418, -1003, "Way too many requests; IP banned until "
+            raise VenueError(418, -1003, "Way too many requests; IP banned until "
                                f"{wall_ms() + int(1000 * (budget.banned_until - now))}.",
                                [(b"retry-after", str(int(budget.banned_until - now) + 1).encode())])
         used = budget.weight.count(now, weight)
@@ -207,14 +210,14 @@ class BinanceDialect:
             if budget.violations > 2:
                 budget.banned_until = now + 120
             retry = int(budget.weight.started + budget.weight.seconds - now) + 1
-            raise BinanceError(429, -1003, "Too many requests; current limit is 6000 request weight per 1 MINUTE.",
+            raise VenueError(429, -1003, "Too many requests; current limit is 6000 request weight per 1 MINUTE.",
                                [*headers, (b"retry-after", str(retry).encode())])
         if is_order and account is not None:
             ten = account.orders_10s.count(now, 1)
             day = account.orders_1d.count(now, 1)
             headers += [(b"x-mbx-order-count-10s", str(ten).encode()), (b"x-mbx-order-count-1d", str(day).encode())]
             if self.enforce_limits and ten > ORDERS_10S:
-                raise BinanceError(429, -1015, f"Too many new orders; current limit is {ORDERS_10S} orders "
+                raise VenueError(429, -1015, f"Too many new orders; current limit is {ORDERS_10S} orders "
                                    "per TEN_SECONDS.", [*headers, (b"retry-after", b"10")])
         return headers
 
@@ -281,7 +284,7 @@ class BinanceDialect:
                 state = self._symbol(p)
                 orders = ex.open_orders(account.name, state.spec.symbol)
                 if not orders:
-                    raise BinanceError(400, -2011, "Unknown order sent.")
+                    raise VenueError(400, -2011, "Unknown order sent.")
                 return [self._cancel_json(ex.cancel(account.name, o.symbol, order_id=o.order_id)) for o in orders]
             case ("GET", "/api/v3/allOrders"):
                 assert account is not None
@@ -306,22 +309,22 @@ class BinanceDialect:
             case ("PUT", "/api/v3/userDataStream"):
                 listen_key = p.get("listenKey", "")
                 if listen_key not in self.listen_keys:
-                    raise BinanceError(400, -1125, "This listenKey does not exist.")
+                    raise VenueError(400, -1125, "This listenKey does not exist.")
                 owner, _ = self.listen_keys[listen_key]
                 self.listen_keys[listen_key] = (owner, wall_ms() + LISTEN_KEY_TTL_MS)
                 return {}
             case ("DELETE", "/api/v3/userDataStream"):
                 self.listen_keys.pop(p.get("listenKey", ""), None)
                 return {}
-        raise BinanceError(404, -1000, "Unknown endpoint")
+        raise VenueError(404, -1000, "Unknown endpoint")
 
     def _symbol(self, p: dict[str, str]) -> SymbolState:
         symbol = p.get("symbol")
         if not symbol:
-            raise BinanceError(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+            raise VenueError(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
         state = self.exchange.symbols.get(symbol.upper())
         if state is None:
-            raise BinanceError(400, -1121, "Invalid symbol.")
+            raise VenueError(400, -1121, "Invalid symbol.")
         return state
 
     def _per_symbol(self, p: dict[str, str], render: Any) -> Any:
@@ -409,11 +412,11 @@ class BinanceDialect:
         state = self._symbol(p)
         interval = p.get("interval")
         if not interval:
-            raise BinanceError(400, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, "
+            raise VenueError(400, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, "
                                            "or malformed.")
         minutes = {"1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240}.get(interval)
         if minutes is None:
-            raise BinanceError(400, -1120, "Invalid interval.")
+            raise VenueError(400, -1120, "Invalid interval.")
         limit = max(1, min(int(p.get("limit", "500")), 1000))
         rows = _aggregate(state, minutes)
         rows = self._time_filter(rows, p, lambda r: r[0])
@@ -451,31 +454,31 @@ class BinanceDialect:
         state = self._symbol(p)
         side = p.get("side", "")
         if side not in ("BUY", "SELL"):
-            raise BinanceError(400, -1117 if side else -1102, "Invalid side." if side else
+            raise VenueError(400, -1117 if side else -1102, "Invalid side." if side else
                                "Mandatory parameter 'side' was not sent, was empty/null, or malformed.")
         kind = p.get("type", "")
         if kind not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
-            raise BinanceError(400, -1116 if kind else -1102, "Invalid orderType." if kind else
+            raise VenueError(400, -1116 if kind else -1102, "Invalid orderType." if kind else
                                "Mandatory parameter 'type' was not sent, was empty/null, or malformed.")
         tif = p.get("timeInForce")
         price = _dec(p, "price", required=kind != "MARKET")
         quote_qty = _dec(p, "quoteOrderQty", required=False) if kind == "MARKET" else None
         quantity = _dec(p, "quantity", required=quote_qty is None)
         if kind == "LIMIT" and tif not in ("GTC", "IOC", "FOK"):
-            raise BinanceError(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, "
+            raise VenueError(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, "
                                            "or malformed.")
         if kind == "MARKET" and price is not None:
-            raise BinanceError(400, -1106, "Parameter 'price' sent when not required.")
+            raise VenueError(400, -1106, "Parameter 'price' sent when not required.")
         client_id = p.get("newClientOrderId") or f"x-{secrets.token_hex(8)}"
         if len(client_id) > 36:
-            raise BinanceError(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range "
+            raise VenueError(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range "
                                            "is '^[a-zA-Z0-9-_.]{1,36}$'.")
         try:
             order = self.exchange.place(account.name, state.spec.symbol, side, kind,  # type: ignore[arg-type]
                                         quantity or Decimal(0), price, (tif or "GTC"),  # type: ignore[arg-type]
                                         client_id, quote_qty)
         except Rejected as rejected:
-            raise _rejection(rejected) from None
+            raise refuse(REJECTIONS, rejected) from None
         response_type = p.get("newOrderRespType", "FULL")
         ack = {"symbol": order.symbol, "orderId": order.order_id, "orderListId": -1,
                "clientOrderId": order.client_order_id, "transactTime": order.created_ms}
@@ -494,21 +497,21 @@ class BinanceDialect:
         order_id = p.get("orderId")
         client_id = p.get("origClientOrderId")
         if not order_id and not client_id:
-            raise BinanceError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were "
+            raise VenueError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were "
                                            "empty/null!")
         try:
             return self.exchange.find(state.spec.symbol, order_id=int(order_id) if order_id else None,
                                       client_order_id=client_id, account=account.name)
         except Rejected:
-            raise BinanceError(400, -2013, "Order does not exist.") from None
+            raise VenueError(400, -2013, "Order does not exist.") from None
 
     def _cancel(self, account: Account, p: dict[str, str]) -> dict[str, Any]:
         try:
             order = self._find(account, p)
-        except BinanceError:
-            raise BinanceError(400, -2011, "Unknown order sent.") from None
+        except VenueError:
+            raise VenueError(400, -2011, "Unknown order sent.") from None
         if not order.is_open:
-            raise BinanceError(400, -2011, "Unknown order sent.")
+            raise VenueError(400, -2011, "Unknown order sent.")
         return self._cancel_json(self.exchange.cancel(account.name, order.symbol, order_id=order.order_id))
 
     def _cancel_json(self, order: EOrder) -> dict[str, Any]:
@@ -693,19 +696,28 @@ def _strip_signature(part: str) -> str:
     return part[: max(index - 1, 0)] if index > 0 else ""
 
 
-def _rejection(rejected: Rejected) -> BinanceError:
-    reason = rejected.reason
-    if reason.startswith("filter:"):
-        return BinanceError(400, -1013, f"Filter failure: {reason.split(':', 1)[1]}")
-    if reason == "insufficient_balance":
-        return BinanceError(400, -2010, "Account has insufficient balance for requested action.")
-    if reason == "duplicate":
-        return BinanceError(400, -2010, "Duplicate order sent.")
-    if reason == "would_match":
-        return BinanceError(400, -2010, "Order would immediately match and take.")
-    if reason == "unknown_symbol":
-        return BinanceError(400, -1121, "Invalid symbol.")
-    return BinanceError(400, -2013, "Order does not exist.")
+def _refusal(code: int, message: str) -> Refusal:
+    return Refusal(400, code, message)
+
+
+_NO_ORDER = _refusal(-2013, "Order does not exist.")
+# Every engine refusal in Binance's words (spot has no positions: those reasons cannot reach it).
+REJECTIONS: RejectionTable = {
+    RejectReason.INSUFFICIENT_BALANCE: _refusal(-2010, "Account has insufficient balance for requested action."),
+    RejectReason.QTY_BELOW_MIN: _refusal(-1013, "Filter failure: LOT_SIZE"),
+    RejectReason.QTY_ABOVE_MAX: _refusal(-1013, "Filter failure: LOT_SIZE"),
+    RejectReason.QTY_OFF_STEP: _refusal(-1013, "Filter failure: LOT_SIZE"),
+    RejectReason.PRICE_OFF_TICK: _refusal(-1013, "Filter failure: PRICE_FILTER"),
+    RejectReason.NOTIONAL_BELOW_MIN: _refusal(-1013, "Filter failure: NOTIONAL"),
+    RejectReason.UNKNOWN_SYMBOL: _refusal(-1121, "Invalid symbol."),
+    RejectReason.DUPLICATE: _refusal(-2010, "Duplicate order sent."),
+    RejectReason.UNKNOWN_ORDER: _NO_ORDER,
+    RejectReason.WOULD_MATCH: _refusal(-2010, "Order would immediately match and take."),
+    RejectReason.REDUCE_ONLY: _NO_ORDER,
+    RejectReason.LEVERAGE_NOT_MODIFIED: _NO_ORDER,
+    RejectReason.LEVERAGE_INVALID: _NO_ORDER,
+    RejectReason.NOT_DERIVATIVE: _NO_ORDER,
+}
 
 
 def _aggregate(state: SymbolState, minutes: int) -> list[list[Any]]:

@@ -63,10 +63,12 @@ from emulators.engine import (
     InstrumentSpec,
     PublicTrade,
     Rejected,
+    RejectReason,
     SymbolState,
     synthetic_instruments,
     wall_ms,
 )
+from emulators.engine.errors import Refusal, RejectionTable, VenueError, refuse
 from emulators.engine.faults import HttpFault, StreamKind
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
 
@@ -151,13 +153,11 @@ ORDER_LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 PRIVATE_TOPICS = {"order", "execution", "position", "wallet"}
 
 
-class BybitError(Exception):
+class BybitError(VenueError):
     """A failed answer: HTTP 200 with this retCode, unless ``status`` says otherwise."""
 
     def __init__(self, code: int, msg: str, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        super().__init__(msg)
-        self.code, self.msg, self.status = code, msg, status
-        self.headers = headers or []
+        super().__init__(status, code, msg, headers)
 
 
 def num(value: Decimal, places: int = 12) -> str:
@@ -302,7 +302,7 @@ class BybitDialect:
         return {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": wall_ms()}
 
     @staticmethod
-    def _envelope_error(code: int, msg: str) -> dict[str, Any]:
+    def _envelope_error(code: int | str, msg: str) -> dict[str, Any]:
         return {"retCode": code, "retMsg": msg, "result": {}, "retExtInfo": {}, "time": wall_ms()}
 
     async def handle_http(self, request: HttpRequest) -> HttpResponse:
@@ -320,8 +320,8 @@ class BybitDialect:
                 headers = self._rate_limit(account, request.path, str(params.get("category", "")))
             result = self._route(key, params, account)
             return HttpResponse(200, json.dumps(self._envelope(result)).encode(), headers)
-        except BybitError as error:
-            body = json.dumps(self._envelope_error(error.code, error.msg)).encode()
+        except VenueError as error:
+            body = json.dumps(self._envelope_error(error.code, error.message)).encode()
             return HttpResponse(error.status, body, [*headers, *error.headers])
 
     def _ip_over_limit(self) -> bool:
@@ -682,11 +682,7 @@ class BybitDialect:
         try:
             self.exchange.set_leverage(account.name, state.spec.symbol, buy)
         except Rejected as rejected:
-            if rejected.reason == "leverage_not_modified":
-                raise BybitError(110043, "leverage not modified") from None
-            if rejected.reason == "insufficient_balance":
-                raise BybitError(110044, "Available margin is insufficient.") from None
-            raise BybitError(10001, f"params error: leverage must be within {rejected.detail}") from None
+            raise refuse(LEVERAGE_REJECTIONS, rejected) from None
         return {}
 
     # ------------------------------------------------------------------ orders
@@ -744,7 +740,7 @@ class BybitDialect:
                 link_id, quantity if by_quote else None, reduce_only=reduce_only and not spot,
                 exact_quote=by_quote, reject_post_only=False)
         except Rejected as rejected:
-            raise _rejection(rejected, spot) from None
+            raise refuse(SPOT_REJECTIONS if spot else CONTRACT_REJECTIONS, rejected) from None
         return {"orderId": self.order_id(order), "orderLinkId": order.client_order_id}
 
     def _find(self, p: dict[str, Any], account: Account, category: str) -> EOrder | None:
@@ -1181,30 +1177,50 @@ class BybitDialect:
 
 
 # ====================================================================== helpers
-def _rejection(rejected: Rejected, spot: bool) -> BybitError:
-    reason, detail = rejected.reason, rejected.detail
-    if reason == "insufficient_balance":
-        return BybitError(170131, "Insufficient balance.") if spot else BybitError(110007, "ab not enough for new order")
-    if reason == "filter:LOT_SIZE":
-        if spot:
-            return {"min": BybitError(170136, "Order quantity lower than the minimum."),
-                    "max": BybitError(170135, "Order quantity too large.")}.get(
-                detail, BybitError(170137, "Order volume decimal too long."))
-        return {"min": BybitError(10001, "The number of contracts exceeds minimum limit allowed"),
-                "max": BybitError(10001, "The number of contracts exceeds maximum limit allowed")}.get(
-            detail, BybitError(10001, "Qty invalid"))
-    if reason == "filter:PRICE_FILTER":
-        return BybitError(170134, "Order price decimal too long.") if spot else BybitError(10001, "Price invalid")
-    if reason == "filter:NOTIONAL":
-        return BybitError(170140, "Order value exceeded lower limit.") if spot else \
-            BybitError(110094, "Order does not meet minimum order value")
-    if reason == "reduce_only":
-        return BybitError(110017, "Reduce-only rule not satisfied")
-    if reason == "duplicate":
-        return BybitError(170141, "Duplicate clientOrderId") if spot else BybitError(110072, "OrderLinkedID is duplicate")
-    if reason == "unknown_symbol":
-        return BybitError(170121, "Invalid symbol.") if spot else BybitError(10001, "params error: symbol invalid")
-    return BybitError(10001, f"Request parameter error. ({reason})")
+def _refusal(code: int, message: str) -> Refusal:
+    return Refusal(200, code, message)
+
+
+_PARAMETER = _refusal(10001, "Request parameter error. ({reason})")
+# Every engine refusal in Bybit's words: spot (17xxxx codes) and contracts (11xxxx), then set-leverage.
+SPOT_REJECTIONS: RejectionTable = {
+    RejectReason.INSUFFICIENT_BALANCE: _refusal(170131, "Insufficient balance."),
+    RejectReason.QTY_BELOW_MIN: _refusal(170136, "Order quantity lower than the minimum."),
+    RejectReason.QTY_ABOVE_MAX: _refusal(170135, "Order quantity too large."),
+    RejectReason.QTY_OFF_STEP: _refusal(170137, "Order volume decimal too long."),
+    RejectReason.PRICE_OFF_TICK: _refusal(170134, "Order price decimal too long."),
+    RejectReason.NOTIONAL_BELOW_MIN: _refusal(170140, "Order value exceeded lower limit."),
+    RejectReason.UNKNOWN_SYMBOL: _refusal(170121, "Invalid symbol."),
+    RejectReason.DUPLICATE: _refusal(170141, "Duplicate clientOrderId"),
+    RejectReason.UNKNOWN_ORDER: _PARAMETER,
+    RejectReason.WOULD_MATCH: _PARAMETER,
+    RejectReason.REDUCE_ONLY: _refusal(110017, "Reduce-only rule not satisfied"),
+    RejectReason.LEVERAGE_NOT_MODIFIED: _PARAMETER,
+    RejectReason.LEVERAGE_INVALID: _PARAMETER,
+    RejectReason.NOT_DERIVATIVE: _PARAMETER,
+}
+CONTRACT_REJECTIONS: RejectionTable = {
+    RejectReason.INSUFFICIENT_BALANCE: _refusal(110007, "ab not enough for new order"),
+    RejectReason.QTY_BELOW_MIN: _refusal(10001, "The number of contracts exceeds minimum limit allowed"),
+    RejectReason.QTY_ABOVE_MAX: _refusal(10001, "The number of contracts exceeds maximum limit allowed"),
+    RejectReason.QTY_OFF_STEP: _refusal(10001, "Qty invalid"),
+    RejectReason.PRICE_OFF_TICK: _refusal(10001, "Price invalid"),
+    RejectReason.NOTIONAL_BELOW_MIN: _refusal(110094, "Order does not meet minimum order value"),
+    RejectReason.UNKNOWN_SYMBOL: _refusal(10001, "params error: symbol invalid"),
+    RejectReason.DUPLICATE: _refusal(110072, "OrderLinkedID is duplicate"),
+    RejectReason.UNKNOWN_ORDER: _PARAMETER,
+    RejectReason.WOULD_MATCH: _PARAMETER,
+    RejectReason.REDUCE_ONLY: _refusal(110017, "Reduce-only rule not satisfied"),
+    RejectReason.LEVERAGE_NOT_MODIFIED: _PARAMETER,
+    RejectReason.LEVERAGE_INVALID: _PARAMETER,
+    RejectReason.NOT_DERIVATIVE: _PARAMETER,
+}
+_LEVERAGE_RANGE = _refusal(10001, "params error: leverage must be within {detail}")
+LEVERAGE_REJECTIONS: RejectionTable = {
+    **{reason: _LEVERAGE_RANGE for reason in CONTRACT_REJECTIONS},
+    RejectReason.LEVERAGE_NOT_MODIFIED: _refusal(110043, "leverage not modified"),
+    RejectReason.INSUFFICIENT_BALANCE: _refusal(110044, "Available margin is insufficient."),
+}
 
 
 def _decimal(p: dict[str, Any], name: str) -> Decimal:

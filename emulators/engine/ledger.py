@@ -25,7 +25,7 @@ from decimal import Decimal
 import attrs
 
 from emulators.engine.instruments import DEFAULT_BALANCES, InstrumentSpec
-from emulators.engine.model import EOrder, EPosition, Rejected, Side, wall_ms
+from emulators.engine.model import EOrder, EPosition, Rejected, RejectReason, Side, wall_ms
 from emulators.engine.prices import Market
 
 LEDGER_STEP = Decimal("1e-12")  # derivatives amounts are kept to 12 places so that ledger sums stay exact
@@ -69,7 +69,7 @@ class Ledger(Market):
         """The account's position in a derivatives instrument (size 0 until it trades; holds the leverage)."""
         spec = self.symbol(symbol).spec
         if not spec.is_derivative:
-            raise Rejected("not_derivative", symbol)
+            raise Rejected(RejectReason.NOT_DERIVATIVE, symbol)
         key = (account, symbol)
         position = self.positions.get(key)
         if position is None:
@@ -84,13 +84,13 @@ class Ledger(Market):
         position = self.position(account, symbol)
         spec = self.symbols[symbol].spec
         if leverage == position.leverage:
-            raise Rejected("leverage_not_modified")
+            raise Rejected(RejectReason.LEVERAGE_NOT_MODIFIED)
         if leverage < 1 or leverage > spec.max_leverage:
-            raise Rejected("leverage_invalid", f"[1, {spec.max_leverage}]")
+            raise Rejected(RejectReason.LEVERAGE_INVALID, f"[1, {spec.max_leverage}]")
         margin = self.initial_margin(spec, abs(position.size), position.entry_price, leverage)
         wallet = self._wallet(account, spec.settle)
         if wallet[0] < margin - position.margin:
-            raise Rejected("insufficient_balance")
+            raise Rejected(RejectReason.INSUFFICIENT_BALANCE)
         wallet[0] -= margin - position.margin
         wallet[1] += margin - position.margin
         position.margin, position.leverage, position.updated_ms = margin, leverage, wall_ms()

@@ -31,6 +31,7 @@ from emulators.engine.model import (
     EPosition,
     OrderKind,
     Rejected,
+    RejectReason,
     Side,
     Status,
     SymbolState,
@@ -63,7 +64,7 @@ class Exchange(Ledger):
                             later.account == order.account:
                         found = later
                 return found
-        raise Rejected("unknown_order", f"{symbol} {order_id or client_order_id}")
+        raise Rejected(RejectReason.UNKNOWN_ORDER, f"{symbol} {order_id or client_order_id}")
 
     def all_orders(self) -> list[EOrder]:
         return list(self.orders.values())
@@ -78,17 +79,17 @@ class Exchange(Ledger):
     # ------------------------------------------------------------------ placing and cancelling
     def validate(self, spec: InstrumentSpec, kind: OrderKind, quantity: Decimal, price: Decimal | None) -> None:
         if quantity < spec.min_qty:
-            raise Rejected("filter:LOT_SIZE", "min")
+            raise Rejected(RejectReason.QTY_BELOW_MIN)
         if quantity > spec.max_qty:
-            raise Rejected("filter:LOT_SIZE", "max")
+            raise Rejected(RejectReason.QTY_ABOVE_MAX)
         if (quantity - spec.min_qty) % spec.step_size:
-            raise Rejected("filter:LOT_SIZE", "step")
+            raise Rejected(RejectReason.QTY_OFF_STEP)
         if price is not None and (price <= 0 or price % spec.tick_size):
-            raise Rejected("filter:PRICE_FILTER", "tick")
+            raise Rejected(RejectReason.PRICE_OFF_TICK)
         reference = price if price is not None else self.symbols[spec.symbol].mid
         notional = quantity if spec.kind == "inverse" else quantity * reference
         if notional < spec.min_notional:
-            raise Rejected("filter:NOTIONAL", "notional")
+            raise Rejected(RejectReason.NOTIONAL_BELOW_MIN)
 
     def place(self, account: str, symbol: str, side: Side, kind: OrderKind, quantity: Decimal,
               price: Decimal | None, tif: Tif, client_order_id: str,
@@ -102,14 +103,14 @@ class Exchange(Ledger):
         if client_order_id:
             for order in self.orders.values():
                 if order.account == account and order.client_order_id == client_order_id and order.is_open:
-                    raise Rejected("duplicate", client_order_id)
+                    raise Rejected(RejectReason.DUPLICATE, client_order_id)
         if quote_quantity is not None and kind == "MARKET":
             ask = self.best_ask(symbol) if side == "BUY" else self.best_bid(symbol)
             quantity = (quote_quantity / ask).quantize(spec.step_size, rounding=ROUND_DOWN)
         if reduce_only and spec.is_derivative:
             closable = self._closable(account, symbol, side)
             if closable <= 0:
-                raise Rejected("reduce_only")
+                raise Rejected(RejectReason.REDUCE_ONLY)
             quantity = min(quantity, closable)
         self.validate(spec, kind, quantity, price)
         now = wall_ms()
@@ -119,10 +120,10 @@ class Exchange(Ledger):
         self._lock(state, order)
         wallet = self._wallet(account, order.locked_asset)
         if wallet[0] < order.locked:
-            raise Rejected("insufficient_balance")
+            raise Rejected(RejectReason.INSUFFICIENT_BALANCE)
         crossing = kind == "LIMIT_MAKER" and self._crosses(state, side, price)
         if crossing and reject_post_only:
-            raise Rejected("would_match", "Order would immediately match and take.")
+            raise Rejected(RejectReason.WOULD_MATCH, "Order would immediately match and take.")
         wallet[0] -= order.locked
         wallet[1] += order.locked
         self.orders[next(self._order_keys)] = order
@@ -144,7 +145,7 @@ class Exchange(Ledger):
                client_order_id: str | None = None) -> EOrder:
         order = self.find(symbol, order_id=order_id, client_order_id=client_order_id, account=account)
         if not order.is_open:
-            raise Rejected("unknown_order", "order is not open")
+            raise Rejected(RejectReason.UNKNOWN_ORDER, "order is not open")
         self._finish(order, "CANCELED", wall_ms())
         spec = self.symbols[symbol].spec
         self._emit_balances(account, {spec.base, spec.quote})

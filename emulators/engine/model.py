@@ -10,6 +10,7 @@ import itertools
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 import attrs
@@ -30,15 +31,33 @@ def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
-class Rejected(Exception):
-    """An order the exchange refuses; ``reason`` is venue-neutral, the dialect words it."""
+class RejectReason(StrEnum):
+    """Why the engine refuses a request. Every dialect words each reason in a table (`engine.errors`), and a
+    test fails when a registered dialect's table misses one: adding a reason means wording it everywhere."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        # insufficient_balance | filter:<NAME> | unknown_symbol | duplicate | unknown_order | would_match |
-        # reduce_only | leverage_not_modified | leverage_invalid | not_derivative
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    QTY_BELOW_MIN = "filter:LOT_SIZE:min"
+    QTY_ABOVE_MAX = "filter:LOT_SIZE:max"
+    QTY_OFF_STEP = "filter:LOT_SIZE:step"
+    PRICE_OFF_TICK = "filter:PRICE_FILTER"
+    NOTIONAL_BELOW_MIN = "filter:NOTIONAL"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    DUPLICATE = "duplicate"  # the client order id of an open order
+    UNKNOWN_ORDER = "unknown_order"  # no such order, or no longer open
+    WOULD_MATCH = "would_match"  # a post-only order that would take
+    REDUCE_ONLY = "reduce_only"  # a reduce-only order with nothing to reduce
+    LEVERAGE_NOT_MODIFIED = "leverage_not_modified"
+    LEVERAGE_INVALID = "leverage_invalid"  # detail: the allowed range
+    NOT_DERIVATIVE = "not_derivative"  # positions and leverage exist only for derivatives
+
+
+class Rejected(Exception):
+    """A request the exchange refuses; ``reason`` is venue-neutral, the dialect words it."""
+
+    def __init__(self, reason: RejectReason, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))
         self.reason = reason
-        self.detail = detail  # for filters: min | max | step | tick | notional
+        self.detail = detail
 
 
 @attrs.define

@@ -28,6 +28,7 @@ from emulators.engine.model import (
     Listeners,
     PublicTrade,
     Rejected,
+    RejectReason,
     SymbolState,
     wall_ms,
 )
@@ -57,7 +58,7 @@ class Market:
         try:
             return self.symbols[symbol]
         except KeyError:
-            raise Rejected("unknown_symbol", symbol) from None
+            raise Rejected(RejectReason.UNKNOWN_SYMBOL, symbol) from None
 
     def best_bid(self, symbol: str) -> Decimal:
         return self.symbols[symbol].book.bids[0][0]
