@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +20,8 @@ import attrs
 import trio
 
 from emulators.engine import (
+    DEFAULT_BALANCES,
+    DEFAULT_INSTRUMENTS,
     EFill,
     EOrder,
     Exchange,
@@ -26,11 +29,13 @@ from emulators.engine import (
     Rejected,
     RejectReason,
     SymbolState,
+    synthetic_instruments,
     wall_ms,
 )
 from emulators.engine.errors import Refusal, RejectionTable, VenueError, refuse
 from emulators.engine.faults import HttpFault, StreamKind
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
+from emulators.registry import VenueSpec
 
 WEIGHT_LIMIT = 6000
 ORDERS_10S = 100
@@ -101,6 +106,7 @@ class Account:
     orders_1d: Window = attrs.field(factory=lambda: Window(86400))
     banned_until: float = 0.0
     violations: int = 0
+    passphrase: str | None = None
 
 
 @attrs.define(eq=False)
@@ -118,10 +124,10 @@ class BinanceDialect:
         self.exchange.listeners.on_balances.append(self._on_balances)
 
     def add_account(self, name: str, api_key: str | None = None, api_secret: str | None = None,
-                    balances: dict[str, Decimal] | None = None) -> Account:
+                    balances: Mapping[str, Decimal] | None = None, passphrase: str | None = None) -> Account:
         account = Account(name, api_key or secrets.token_hex(32), api_secret or secrets.token_hex(32))
         self.accounts[account.api_key] = account
-        self.exchange.open_account(name, balances)
+        self.exchange.open_account(name, dict(balances) if balances is not None else None)
         return account
 
     # ================================================================== HTTP
@@ -739,3 +745,16 @@ def _aggregate(state: SymbolState, minutes: int) -> list[list[Any]]:
                          fmt(candle.volume / 2), fmt(candle.quote_volume / 2), "0"])
     return rows
 
+
+
+def _narrow(symbols: Sequence[str]) -> set[str]:
+    """"BTC/USDT" (or "BTC/USDT:USDT") -> "BTCUSDT"."""
+    return {s.replace("/", "").split(":")[0].upper() for s in symbols}
+
+
+# Published demo credentials for paper trading: they guard nothing but the local emulator.
+SPEC = VenueSpec(
+    "binance", BinanceDialect, DEFAULT_INSTRUMENTS, _narrow, synthetic_instruments,  # type: ignore[arg-type]
+    demo_key="atDemoBinanceKey0000000000000000000000000000000000000000000000000",
+    demo_secret="atDemoBinanceSecret000000000000000000000000000000000000000000000",
+    demo_balances=DEFAULT_BALANCES, rejections={"orders": REJECTIONS})

@@ -45,7 +45,7 @@ import secrets
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -71,6 +71,7 @@ from emulators.engine import (
 from emulators.engine.errors import Refusal, RejectionTable, VenueError, refuse
 from emulators.engine.faults import HttpFault, StreamKind
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
+from emulators.registry import VenueSpec
 
 D = Decimal
 CATEGORIES = ("spot", "linear", "inverse")
@@ -95,10 +96,8 @@ BYBIT_INSTRUMENTS = [
 ]
 
 
-def bybit_instruments(symbols: list[str] | None) -> list[InstrumentSpec]:
-    """Unified symbols -> instruments: "BTC/USDT" spot, "BTC/USDT:USDT" linear, "BTC/USD:BTC" inverse."""
-    if not symbols:
-        return list(BYBIT_INSTRUMENTS)
+def unified_to_engine_ids(symbols: Sequence[str]) -> set[str]:
+    """Unified symbols -> engine ids: "BTC/USDT" spot, "BTC/USDT:USDT" linear, "BTC/USD:BTC" inverse."""
     wanted: set[str] = set()
     for unified in symbols:
         pair, _, settle = unified.upper().partition(":")
@@ -109,8 +108,7 @@ def bybit_instruments(symbols: list[str] | None) -> list[InstrumentSpec]:
             wanted.add(f"linear:{base}{quote}")
         else:
             wanted.add(f"inverse:{base}{quote}")
-    chosen = [spec for spec in BYBIT_INSTRUMENTS if spec.symbol in wanted]
-    return chosen or list(BYBIT_INSTRUMENTS)
+    return wanted
 
 
 def synthetic_linear_instruments(count: int) -> list[InstrumentSpec]:
@@ -182,6 +180,7 @@ class Account:
     api_key: str
     api_secret: str
     uid: int
+    passphrase: str | None = None
 
 
 @attrs.define(eq=False)
@@ -215,14 +214,14 @@ class BybitDialect:
         self.exchange.listeners.on_balances.append(self._on_balances)
 
     def add_account(self, name: str, api_key: str | None = None, api_secret: str | None = None,
-                    balances: dict[str, Decimal] | None = None) -> Account:
+                    balances: Mapping[str, Decimal] | None = None, passphrase: str | None = None) -> Account:
         """Bybit keys are 18 characters and secrets 36; generated ones follow that shape."""
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         account = Account(name, api_key or "".join(secrets.choice(alphabet) for _ in range(18)),
                           api_secret or "".join(secrets.choice(alphabet) for _ in range(36)),
                           uid=100_000_001 + len(self.accounts))
         self.accounts[account.api_key] = account
-        self.exchange.open_account(name, DEMO_BALANCES if balances is None else balances)
+        self.exchange.open_account(name, dict(DEMO_BALANCES if balances is None else balances))
         return account
 
     def set_limit(self, path: str, per_second: int, category: str = "*") -> None:
@@ -1330,3 +1329,12 @@ def _aggregate(state: SymbolState, interval: str, *, tail: bool = False) -> list
         else:
             rows.append([start, candle.open, candle.high, candle.low, candle.close, candle.volume, candle.quote_volume])
     return rows
+
+
+# Published demo credentials for paper trading (Bybit's shape: an 18-character key, a 36-character secret).
+SPEC = VenueSpec(
+    "bybit", BybitDialect, BYBIT_INSTRUMENTS, unified_to_engine_ids, synthetic_linear_instruments,  # type: ignore[arg-type]
+    demo_key="atDemoBybitKey0000", demo_secret="atDemoBybitSecret0000000000000000000",
+    demo_balances=DEMO_BALANCES,
+    rejections={"spot orders": SPOT_REJECTIONS, "contract orders": CONTRACT_REJECTIONS,
+                "set-leverage": LEVERAGE_REJECTIONS})
