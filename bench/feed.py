@@ -73,7 +73,7 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                 for conn in list(dialect.connections):
                     if id(conn) in started:
                         continue
-                    if venue_name == "binance" and STREAM in conn.state.get("streams", ()):
+                    if venue_name == "binance" and STREAM in conn.topics:
                         started.add(id(conn))
                         nursery.start_soon(fire, conn, count, rate)
                     elif venue_name == "bybit" and BYBIT_TOPIC in conn.state.get("topics", ()) and \
