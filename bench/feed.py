@@ -76,7 +76,7 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                     if venue_name == "binance" and STREAM in conn.topics:
                         started.add(id(conn))
                         nursery.start_soon(fire, conn, count, rate)
-                    elif venue_name == "bybit" and BYBIT_TOPIC in conn.state.get("topics", ()) and \
+                    elif venue_name == "bybit" and BYBIT_TOPIC in conn.topics and \
                             conn.state.get("category") == "linear":
                         started.add(id(conn))
                         nursery.start_soon(fire_bybit, conn, count, rate, batch)
