@@ -10,9 +10,6 @@ share one budget). ``enforce_limits=False`` reports the counts but never refuses
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from decimal import Decimal
-from functools import partial
 
 import attrs
 import trio
@@ -20,45 +17,31 @@ import trio
 from emulators.binance import errors, render, ws
 from emulators.binance.routes import ORDERS_10S, ROUTES, WEIGHT_LIMIT, Budget, Call, Route
 from emulators.binance.ws import ListenKeys
-from emulators.engine import Exchange, wall_ms
-from emulators.engine.accounts import HEX_64, ApiAccount, ApiAccounts
+from emulators.engine import wall_ms
+from emulators.engine.accounts import HEX_64, ApiAccount
+from emulators.engine.dialect import DialectBase
 from emulators.engine.errors import Headers, VenueError
 from emulators.engine.faults import HttpFault, StreamKind
-from emulators.engine.hub import Hub
 from emulators.engine.ratewindows import header_lines, retry_after
 from emulators.engine.routing import Auth, Params
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
 from emulators.engine.signing import SignatureCheck, SignedCall, hmac_sha256_hex
 
-SIGNATURES = SignatureCheck(hmac_sha256_hex, errors.AuthWords(), max_recv_window=60_000)
-
 
 @attrs.define(eq=False)
-class BinanceDialect:
-    exchange: Exchange
-    default_balances: Mapping[str, Decimal] | None = None  # new accounts' funds (None: the engine's defaults)
-    enforce_limits: bool = True
-    accounts: ApiAccounts[Budget] = attrs.field(init=False)
+class BinanceDialect(DialectBase[Budget]):
     listen_keys: ListenKeys = attrs.field(factory=ListenKeys)
-    hub: Hub = attrs.field(factory=Hub)
-    ip_budget: Budget = attrs.field(factory=Budget)
+    ip_budget: Budget = attrs.field(factory=Budget)  # requests without an API key share one budget
+
+    key_shape = HEX_64
+    signatures = SignatureCheck(hmac_sha256_hex, errors.AuthWords(), max_recv_window=60_000)
 
     def __attrs_post_init__(self) -> None:
-        self.accounts = ApiAccounts(self.exchange, HEX_64, Budget, self.default_balances)
-        listeners = self.exchange.listeners
-        listeners.on_trade.append(partial(ws.on_trade, self))
-        listeners.on_tick.append(partial(ws.on_tick, self))
-        listeners.on_order.append(partial(ws.on_order, self))
-        listeners.on_balances.append(partial(ws.on_balances, self))
+        super().__attrs_post_init__()
+        self.attach(on_trade=ws.on_trade, on_tick=ws.on_tick, on_order=ws.on_order, on_balances=ws.on_balances)
 
-    @property
-    def connections(self) -> set[WsConnection]:
-        return self.hub.connections
-
-    def add_account(self, name: str, api_key: str | None = None, api_secret: str | None = None,
-                    balances: Mapping[str, Decimal] | None = None,
-                    passphrase: str | None = None) -> ApiAccount[Budget]:
-        return self.accounts.add(name, api_key, api_secret, balances, passphrase)
+    def new_account_state(self) -> Budget:
+        return Budget()
 
     # ================================================================== HTTP
     def http_fault_response(self, fault: HttpFault) -> HttpResponse:
@@ -87,9 +70,9 @@ class BinanceDialect:
         if not api_key or len(api_key) > 128 or not api_key.isalnum():
             raise errors.api_key_format()
         if route.auth is Auth.API_KEY:
-            return SIGNATURES.account(self.accounts, api_key)
+            return self.signatures.account(self.accounts, api_key)
         signed = _unsigned(request.query_string) + _unsigned(request.body.decode())
-        return SIGNATURES.verify(self.accounts, SignedCall(api_key, params.get("signature"), signed,
+        return self.signatures.verify(self.accounts, SignedCall(api_key, params.get("signature"), signed,
                                                            params.get("timestamp"), params.get("recvWindow", "5000")))
 
     def _count(self, account: ApiAccount[Budget] | None, weight: int, *, is_order: bool) -> Headers:
@@ -121,9 +104,6 @@ class BinanceDialect:
 
     async def on_ws_message(self, conn: WsConnection, text: str) -> None:
         ws.on_message(self, conn, text)
-
-    def on_ws_close(self, conn: WsConnection) -> None:
-        self.hub.unregister(conn)
 
 
 def _unsigned(part: str) -> str:

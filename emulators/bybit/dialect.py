@@ -13,9 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Mapping
-from decimal import Decimal
-from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,53 +21,42 @@ import trio
 
 from emulators.bybit import errors, render, ws
 from emulators.bybit.routes import DEFAULT_UID_LIMIT, ROUTES, UID_LIMITS, Call, Windows
-from emulators.engine import EFill, EOrder, Exchange, wall_ms
-from emulators.engine.accounts import ApiAccount, ApiAccounts, KeyShape
+from emulators.engine import EFill, EOrder, wall_ms
+from emulators.engine.accounts import ApiAccount, KeyShape
+from emulators.engine.dialect import DialectBase
 from emulators.engine.errors import Headers, VenueError
 from emulators.engine.faults import HttpFault, StreamKind
-from emulators.engine.hub import Hub
 from emulators.engine.ratewindows import RollingWindow, header_lines, retry_after
 from emulators.engine.routing import Auth
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
 from emulators.engine.signing import SignatureCheck, SignedCall, hmac_sha256_hex
 
-SIGNATURES = SignatureCheck(hmac_sha256_hex, errors.AuthWords(), time_first=True)
-KEYS = KeyShape(18, 36)  # Bybit's API keys are 18 characters, secrets 36
-
 
 @attrs.define(eq=False)
-class BybitDialect:
-    exchange: Exchange
-    default_balances: Mapping[str, Decimal] | None = None  # new accounts' funds (None: the engine's defaults)
-    enforce_limits: bool = True
+class BybitDialect(DialectBase[Windows]):
     limits: dict[tuple[str, str], int] = attrs.field(factory=lambda: dict(UID_LIMITS))
     default_limit: int = DEFAULT_UID_LIMIT
     ip_limit: int = 600
     ip_hits: RollingWindow = attrs.field(factory=lambda: RollingWindow(5.0))
     book_u: dict[str, int] = attrs.field(factory=dict)  # per instrument: Bybit's orderbook update id
     book_seq: dict[str, int] = attrs.field(factory=dict)
-    accounts: ApiAccounts[Windows] = attrs.field(init=False)
-    hub: Hub = attrs.field(factory=Hub)
     _vids: dict[tuple[str, int], str] = attrs.field(factory=dict)  # (instrument, engine order id) -> orderId
     _conn_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
 
+    key_shape = KeyShape(18, 36)  # Bybit's API keys are 18 characters, secrets 36
+    signatures = SignatureCheck(hmac_sha256_hex, errors.AuthWords(), time_first=True)
+
     def __attrs_post_init__(self) -> None:
-        self.accounts = ApiAccounts(self.exchange, KEYS, dict, self.default_balances)
+        super().__attrs_post_init__()
         for symbol in self.exchange.symbols:
             self.book_u[symbol] = 1
             self.book_seq[symbol] = 1_000_000
-        listeners = self.exchange.listeners
-        listeners.on_trade.append(partial(ws.on_trade, self))
-        listeners.on_tick.append(partial(ws.on_tick, self))
-        listeners.on_book.append(partial(ws.book_changed, self))
-        listeners.on_order.append(partial(ws.on_order, self))
-        listeners.on_position.append(partial(ws.on_position, self))
-        listeners.on_balances.append(partial(ws.on_balances, self))
+        self.attach(on_trade=ws.on_trade, on_tick=ws.on_tick, on_book=ws.book_changed, on_order=ws.on_order,
+                    on_position=ws.on_position, on_balances=ws.on_balances)
 
-    @property
-    def connections(self) -> set[WsConnection]:
-        return self.hub.connections
+    def new_account_state(self) -> Windows:
+        return {}
 
     @property
     def ip_window(self) -> float:
@@ -79,11 +65,6 @@ class BybitDialect:
     @ip_window.setter
     def ip_window(self, seconds: float) -> None:
         self.ip_hits.seconds = seconds
-
-    def add_account(self, name: str, api_key: str | None = None, api_secret: str | None = None,
-                    balances: Mapping[str, Decimal] | None = None,
-                    passphrase: str | None = None) -> ApiAccount[Windows]:
-        return self.accounts.add(name, api_key, api_secret, balances, passphrase)
 
     def set_limit(self, path: str, per_second: int, category: str = "*") -> None:
         """Lower (or raise) a per-UID limit for tests, e.g. ``set_limit("/v5/order/create", 2, "linear")``;
@@ -167,7 +148,7 @@ class BybitDialect:
         timestamp, recv_window = headers.get("x-bapi-timestamp", ""), headers.get("x-bapi-recv-window", "5000")
         payload = request.query_string if request.method == "GET" else request.body.decode()
         signed = f"{timestamp}{api_key}{recv_window}{payload}"
-        return SIGNATURES.verify(self.accounts, SignedCall(api_key, headers.get("x-bapi-sign", ""), signed,
+        return self.signatures.verify(self.accounts, SignedCall(api_key, headers.get("x-bapi-sign", ""), signed,
                                                            timestamp, recv_window))
 
     def _rate_limit(self, account: ApiAccount[Windows], path: str, category: str) -> Headers:
@@ -192,9 +173,6 @@ class BybitDialect:
 
     async def on_ws_message(self, conn: WsConnection, text: str) -> None:
         ws.on_message(self, conn, text)
-
-    def on_ws_close(self, conn: WsConnection) -> None:
-        self.hub.unregister(conn)
 
 
 def _params(request: HttpRequest) -> dict[str, Any]:

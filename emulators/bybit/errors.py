@@ -78,26 +78,8 @@ class AuthWords:
                             f"req_timestamp[{timestamp}],server_timestamp[{now}],recv_window[{recv_window}]")
 
 
-class StreamAuthWords:
-    """The private websocket's ``auth`` op failures: only the message (``ret_msg``) reaches the client."""
-
-    def unknown_key(self) -> VenueError:
-        return error(10003, "Invalid apikey")
-
-    def missing_signature(self) -> VenueError:
-        return error(10001, "Params Error")
-
-    def bad_signature(self, payload: str) -> VenueError:
-        return error(10004, "Invalid sign")
-
-    def malformed_time(self, name: str) -> VenueError:
-        return error(10001, "Params Error")
-
-    def window_too_wide(self, limit: int) -> VenueError:
-        return error(10001, "Params Error")
-
-    def stale(self, timestamp: str, recv_window: str, now: int) -> VenueError:
-        return error(10001, "Params Error")
+# The private websocket's ``auth`` op answers with a message only (``ret_msg``): the REST codes, reworded.
+STREAM_AUTH_MESSAGES: dict[int | str, str] = {10003: "Invalid apikey", 10004: "Invalid sign"}  # anything else: "Params Error"
 
 
 def _refusal(code: int, message: str) -> Refusal:
@@ -105,9 +87,18 @@ def _refusal(code: int, message: str) -> Refusal:
 
 
 _PARAMETER = _refusal(10001, "Request parameter error. ({reason})")
-_REDUCE_ONLY = _refusal(110017, "Reduce-only rule not satisfied")
 # Every engine refusal in Bybit's words: spot (17xxxx codes) and contracts (11xxxx), then set-leverage.
+# Order placement words these the same way in both:
+_ORDERS: RejectionTable = {
+    RejectReason.UNKNOWN_ORDER: _PARAMETER,
+    RejectReason.WOULD_MATCH: _PARAMETER,
+    RejectReason.REDUCE_ONLY: _refusal(110017, "Reduce-only rule not satisfied"),
+    RejectReason.LEVERAGE_NOT_MODIFIED: _PARAMETER,
+    RejectReason.LEVERAGE_INVALID: _PARAMETER,
+    RejectReason.NOT_DERIVATIVE: _PARAMETER,
+}
 SPOT_REJECTIONS: RejectionTable = {
+    **_ORDERS,
     RejectReason.INSUFFICIENT_BALANCE: _refusal(170131, "Insufficient balance."),
     RejectReason.QTY_BELOW_MIN: _refusal(170136, "Order quantity lower than the minimum."),
     RejectReason.QTY_ABOVE_MAX: _refusal(170135, "Order quantity too large."),
@@ -116,14 +107,9 @@ SPOT_REJECTIONS: RejectionTable = {
     RejectReason.NOTIONAL_BELOW_MIN: _refusal(170140, "Order value exceeded lower limit."),
     RejectReason.UNKNOWN_SYMBOL: _refusal(170121, "Invalid symbol."),
     RejectReason.DUPLICATE: _refusal(170141, "Duplicate clientOrderId"),
-    RejectReason.UNKNOWN_ORDER: _PARAMETER,
-    RejectReason.WOULD_MATCH: _PARAMETER,
-    RejectReason.REDUCE_ONLY: _REDUCE_ONLY,
-    RejectReason.LEVERAGE_NOT_MODIFIED: _PARAMETER,
-    RejectReason.LEVERAGE_INVALID: _PARAMETER,
-    RejectReason.NOT_DERIVATIVE: _PARAMETER,
 }
 CONTRACT_REJECTIONS: RejectionTable = {
+    **_ORDERS,
     RejectReason.INSUFFICIENT_BALANCE: _refusal(110007, "ab not enough for new order"),
     RejectReason.QTY_BELOW_MIN: _refusal(10001, "The number of contracts exceeds minimum limit allowed"),
     RejectReason.QTY_ABOVE_MAX: _refusal(10001, "The number of contracts exceeds maximum limit allowed"),
@@ -132,12 +118,6 @@ CONTRACT_REJECTIONS: RejectionTable = {
     RejectReason.NOTIONAL_BELOW_MIN: _refusal(110094, "Order does not meet minimum order value"),
     RejectReason.UNKNOWN_SYMBOL: _refusal(10001, "params error: symbol invalid"),
     RejectReason.DUPLICATE: _refusal(110072, "OrderLinkedID is duplicate"),
-    RejectReason.UNKNOWN_ORDER: _PARAMETER,
-    RejectReason.WOULD_MATCH: _PARAMETER,
-    RejectReason.REDUCE_ONLY: _REDUCE_ONLY,
-    RejectReason.LEVERAGE_NOT_MODIFIED: _PARAMETER,
-    RejectReason.LEVERAGE_INVALID: _PARAMETER,
-    RejectReason.NOT_DERIVATIVE: _PARAMETER,
 }
 # POST /v5/position/set-leverage: its own codes for "not modified" and margin; any other refusal is the range.
 _LEVERAGE_RANGE = _refusal(10001, "params error: leverage must be within {detail}")

@@ -160,6 +160,17 @@ def book_levels(state: SymbolState, depth: int) -> tuple[list[list[str]], list[l
     return bids, asks
 
 
+def orderbook(d: BybitDialect, state: SymbolState, depth: int) -> Json:
+    """GET /v5/market/orderbook's result: ``depth`` levels a side, with the stream's ``u`` and ``seq``."""
+    bids, asks = book_levels(state, depth)
+    now = wall_ms()
+    result: Json = {"s": state.spec.name, "b": bids, "a": asks, "ts": now, "u": d.book_u[state.spec.symbol],
+                    "seq": d.book_seq[state.spec.symbol]}
+    if state.spec.is_derivative:
+        result["cts"] = now
+    return result
+
+
 def book_message(d: BybitDialect, state: SymbolState, topic: str, depth: int, kind: str,
                  change: tuple[Levels, Levels] | None) -> Json:
     """An ``orderbook`` message: a snapshot of ``depth`` levels, or a delta of the ``change``d levels."""

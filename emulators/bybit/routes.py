@@ -75,8 +75,15 @@ def symbol_state(d: BybitDialect, category: str, symbol: Any, *, spot_code: bool
     return state
 
 
-def category_states(d: BybitDialect, category: str) -> list[SymbolState]:
-    return [s for s in d.exchange.symbols.values() if s.spec.kind == category]
+def market(d: BybitDialect, p: Params) -> tuple[str, SymbolState]:
+    """The category and the instrument a market-data request names."""
+    category = category_of(p)
+    return category, symbol_state(d, category, p.get("symbol"))
+
+
+def category_states(d: BybitDialect, category: str, symbol: Any = None) -> list[SymbolState]:
+    """The category's instruments, or only the one named ``symbol`` (none if it is unknown)."""
+    return [s for s in d.exchange.symbols.values() if s.spec.kind == category and (not symbol or s.spec.name == symbol)]
 
 
 def page(items: list[T], p: Params, *, default: int, maximum: int) -> tuple[list[T], str]:
@@ -142,9 +149,7 @@ def server_time(d: BybitDialect, call: Call) -> Any:
 def instruments_info(d: BybitDialect, call: Call) -> Any:
     p = call.params
     category = category_of(p)
-    states = category_states(d, category)
-    if p.get("symbol"):
-        states = [s for s in states if s.spec.name == p["symbol"]]
+    states = category_states(d, category, p.get("symbol"))
     if p.get("baseCoin") and category != "spot":
         states = [s for s in states if s.spec.base == p["baseCoin"]]
     if p.get("status") and p["status"] != "Trading":
@@ -159,11 +164,9 @@ def instruments_info(d: BybitDialect, call: Call) -> Any:
 def tickers(d: BybitDialect, call: Call) -> Any:
     p = call.params
     category = category_of(p)
-    states = category_states(d, category)
-    if p.get("symbol"):
-        states = [s for s in states if s.spec.name == p["symbol"]]
-        if not states:
-            raise errors.error(10001, "Not supported symbols")
+    states = category_states(d, category, p.get("symbol"))
+    if not states and p.get("symbol"):
+        raise errors.error(10001, "Not supported symbols")
     rows = []
     for state in states:
         row = render.ticker(d.exchange, state)
@@ -176,8 +179,7 @@ def tickers(d: BybitDialect, call: Call) -> Any:
 
 def kline(d: BybitDialect, call: Call) -> Any:
     p = call.params
-    category = category_of(p)
-    state = symbol_state(d, category, p.get("symbol"))
+    category, state = market(d, p)
     interval = INTERVALS.get(str(p.get("interval", "")))
     if interval is None:
         raise errors.error(10001, "Invalid period!")
@@ -189,26 +191,16 @@ def kline(d: BybitDialect, call: Call) -> Any:
 
 
 def orderbook(d: BybitDialect, call: Call) -> Any:
-    p = call.params
-    category = category_of(p)
-    state = symbol_state(d, category, p.get("symbol"))
+    category, state = market(d, call.params)
     spot = category == "spot"
-    depth = limit_param(p, param_words, default=1 if spot else 25, maximum=200 if spot else 500)
-    bids, asks = render.book_levels(state, depth)
-    now = wall_ms()
-    result: dict[str, Any] = {"s": state.spec.name, "b": bids, "a": asks, "ts": now,
-                              "u": d.book_u[state.spec.symbol], "seq": d.book_seq[state.spec.symbol]}
-    if not spot:
-        result["cts"] = now
-    return result
+    depth = limit_param(call.params, param_words, default=1 if spot else 25, maximum=200 if spot else 500)
+    return render.orderbook(d, state, depth)
 
 
 def recent_trades(d: BybitDialect, call: Call) -> Any:
-    p = call.params
-    category = category_of(p)
-    state = symbol_state(d, category, p.get("symbol"))
+    category, state = market(d, call.params)
     spot = category == "spot"
-    limit = limit_param(p, param_words, default=60 if spot else 500, maximum=60 if spot else 1000)
+    limit = limit_param(call.params, param_words, default=60 if spot else 500, maximum=60 if spot else 1000)
     return {"category": category,
             "list": [render.recent_trade(d, state.spec, t) for t in reversed(state.trades[-limit:])]}
 

@@ -18,8 +18,7 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from emulators.bybit import render
-from emulators.bybit.errors import StreamAuthWords
+from emulators.bybit import errors, render
 from emulators.bybit.routes import CATEGORIES, INTERVALS
 from emulators.engine import EFill, EOrder, EPosition, PublicTrade, SymbolState, wall_ms
 from emulators.engine.candles import aggregate
@@ -27,7 +26,6 @@ from emulators.engine.errors import VenueError
 from emulators.engine.faults import StreamKind
 from emulators.engine.model import Levels
 from emulators.engine.server import WsConnection
-from emulators.engine.signing import SignatureCheck, hmac_sha256_hex
 
 if TYPE_CHECKING:
     from emulators.bybit.dialect import BybitDialect
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
 PUBLIC_PATHS = ("/v5/public/spot", "/v5/public/linear", "/v5/public/inverse")
 PRIVATE_TOPICS = {"order", "execution", "position", "wallet"}
 BOOK_DEPTHS = {"spot": (1, 50, 200, 1000), "linear": (1, 50, 200, 500, 1000), "inverse": (1, 50, 200, 500, 1000)}
-STREAM_SIGNATURES = SignatureCheck(hmac_sha256_hex, StreamAuthWords())
 
 
 # ---------------------------------------------------------------------- connections and requests
@@ -88,12 +85,12 @@ def authenticate(d: BybitDialect, conn: WsConnection, args: Any) -> dict[str, An
         return {"success": False, "ret_msg": "Params Error"}
     api_key, expires, signature = str(args[0]), str(args[1]), str(args[2])
     try:
-        account = STREAM_SIGNATURES.account(d.accounts, api_key)
+        account = d.signatures.account(d.accounts, api_key)
         if not expires.isdecimal() or int(expires) <= wall_ms():
-            raise STREAM_SIGNATURES.words.malformed_time("expires")
-        STREAM_SIGNATURES.signature(account.api_secret, f"GET/realtime{expires}", signature)
+            raise errors.request_error()
+        d.signatures.signature(account.api_secret, f"GET/realtime{expires}", signature)
     except VenueError as error:
-        return {"success": False, "ret_msg": error.message}
+        return {"success": False, "ret_msg": errors.STREAM_AUTH_MESSAGES.get(error.code, "Params Error")}
     conn.account = account.name
     return {"success": True, "ret_msg": ""}
 
