@@ -4,11 +4,17 @@ dialect words it)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 
 from emulators.engine import RejectReason
 from emulators.engine.errors import Refusal, unworded
 from emulators.registry import EMULATORS, assemble, available, venue_spec
+
+# Every dialect has the same shape (emulators/README.md, "Adding a dialect").
+DIALECT_MODULES = {"dialect", "errors", "render", "routes", "spec", "ws"}
 
 
 @pytest.mark.parametrize("venue", sorted(EMULATORS))
@@ -49,3 +55,11 @@ def test_unknown_venues_are_refused_with_the_list() -> None:
     assert available() == sorted(EMULATORS)
     with pytest.raises(ValueError, match="no emulator for 'nowhere'; available: "):
         venue_spec("nowhere")
+
+
+@pytest.mark.parametrize("venue", sorted(EMULATORS))
+def test_every_dialect_has_the_module_set(venue: str) -> None:
+    package = importlib.import_module(EMULATORS[venue])
+    modules = {info.name for info in pkgutil.iter_modules(package.__path__)}
+    assert not DIALECT_MODULES - modules, f"{venue} lacks {sorted(DIALECT_MODULES - modules)}"
+    assert package.SPEC is venue_spec(venue) and package.__doc__, f"{venue} exports SPEC and says what it models"
