@@ -22,7 +22,7 @@ import trio
 from bench.fastfeed import TRADE_STREAM as STREAM
 from bench.fastfeed import FastTradeFeed, trade_message
 from emulators import emulate
-from emulators.engine.market import wall_ms
+from emulators.engine import wall_ms
 from emulators.engine.server import WsConnection
 
 BYBIT_TOPIC = "publicTrade.BTCUSDT"
@@ -73,10 +73,10 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                 for conn in list(dialect.connections):
                     if id(conn) in started:
                         continue
-                    if venue_name == "binance" and STREAM in conn.state.get("streams", ()):
+                    if venue_name == "binance" and STREAM in conn.topics:
                         started.add(id(conn))
                         nursery.start_soon(fire, conn, count, rate)
-                    elif venue_name == "bybit" and BYBIT_TOPIC in conn.state.get("topics", ()) and \
+                    elif venue_name == "bybit" and BYBIT_TOPIC in conn.topics and \
                             conn.state.get("category") == "linear":
                         started.add(id(conn))
                         nursery.start_soon(fire_bybit, conn, count, rate, batch)

@@ -8,7 +8,6 @@ to accept connections at all. Counts are consumed as faults fire, so a schedule 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Literal
 
 import attrs
@@ -120,8 +119,3 @@ class Faults:
     def take_reorder(self, kind: str) -> bool:
         return self._take(self.reorder, kind)
 
-
-def retry_after_header(fault: HttpFault) -> list[tuple[bytes, bytes]]:
-    if fault.retry_after is None:
-        return []
-    return [(b"retry-after", str(Decimal(fault.retry_after)).encode())]

@@ -64,7 +64,9 @@ class WsConnection:
     outgoing_rx: trio.MemoryReceiveChannel[str]
     scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
     stalled: bool = False
-    state: dict[str, Any] = attrs.field(factory=dict)  # the dialect's per-connection data
+    topics: set[str] = attrs.field(factory=set)  # what it subscribed to (see `engine.hub`)
+    account: str | None = None  # the engine account a private stream serves, once authenticated
+    state: dict[str, Any] = attrs.field(factory=dict)  # the dialect's other per-connection data
     _held: str | None = None
 
     @classmethod

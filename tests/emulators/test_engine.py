@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulators.engine.market import Exchange, Rejected
+from emulators.engine import Exchange, Rejected
 
 
 def fresh(seed: int = 3) -> Exchange:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulators.bybit import BYBIT_INSTRUMENTS
-from emulators.engine.market import Exchange, Rejected
+from emulators.engine import Exchange, Rejected
 
 D = Decimal
 LINEAR, INVERSE, SPOT = "linear:BTCUSDT", "inverse:BTCUSD", "spot:BTCUSDT"

@@ -16,7 +16,7 @@ import brokers
 from brokers.base import BrokerSettings, Subscription
 from emulators import emulate
 from emulators.bybit import BYBIT_INSTRUMENTS, synthetic_linear_instruments
-from emulators.engine.market import DEFAULT_BALANCES, DEFAULT_INSTRUMENTS, Exchange, synthetic_instruments
+from emulators.engine import DEFAULT_BALANCES, DEFAULT_INSTRUMENTS, Exchange, synthetic_instruments
 from protocol import messages as m
 from protocol.credentials import Credentials
 from protocol.model import MarketType, OrderRequest, OrderType, Side

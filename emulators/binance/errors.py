@@ -1,0 +1,132 @@
+"""Binance's words: every refusal the dialect sends, as its code, HTTP status and message.
+
+Bodies are ``{"code": -NNNN, "msg": "..."}`` with the HTTP status (400 for request errors, 401 for API-key
+errors, 429 over a limit, 418 banned); `render.error_body` prints them. Codes and messages follow Binance's
+spot error documentation (errors.md).
+"""
+
+from __future__ import annotations
+
+from emulators.engine.errors import Headers, Refusal, RejectionTable, VenueError
+from emulators.engine.model import RejectReason
+from emulators.engine.params import ParamFault
+
+
+def error(code: int, message: str, status: int = 400, headers: Headers | None = None) -> VenueError:
+    return VenueError(status, code, message, headers)
+
+
+def mandatory(name: str) -> VenueError:
+    return error(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+
+
+def illegal(name: str, legal: str | None = None) -> VenueError:
+    if legal is None:
+        return error(-1100, f"Illegal characters found in parameter '{name}'.")
+    return error(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'.")
+
+
+DECIMAL_RANGE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
+WHOLE_RANGE = "^[0-9]{1,20}$"
+CLIENT_ID_RANGE = "^[a-zA-Z0-9-_.]{1,36}$"
+
+
+
+def unknown_order() -> VenueError:
+    return error(-2011, "Unknown order sent.")
+
+
+def invalid_symbol() -> VenueError:
+    return error(-1121, "Invalid symbol.")
+
+
+def unknown_endpoint(method: str, path: str) -> VenueError:
+    return error(-1000, f"Unknown endpoint {method} {path}", status=404)
+
+
+def param_words(fault: ParamFault, name: str) -> VenueError:
+    """`engine.params` faults in Binance's words."""
+    match fault:
+        case ParamFault.MISSING | ParamFault.UNPAIRED:
+            return mandatory(name)
+        case ParamFault.MALFORMED | ParamFault.NOT_A_STRING:
+            return illegal(name, DECIMAL_RANGE)
+        case ParamFault.OUT_OF_RANGE:
+            return illegal(name)
+        case ParamFault.TOO_WIDE:
+            return error(-1127, "More than 24 hours between startTime and endTime.")
+
+
+class AuthWords:
+    """Signature and timestamp failures (`engine.signing`) in Binance's words."""
+
+    def unknown_key(self) -> VenueError:
+        return error(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
+
+    def missing_signature(self) -> VenueError:
+        return mandatory("signature")
+
+    def bad_signature(self, payload: str) -> VenueError:
+        return error(-1022, "Signature for this request is not valid.")
+
+    def malformed_time(self, name: str) -> VenueError:
+        return mandatory(name) if name == "timestamp" else illegal(name, WHOLE_RANGE)
+
+    def window_too_wide(self, limit: int) -> VenueError:
+        return error(-1131, f"recvWindow must be less than {limit}")
+
+    def stale(self, timestamp: str, recv_window: str, now: int) -> VenueError:
+        return error(-1021, "Timestamp for this request is outside of the recvWindow.")
+
+
+def api_key_format() -> VenueError:
+    return error(-2014, "API-key format invalid.", status=401)
+
+
+def _refusal(code: int, message: str) -> Refusal:
+    return Refusal(400, code, message)
+
+
+_NO_ORDER = _refusal(-2013, "Order does not exist.")
+# Every engine refusal in Binance's words (spot has no positions: those reasons cannot reach it).
+REJECTIONS: RejectionTable = {
+    RejectReason.INSUFFICIENT_BALANCE: _refusal(-2010, "Account has insufficient balance for requested action."),
+    RejectReason.QTY_BELOW_MIN: _refusal(-1013, "Filter failure: LOT_SIZE"),
+    RejectReason.QTY_ABOVE_MAX: _refusal(-1013, "Filter failure: LOT_SIZE"),
+    RejectReason.QTY_OFF_STEP: _refusal(-1013, "Filter failure: LOT_SIZE"),
+    RejectReason.PRICE_OFF_TICK: _refusal(-1013, "Filter failure: PRICE_FILTER"),
+    RejectReason.NOTIONAL_BELOW_MIN: _refusal(-1013, "Filter failure: NOTIONAL"),
+    RejectReason.UNKNOWN_SYMBOL: _refusal(-1121, "Invalid symbol."),
+    RejectReason.DUPLICATE: _refusal(-2010, "Duplicate order sent."),
+    RejectReason.UNKNOWN_ORDER: _NO_ORDER,
+    RejectReason.WOULD_MATCH: _refusal(-2010, "Order would immediately match and take."),
+    RejectReason.REDUCE_ONLY: _NO_ORDER,
+    RejectReason.LEVERAGE_NOT_MODIFIED: _NO_ORDER,
+    RejectReason.LEVERAGE_INVALID: _NO_ORDER,
+    RejectReason.NOT_DERIVATIVE: _NO_ORDER,
+}
+
+
+# ---------------------------------------------------------------------- limits
+def weight_exceeded(limit: int, headers: Headers) -> VenueError:
+    return error(-1003, f"Too many requests; current limit is {limit} request weight per 1 MINUTE.", 429, headers)
+
+
+def orders_exceeded(limit: int, headers: Headers) -> VenueError:
+    return error(-1015, f"Too many new orders; current limit is {limit} orders per TEN_SECONDS.", 429, headers)
+
+
+def banned(until_ms: int, headers: Headers) -> VenueError:
+    return error(-1003, f"Way too many requests; IP banned until {until_ms}.", 418, headers)
+
+
+def injected(status: int, retry_after: int | None, now_ms: int) -> VenueError:
+    """The body a fault-injected status gets (`Faults.http_error`), as Binance words that status."""
+    if status == 429:
+        return error(-1003, "Too many requests; current limit is 6000 request weight per 1 MINUTE. "
+                     "Please use the websocket for live updates to avoid polling the API.", status)
+    if status == 418:
+        return error(-1003, "Way too many requests; IP(127.0.0.1) banned until "
+                     f"{now_ms + 1000 * (retry_after or 60)}. Please use the websocket for live updates "
+                     "to avoid bans.", status)
+    return error(-1001, "Internal error; unable to process your request. Please try again.", status)
