@@ -1,14 +1,12 @@
-"""Binance spot: the REST endpoints, HMAC-SHA256 signing, and the Broker contract on top of them.
+"""Binance spot: the Broker contract on the REST endpoints and streams (see README.md).
 
-Signing: HMAC-SHA256 of the exact query string (with ``timestamp`` and ``recvWindow``) under the API
-secret, hex, appended as ``signature`` last; the key travels in ``X-MBX-APIKEY``. Timestamps are
-local time plus the offset measured against ``GET /api/v3/time`` at connect.
+Signing is in auth.py, paths, weights and limits in constants.py. Timestamps are local time plus the
+offset measured against ``GET /api/v3/time`` at connect.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import json
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,7 +18,10 @@ import trio
 from trio_websocket import WebSocketConnection
 
 from brokers.base import Broker, BrokerSettings, Emit, Subscription
+from brokers.binance import constants as c
 from brokers.binance import schemas as s
+from brokers.binance.auth import key_header, signed_query
+from brokers.binance.constants import VENUE
 from brokers.binance.errors import map_error
 from brokers.binance.mapping import (
     ORDER_TYPE_TO_VENUE,
@@ -33,7 +34,7 @@ from brokers.binance.mapping import (
     plain,
 )
 from brokers.binance.stream import MarketParser, UserParser, stream_name
-from brokers.ratelimit import RateLimiter, WindowRule
+from brokers.ratelimit import RateLimiter
 from brokers.rest import PreparedRequest, Resignable, RestChannel
 from brokers.spot import average_cost
 from brokers.stream import run_websocket, started_without_value
@@ -59,28 +60,6 @@ from protocol.model import (
     utc_now,
 )
 
-VENUE = "binance"
-MAINNET = ("https://api.binance.com", "wss://stream.binance.com:9443")
-TESTNET = ("https://testnet.binance.vision", "wss://stream.testnet.binance.vision")
-
-# Published limits: 6,000 request weight per minute per IP; 100 orders per 10 s and 200,000 per day per account.
-# Binance counts in fixed intervals on its own clock; ours is not aligned to it, so the minute and the
-# 10 s are kept as rolling logs (a sender within every rolling window is within any fixed one), which
-# the headers only ever raise: our requests in flight are not in the venue's count yet. Fixed windows
-# whose count the headers replaced let -1015 through under the soak's 12 concurrent traders.
-RATE_RULES = [
-    WindowRule("weight-1m", 60, 6000, header="x-mbx-used-weight-1m", sliding=True, margin=0.1),
-    WindowRule("orders-10s", 10, 100, counts_orders=True, header="x-mbx-order-count-10s", sliding=True,
-               margin=0.1),
-    WindowRule("orders-1d", 86400, 200_000, counts_orders=True, header="x-mbx-order-count-1d"),
-]
-LISTEN_KEY_KEEPALIVE = 30 * 60  # seconds; Binance expires a listen key after 60 minutes without one
-KLINE_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
-
-
-def sign(secret: str, payload: str) -> str:
-    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
 
 @attrs.define(eq=False)
 class BinanceBroker(Broker):
@@ -97,7 +76,7 @@ class BinanceBroker(Broker):
 
     def __attrs_post_init__(self) -> None:
         self.venue = self.settings.venue or VENUE
-        self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, RATE_RULES), map_error,
+        self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, c.RATE_RULES), map_error,
                                 timeout=self.settings.request_timeout)
 
     # ================================================================ signing and requests
@@ -116,25 +95,23 @@ class BinanceBroker(Broker):
         creds = self._credentials()
 
         def build() -> PreparedRequest:
-            query = urlencode({**params, "recvWindow": self.settings.recv_window_ms, "timestamp": self._now_ms()})
-            signature = sign(creds.api_secret.reveal(), query)
-            return PreparedRequest(method, path, f"{query}&signature={signature}",
-                                   headers={"X-MBX-APIKEY": creds.api_key})
+            query = signed_query(creds, params, timestamp_ms=self._now_ms(),
+                                 recv_window_ms=self.settings.recv_window_ms)
+            return PreparedRequest(method, path, query, headers=key_header(creds))
 
         return Resignable(method, build)
 
     def _keyed(self, method: str, path: str, params: dict[str, str | int] | None = None) -> PreparedRequest:
-        return PreparedRequest(method, path, urlencode(params or {}),
-                               headers={"X-MBX-APIKEY": self._credentials().api_key})
+        return PreparedRequest(method, path, urlencode(params or {}), headers=key_header(self._credentials()))
 
     # ================================================================ lifecycle
     async def connect(self) -> None:
         await self.rest.open()
         before = time.time()
-        server = await self.rest.send(self._public("GET", "/api/v3/time"), s.ServerTime, weight=1)
+        server = await self.rest.send(self._public("GET", c.SERVER_TIME), s.ServerTime, weight=1)
         midpoint_ms = int((before + time.time()) / 2 * 1000)
         self.clock_offset_ms = server.serverTime - midpoint_ms
-        info = await self.rest.send(self._public("GET", "/api/v3/exchangeInfo"), s.ExchangeInfo, weight=20)
+        info = await self.rest.send(self._public("GET", c.EXCHANGE_INFO), s.ExchangeInfo, weight=20)
         self._instruments.clear()
         self._by_id.clear()
         for symbol in info.symbols:
@@ -164,7 +141,7 @@ class BinanceBroker(Broker):
 
     # ================================================================ account
     async def _account(self) -> s.Account:
-        return await self.rest.send(self._signed("GET", "/api/v3/account", {"omitZeroBalances": "true"}),
+        return await self.rest.send(self._signed("GET", c.ACCOUNT, {"omitZeroBalances": "true"}),
                                     s.Account, weight=20)
 
     async def get_account_info(self) -> AccountInfo:
@@ -187,18 +164,18 @@ class BinanceBroker(Broker):
     # ================================================================ market data
     async def get_ticker(self, symbol: str) -> Ticker:
         instrument = self.instrument(symbol)
-        t = await self.rest.send(self._public("GET", "/api/v3/ticker/24hr", {"symbol": instrument.venue_symbol}),
+        t = await self.rest.send(self._public("GET", c.TICKER_24H, {"symbol": instrument.venue_symbol}),
                                  s.Ticker24h, weight=2)
         return Ticker(venue=self.venue, symbol=symbol, last=t.lastPrice, bid=t.bidPrice, bid_size=t.bidQty,
                       ask=t.askPrice, ask_size=t.askQty, timestamp=from_epoch_ms(t.closeTime))
 
     async def get_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
         instrument = self.instrument(symbol)
-        if interval not in KLINE_INTERVALS:
-            raise e.InvalidOrder(f"Binance has no {interval!r} klines; use one of {sorted(KLINE_INTERVALS)}",
+        if interval not in c.KLINE_INTERVALS:
+            raise e.InvalidOrder(f"Binance has no {interval!r} klines; use one of {sorted(c.KLINE_INTERVALS)}",
                                  venue=self.venue, filter="INTERVAL")
         rows = await self.rest.send(
-            self._public("GET", "/api/v3/klines", {"symbol": instrument.venue_symbol, "interval": interval,
+            self._public("GET", c.KLINES, {"symbol": instrument.venue_symbol, "interval": interval,
                                                    "limit": max(1, min(limit, 1000))}),
             list[s.Kline], weight=2)
         now = to_epoch_ms(utc_now())
@@ -206,7 +183,7 @@ class BinanceBroker(Broker):
                        open=r[1], high=r[2], low=r[3], close=r[4], volume=r[5], closed=r[6] < now) for r in rows]
 
     async def _depth_snapshot(self, venue_symbol: str) -> s.Depth:
-        return await self.rest.send(self._public("GET", "/api/v3/depth", {"symbol": venue_symbol, "limit": 100}),
+        return await self.rest.send(self._public("GET", c.DEPTH, {"symbol": venue_symbol, "limit": 100}),
                                     s.Depth, weight=5)
 
     # ================================================================ positions (spot meaning)
@@ -270,7 +247,7 @@ class BinanceBroker(Broker):
             params["price"] = plain(request.price)
         if request.stop_price is not None:
             params["stopPrice"] = plain(request.stop_price)
-        answer = await self.rest.send(self._signed("POST", "/api/v3/order", params), s.OrderResponse,
+        answer = await self.rest.send(self._signed("POST", c.ORDER, params), s.OrderResponse,
                                       weight=1, orders=1)
         return order_from(answer, instrument)
 
@@ -289,7 +266,7 @@ class BinanceBroker(Broker):
                            client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
         answer = await self.rest.send(
-            self._signed("DELETE", "/api/v3/order", self._order_ref(instrument, order_id, client_order_id)),
+            self._signed("DELETE", c.ORDER, self._order_ref(instrument, order_id, client_order_id)),
             s.OrderResponse, weight=1)
         return order_from(answer, instrument)
 
@@ -297,7 +274,7 @@ class BinanceBroker(Broker):
                                client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
         answer = await self.rest.send(
-            self._signed("GET", "/api/v3/order", self._order_ref(instrument, order_id, client_order_id)),
+            self._signed("GET", c.ORDER, self._order_ref(instrument, order_id, client_order_id)),
             s.OrderResponse, weight=4)
         return order_from(answer, instrument)
 
@@ -306,14 +283,14 @@ class BinanceBroker(Broker):
             params: dict[str, str | int] = {}
             if symbol is not None:
                 params["symbol"] = self.instrument(symbol).venue_symbol
-            rows = await self.rest.send(self._signed("GET", "/api/v3/openOrders", params), list[s.OrderResponse],
+            rows = await self.rest.send(self._signed("GET", c.OPEN_ORDERS, params), list[s.OrderResponse],
                                         weight=6 if symbol else 80)
         else:
             if symbol is None:
                 raise e.NotSupported("Binance lists finished orders per symbol only: pass a symbol",
                                      venue=self.venue)
             rows = await self.rest.send(
-                self._signed("GET", "/api/v3/allOrders", {"symbol": self.instrument(symbol).venue_symbol,
+                self._signed("GET", c.ALL_ORDERS, {"symbol": self.instrument(symbol).venue_symbol,
                                                           "limit": 1000}),
                 list[s.OrderResponse], weight=20)
         return [order_from(r, self._by_id[r.symbol]) for r in rows if r.symbol in self._by_id]
@@ -325,7 +302,7 @@ class BinanceBroker(Broker):
             params["startTime"] = to_epoch_ms(since)
         trades: list[s.MyTrade] = []
         while True:
-            page = await self.rest.send(self._signed("GET", "/api/v3/myTrades", params), list[s.MyTrade],
+            page = await self.rest.send(self._signed("GET", c.MY_TRADES, params), list[s.MyTrade],
                                         weight=20)
             trades += page
             if len(page) < int(params["limit"]) or len(trades) >= limit:
@@ -341,7 +318,7 @@ class BinanceBroker(Broker):
             return {}
         first = min(order_ids)
         rows = await self.rest.send(
-            self._signed("GET", "/api/v3/allOrders", {"symbol": instrument.venue_symbol, "orderId": first,
+            self._signed("GET", c.ALL_ORDERS, {"symbol": instrument.venue_symbol, "orderId": first,
                                                       "limit": 1000}),
             list[s.OrderResponse], weight=20)
         return {r.orderId: r.clientOrderId for r in rows}
@@ -371,8 +348,6 @@ class BinanceBroker(Broker):
         names = sorted({stream_name(sub, self.instrument(sub.symbol)) for sub in added} - self._live_streams)
         if not names or self._public_ws is None:
             return  # not connected: the next connection subscribes to the whole set
-        import json
-
         self._subscribe_ids += 1
         await self._public_ws.send_message(json.dumps({"method": "SUBSCRIBE", "params": names,
                                                        "id": self._subscribe_ids}))
@@ -380,7 +355,7 @@ class BinanceBroker(Broker):
 
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        key = (await self.rest.send(self._keyed("POST", "/api/v3/userDataStream"), s.ListenKey, weight=2)).listenKey
+        key = (await self.rest.send(self._keyed("POST", c.USER_DATA_STREAM), s.ListenKey, weight=2)).listenKey
         parser = UserParser(self._by_id, emit)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._keep_listen_key_alive, key)
@@ -389,7 +364,7 @@ class BinanceBroker(Broker):
 
     async def _keep_listen_key_alive(self, key: str) -> None:
         while True:
-            await trio.sleep(LISTEN_KEY_KEEPALIVE)
-            await self.rest.send(self._keyed("PUT", "/api/v3/userDataStream", {"listenKey": key}), s.Empty,
+            await trio.sleep(c.LISTEN_KEY_KEEPALIVE_S)
+            await self.rest.send(self._keyed("PUT", c.USER_DATA_STREAM, {"listenKey": key}), s.Empty,
                                  weight=2)
 

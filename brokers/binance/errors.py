@@ -12,10 +12,9 @@ from typing import Any
 
 import msgspec
 
+from brokers.binance.constants import VENUE
 from brokers.binance.schemas import ErrorBody
 from protocol import errors as e
-
-VENUE = "binance"
 
 CODE_TABLE: dict[int, type[e.BrokerError]] = {
     -1000: e.VenueUnavailable,  # UNKNOWN

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from brokers.binance import schemas as s
+from brokers.binance.constants import VENUE
 from protocol.errors import InvalidOrder
 from protocol.model import (
     Fill,
@@ -18,8 +19,6 @@ from protocol.model import (
     TimeInForce,
     from_epoch_ms,
 )
-
-VENUE = "binance"
 
 STATUS = {
     "NEW": OrderStatus.NEW,

@@ -1,32 +1,31 @@
 """Binance market and user-data streams: parse messages into protocol events.
 
 Market data comes over the combined-stream endpoint (``/stream?streams=…``, messages wrapped as
-``{"stream": …, "data": …}``) with live SUBSCRIBE for additions. The diff-depth stream is turned into
-a consistent book by Binance's documented procedure (`DepthBook`): buffer diffs, take a REST snapshot,
-drop diffs older than it, require the first to straddle ``lastUpdateId + 1`` and each next ``U`` to
-follow the previous ``u``; on any gap the book is rebuilt and nothing corrupt is emitted.
+``{"stream": …, "data": …}``) with live SUBSCRIBE for additions. The diff-depth stream feeds one
+`DepthBook` per symbol (book.py), which follows Binance's snapshot-plus-diffs procedure; on any gap
+the book is rebuilt from a fresh snapshot and nothing corrupt is emitted.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import attrs
 import msgspec
 
 from brokers.base import Emit, Subscription
+from brokers.binance import constants as c
 from brokers.binance import schemas as s
+from brokers.binance.book import DepthBook
+from brokers.binance.constants import VENUE
 from brokers.binance.mapping import fill_from_execution, order_from_execution
 from protocol.errors import ProtocolViolation
 from protocol.messages import StreamChannel
 from protocol.model import (
     Balance,
-    BookLevel,
     Candle,
     Instrument,
-    OrderBook,
     Side,
     Ticker,
     Trade,
@@ -34,9 +33,6 @@ from protocol.model import (
 )
 
 log = logging.getLogger(__name__)
-
-VENUE = "binance"
-BOOK_DEPTH = 10
 
 _envelope = msgspec.json.Decoder(s.Envelope)
 _trade = msgspec.json.Decoder(s.TradeEvent)
@@ -49,68 +45,11 @@ _user = msgspec.json.Decoder(s.UserEvent)
 def stream_name(sub: Subscription, instrument: Instrument) -> str:
     base = instrument.venue_symbol.lower()
     return {
-        StreamChannel.TICKER: f"{base}@ticker",
-        StreamChannel.TRADES: f"{base}@trade",
-        StreamChannel.CANDLES: f"{base}@kline_1m",
-        StreamChannel.BOOK: f"{base}@depth@100ms",
-    }[sub.channel]
-
-
-@attrs.define
-class DepthBook:
-    """One symbol's order book kept in sync from a snapshot plus diffs (Binance's procedure)."""
-
-    symbol: str
-    bids: dict[Decimal, Decimal] = attrs.field(factory=dict)
-    asks: dict[Decimal, Decimal] = attrs.field(factory=dict)
-    last_update_id: int | None = None  # None: waiting for a snapshot
-    pending: list[s.DepthUpdate] = attrs.field(factory=list)
-    synced: bool = False
-    resyncs: int = 0
-
-    def load_snapshot(self, snapshot: s.Depth) -> None:
-        self.bids = {p: q for p, q in snapshot.bids if q}
-        self.asks = {p: q for p, q in snapshot.asks if q}
-        self.last_update_id = snapshot.lastUpdateId
-        self.synced = False
-        buffered, self.pending = self.pending, []
-        for diff in buffered:
-            self.apply(diff)
-
-    def apply(self, diff: s.DepthUpdate) -> bool:
-        """Apply one diff; True if the book is now consistent and changed. Raises on a gap."""
-        if self.last_update_id is None:
-            self.pending.append(diff)
-            return False
-        if diff.u <= self.last_update_id:
-            return False  # older than what we have
-        if not self.synced:
-            if not diff.U <= self.last_update_id + 1 <= diff.u:
-                raise ProtocolViolation(f"{self.symbol} depth: first diff {diff.U}-{diff.u} does not follow "
-                                        f"snapshot {self.last_update_id}", venue=VENUE)
-            self.synced = True
-        elif diff.U != self.last_update_id + 1:
-            raise ProtocolViolation(f"{self.symbol} depth gap: expected {self.last_update_id + 1}, got {diff.U}",
-                                    venue=VENUE)
-        for side, changes in ((self.bids, diff.b), (self.asks, diff.a)):
-            for price, quantity in changes:
-                if quantity:
-                    side[price] = quantity
-                else:
-                    side.pop(price, None)
-        self.last_update_id = diff.u
-        return True
-
-    def reset(self) -> None:
-        self.bids, self.asks, self.last_update_id, self.synced = {}, {}, None, False
-        self.resyncs += 1
-
-    def top(self, instrument: Instrument, event_ms: int) -> OrderBook:
-        bids = sorted(self.bids.items(), reverse=True)[:BOOK_DEPTH]
-        asks = sorted(self.asks.items())[:BOOK_DEPTH]
-        return OrderBook(venue=VENUE, symbol=instrument.symbol, bids=[BookLevel(p, q) for p, q in bids],
-                         asks=[BookLevel(p, q) for p, q in asks], sequence=self.last_update_id or 0,
-                         timestamp=from_epoch_ms(event_ms))
+        StreamChannel.TICKER: c.STREAM_TICKER,
+        StreamChannel.TRADES: c.STREAM_TRADE,
+        StreamChannel.CANDLES: c.STREAM_KLINE,
+        StreamChannel.BOOK: c.STREAM_DEPTH,
+    }[sub.channel].format(symbol=base)
 
 
 SnapshotFetcher = Callable[[str], Awaitable[s.Depth]]

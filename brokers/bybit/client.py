@@ -5,7 +5,7 @@ unified symbols say which category an order is for (``BTC/USDT`` spot, ``BTC/USD
 perpetual, ``BTC/USD:BTC`` inverse perpetual).
 
 Answers: Bybit reports most failures inside HTTP 200 with a non-zero ``retCode``, so every answer
-goes through `_decode_answer`, which raises the typed error (brokers/bybit/errors.py) before any
+goes through `schemas.decode_answer`, which raises the typed error (brokers/bybit/errors.py) before any
 field is read. Signing: brokers/bybit/auth.py; the timestamp is local time plus the offset measured
 against ``/v5/market/time`` at connect. Rate limits: 600 requests per 5 s per IP on the channel,
 plus one per-second window per (endpoint, category) corrected by ``X-Bapi-Limit-Status``.
@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import attrs
@@ -30,7 +30,7 @@ from brokers.bybit import constants as c
 from brokers.bybit import schemas as s
 from brokers.bybit.auth import rest_headers
 from brokers.bybit.constants import Category
-from brokers.bybit.errors import is_leverage_not_modified, map_error, raise_for_ret_code
+from brokers.bybit.errors import is_leverage_not_modified, map_error
 from brokers.bybit.mapping import (
     SymbolMap,
     balance_from,
@@ -80,9 +80,6 @@ from protocol.model import (
 
 T = TypeVar("T")
 
-MAINNET = (c.REST_MAINNET, "wss://stream.bybit.com")
-TESTNET = (c.REST_TESTNET, "wss://stream-testnet.bybit.com")
-
 IP_RULE = WindowRule("ip-5s", c.IP_LIMIT_WINDOW_S, c.IP_LIMIT_REQUESTS)
 EXECUTION_WINDOW = timedelta(days=7)  # /v5/execution/list answers at most 7 days per query
 MAX_PAGES = 50  # bound on cursor paging per call (50 pages x 100 rows)
@@ -90,35 +87,6 @@ MARGIN_MODES = {"REGULAR_MARGIN": MarginMode.CROSS, "ISOLATED_MARGIN": MarginMod
                 "PORTFOLIO_MARGIN": MarginMode.CROSS}
 DERIVATIVES = (Category.LINEAR, Category.INVERSE)
 RECENT_ORDERS = 5_000
-
-
-class _Answer(msgspec.Struct):
-    retCode: int
-    retMsg: str = ""
-
-
-_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
-_answer = msgspec.json.Decoder(_Answer)
-
-
-def _decode_answer(body: bytes, wanted: Any, headers: Mapping[str, str]) -> Any:
-    """Decode ``{"retCode", "retMsg", "result", ...}`` into ``result`` of type ``wanted``, or raise.
-
-    One decode on the happy path; an error answer (whose ``result`` is usually ``{}``) fails
-    validation or carries a non-zero ``retCode``, and is then read for its code and message.
-    """
-    decoder = _decoders.get(wanted)
-    if decoder is None:
-        decoder = _decoders[wanted] = msgspec.json.Decoder(s.Envelope[wanted])  # type: ignore[valid-type]
-    try:
-        envelope = decoder.decode(body)
-    except msgspec.ValidationError:
-        answer = _answer.decode(body)  # a body without retCode raises ValidationError: a ProtocolViolation
-        raise_for_ret_code(answer.retCode, answer.retMsg, headers=headers, now_ms=int(time.time() * 1000))
-        raise
-    if envelope.retCode != 0:
-        raise_for_ret_code(envelope.retCode, envelope.retMsg, headers=headers, now_ms=int(time.time() * 1000))
-    return envelope.result
 
 
 @attrs.define(eq=False)
@@ -138,7 +106,7 @@ class BybitBroker(Broker):
     def __attrs_post_init__(self) -> None:
         self.venue = self.settings.venue or c.VENUE
         self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, [IP_RULE]), map_error,
-                                timeout=self.settings.request_timeout, decode_answer=_decode_answer)
+                                timeout=self.settings.request_timeout, decode_answer=s.decode_answer)
         wanted = self.settings.options.get("categories", "spot,linear,inverse")
         try:
             self.categories = tuple(Category(name.strip()) for name in wanted.split(",") if name.strip())
@@ -545,4 +513,4 @@ def _check_filters(instrument: Instrument, request: OrderRequest, venue: str) ->
                                  filter="NOTIONAL", client_order_id=cid)
 
 
-__all__ = ["MAINNET", "TESTNET", "BybitBroker", "category_of"]
+__all__ = ["BybitBroker", "category_of"]

@@ -41,6 +41,12 @@ WS_PRIVATE_MAINNET: Final = "wss://stream.bybit.com/v5/private"
 WS_PRIVATE_TESTNET: Final = "wss://stream-testnet.bybit.com/v5/private"
 
 
+WS_MAINNET: Final = "wss://stream.bybit.com"  # the websocket base: /v5/public/<category>, /v5/private follow
+WS_TESTNET: Final = "wss://stream-testnet.bybit.com"
+MAINNET: Final = (REST_MAINNET, WS_MAINNET)
+TESTNET: Final = (REST_TESTNET, WS_TESTNET)
+
+
 def rest_url(*, testnet: bool) -> str:
     return REST_TESTNET if testnet else REST_MAINNET
 
@@ -155,6 +161,12 @@ WS_MAX_ACTIVE_TIME_PARAM: Final = "max_active_time"  # optional private-stream q
 WS_PUBLIC_ARGS_MAX_CHARS: Final = 21_000
 """A public connection's ``args`` array of a subscribe op may not exceed 21,000 characters."""
 WS_CONNECTIONS_PER_5_MIN: Final = 500
+TOPICS_PER_OP: Final = 10
+"""Spot refuses more than 10 args in one subscribe op; we use that bound for every category."""
+STALE_AFTER_S: Final = 60.0
+"""Seconds without any message on a socket (pongs included) that mean it is dead."""
+BOOK_DEPTH: Final = 50  # the orderbook.{depth} topic we subscribe to
+BOOK_LEVELS_EMITTED: Final = 10  # levels per side in each OrderBook event
 
 TOPIC_ORDERBOOK: Final = "orderbook.{depth}.{symbol}"
 TOPIC_TRADE: Final = "publicTrade.{symbol}"

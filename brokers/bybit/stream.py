@@ -30,9 +30,9 @@ from brokers.base import Emit, Subscription
 from brokers.bybit import constants as c
 from brokers.bybit import schemas as s
 from brokers.bybit.auth import ws_auth_message
+from brokers.bybit.book import BybitOrderBook
 from brokers.bybit.constants import Category
 from brokers.bybit.mapping import (
-    BybitOrderBook,
     SymbolMap,
     balance_from,
     candle_from_ws,
@@ -53,10 +53,6 @@ from protocol.model import Instrument, MarginMode, from_epoch_ms
 
 log = logging.getLogger(__name__)
 
-BOOK_DEPTH = 50
-TOPICS_PER_OP = 10  # spot refuses more args in one subscribe op
-STALE_AFTER = 60.0  # seconds without any message (pongs included) = dead connection
-
 _header = s.WS_HEADER_DECODER
 _op = msgspec.json.Decoder(s.WsOpResponse)
 _trades = msgspec.json.Decoder(s.WsTradeMessage)
@@ -75,7 +71,7 @@ def topic_of(sub: Subscription, instrument: Instrument) -> str:
         StreamChannel.TICKER: c.TOPIC_TICKER.format(symbol=symbol),
         StreamChannel.TRADES: c.TOPIC_TRADE.format(symbol=symbol),
         StreamChannel.CANDLES: c.TOPIC_KLINE.format(interval="1", symbol=symbol),
-        StreamChannel.BOOK: c.TOPIC_ORDERBOOK.format(depth=BOOK_DEPTH, symbol=symbol),
+        StreamChannel.BOOK: c.TOPIC_ORDERBOOK.format(depth=c.BOOK_DEPTH, symbol=symbol),
     }[sub.channel]
 
 
@@ -104,8 +100,8 @@ class PublicConnection:
         wanted = sorted(topics)
         if self.ws is None:
             return
-        for start in range(0, len(wanted), TOPICS_PER_OP):
-            chunk = wanted[start:start + TOPICS_PER_OP]
+        for start in range(0, len(wanted), c.TOPICS_PER_OP):
+            chunk = wanted[start:start + c.TOPICS_PER_OP]
             await self.ws.send_message(json.dumps({"op": op, "req_id": f"{op}-{next(self.req_ids)}",
                                                    "args": chunk}))
 
@@ -161,7 +157,7 @@ class PublicConnection:
         instrument = self._instrument(message.data.s)
         if instrument is None:
             return
-        book = self.books.setdefault(message.data.s, BybitOrderBook(message.data.s, BOOK_DEPTH))
+        book = self.books.setdefault(message.data.s, BybitOrderBook(message.data.s, c.BOOK_DEPTH))
         if message.type == "delta" and not book.ready:
             return  # waiting for the snapshot a resubscription asked for
         try:
@@ -173,7 +169,7 @@ class PublicConnection:
             await self.send_op("unsubscribe", [topic])
             await self.send_op("subscribe", [topic])
             return
-        await self.emit(book.snapshot(instrument, 10))
+        await self.emit(book.snapshot(instrument, c.BOOK_LEVELS_EMITTED))
 
     def _instrument(self, venue_symbol: str) -> Instrument | None:
         try:
@@ -217,7 +213,7 @@ class PublicStreams:
         try:
             await run_websocket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
                                 venue=self.venue, on_open=connection.opened, ping_interval=c.PING_INTERVAL_S,
-                                app_ping=_app_ping, stale_after=STALE_AFTER if connection.topics else None,
+                                app_ping=_app_ping, stale_after=c.STALE_AFTER_S if connection.topics else None,
                                 task_status=started_without_value(task_status))
         finally:
             connection.ws = None
@@ -249,7 +245,7 @@ class PrivateStream:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await run_websocket(self.url, self.on_message, venue=self.venue, on_open=self.opened,
-                            ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping, stale_after=STALE_AFTER,
+                            ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping, stale_after=c.STALE_AFTER_S,
                             task_status=started_without_value(task_status))
 
     async def opened(self, ws: WebSocketConnection) -> None:

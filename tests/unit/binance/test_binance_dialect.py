@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brokers.binance import schemas as s
-from brokers.binance.client import sign
+from brokers.binance.auth import sign
+from brokers.binance.book import DepthBook
 from brokers.binance.errors import map_error
 from brokers.binance.mapping import (
     check_filters,
@@ -22,7 +23,6 @@ from brokers.binance.mapping import (
     order_from_execution,
     plain,
 )
-from brokers.binance.stream import DepthBook
 from brokers.spot import average_cost
 from protocol import errors as e
 from protocol.model import Fill, OrderStatus, OrderType, Side, TimeInForce

@@ -15,7 +15,8 @@ import httpx
 import pytest
 import trio
 
-from brokers.binance.client import MAINNET, TESTNET, BinanceBroker
+from brokers.binance.client import BinanceBroker
+from brokers.binance.constants import MAINNET, TESTNET
 from protocol import errors as e
 from protocol.model import (
     MarketType,
