@@ -114,6 +114,11 @@ class Broker(abc.ABC):
     def instruments(self) -> list[Instrument]:
         """Instruments loaded by `connect` (unified symbol order)."""
 
+    @abc.abstractmethod
+    def instrument(self, symbol: str) -> Instrument:
+        """The instrument of a unified symbol; an unknown one is `InvalidOrder(filter="SYMBOL")`
+        (venues on the chassis answer from their `brokers.instruments.InstrumentIndex`)."""
+
     # ------------------------------------------------------------------ account
     async def get_balance(self, currency: str) -> Balance:
         """One currency from `get_balances`; zero (not None) when nothing is held."""
@@ -276,13 +281,6 @@ class Broker(abc.ABC):
     async def earn_status(self, strategy_id: str, *, deallocation: bool = False) -> bool:
         """True while the last (de)allocation of ``strategy_id`` is still pending at the venue."""
         raise self._unsupported("Earn / staking")
-
-    # ------------------------------------------------------------------ helpers for venues
-    def instrument(self, symbol: str) -> Instrument:
-        for instrument in self.instruments():
-            if instrument.symbol == symbol:
-                return instrument
-        raise InvalidOrder(f"unknown symbol {symbol!r}", venue=self.venue, filter="SYMBOL")
 
 
 BrokerFactory = Callable[[BrokerSettings], Broker]

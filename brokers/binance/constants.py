@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from brokers.features import GTC_ONLY, OrderFeatures
 from brokers.ratelimit import WindowRule
+from protocol.messages import StreamChannel
+from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "binance"
 
@@ -63,6 +66,18 @@ RATE_RULES: Final = [
     WindowRule("orders-1d", 86400, 200_000, counts_orders=True, header="x-mbx-order-count-1d"),
 ]
 
+# --- order features (rest-api.md "New order": types and timeInForce; no reduce-only, no margin here) ----
+
+ORDER_FEATURES: Final = {
+    MarketType.SPOT: OrderFeatures(time_in_force={
+        OrderType.MARKET: GTC_ONLY,  # MARKET takes no timeInForce: only the default is accepted
+        OrderType.LIMIT: frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK,
+                                    TimeInForce.POST_ONLY}),  # post-only = LIMIT_MAKER
+        OrderType.STOP_MARKET: GTC_ONLY,  # STOP_LOSS
+        OrderType.STOP_LIMIT: frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}),  # STOP_LOSS_LIMIT
+    }),
+}
+
 # --- limits -------------------------------------------------------------------------------------------
 
 KLINE_LIMIT_MAX: Final = 1000
@@ -81,7 +96,9 @@ HEADER_API_KEY: Final = "X-MBX-APIKEY"
 PING_INTERVAL_S: Final = 20.0
 LISTEN_KEY_KEEPALIVE_S: Final = 30 * 60  # Binance expires a listen key after 60 minutes without one
 BOOK_DEPTH: Final = 10  # levels per side in each OrderBook event
-STREAM_TICKER: Final = "{symbol}@ticker"
-STREAM_TRADE: Final = "{symbol}@trade"
-STREAM_KLINE: Final = "{symbol}@kline_1m"
-STREAM_DEPTH: Final = "{symbol}@depth@100ms"
+STREAM_NAMES: Final = {  # the market stream of each channel; {symbol} is the lower-case venue symbol
+    StreamChannel.TICKER: "{symbol}@ticker",
+    StreamChannel.TRADES: "{symbol}@trade",
+    StreamChannel.CANDLES: "{symbol}@kline_1m",
+    StreamChannel.BOOK: "{symbol}@depth@100ms",
+}

@@ -21,7 +21,6 @@ from brokers.binance.book import DepthBook
 from brokers.binance.constants import VENUE
 from brokers.binance.mapping import fill_from_execution, order_from_execution
 from protocol.errors import ProtocolViolation
-from protocol.messages import StreamChannel
 from protocol.model import (
     Balance,
     Candle,
@@ -43,13 +42,7 @@ _user = msgspec.json.Decoder(s.UserEvent)
 
 
 def stream_name(sub: Subscription, instrument: Instrument) -> str:
-    base = instrument.venue_symbol.lower()
-    return {
-        StreamChannel.TICKER: c.STREAM_TICKER,
-        StreamChannel.TRADES: c.STREAM_TRADE,
-        StreamChannel.CANDLES: c.STREAM_KLINE,
-        StreamChannel.BOOK: c.STREAM_DEPTH,
-    }[sub.channel].format(symbol=base)
+    return c.STREAM_NAMES[sub.channel].format(symbol=instrument.venue_symbol.lower())
 
 
 SnapshotFetcher = Callable[[str], Awaitable[s.Depth]]

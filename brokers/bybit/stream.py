@@ -33,7 +33,6 @@ from brokers.bybit.auth import ws_auth_message
 from brokers.bybit.book import BybitOrderBook
 from brokers.bybit.constants import Category
 from brokers.bybit.mapping import (
-    SymbolMap,
     balance_from,
     candle_from_ws,
     category_of_instrument,
@@ -45,10 +44,10 @@ from brokers.bybit.mapping import (
     ticker_from,
     trade_from,
 )
+from brokers.instruments import InstrumentIndex
 from brokers.stream import run_websocket, started_without_value
 from protocol.credentials import Credentials
 from protocol.errors import AuthenticationError, ProtocolViolation, VenueUnavailable
-from protocol.messages import StreamChannel
 from protocol.model import Instrument, MarginMode, from_epoch_ms
 
 log = logging.getLogger(__name__)
@@ -66,13 +65,7 @@ _wallet = msgspec.json.Decoder(s.WsWalletMessage)
 
 
 def topic_of(sub: Subscription, instrument: Instrument) -> str:
-    symbol = instrument.venue_symbol
-    return {
-        StreamChannel.TICKER: c.TOPIC_TICKER.format(symbol=symbol),
-        StreamChannel.TRADES: c.TOPIC_TRADE.format(symbol=symbol),
-        StreamChannel.CANDLES: c.TOPIC_KLINE.format(interval="1", symbol=symbol),
-        StreamChannel.BOOK: c.TOPIC_ORDERBOOK.format(depth=c.BOOK_DEPTH, symbol=symbol),
-    }[sub.channel]
+    return c.PUBLIC_TOPICS[sub.channel].format(symbol=instrument.venue_symbol)
 
 
 async def _app_ping(ws: WebSocketConnection) -> None:
@@ -84,7 +77,7 @@ class PublicConnection:
     """One category's public socket: its topics, its books and tickers, its parser."""
 
     category: Category
-    symbols: SymbolMap
+    symbols: InstrumentIndex
     emit: Emit
     venue: str
     topics: set[str] = attrs.field(factory=set)
@@ -94,7 +87,6 @@ class PublicConnection:
     req_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     unreadable: int = 0
     resyncs: int = 0
-    _known: dict[str, Instrument] = attrs.field(factory=dict)
 
     async def send_op(self, op: str, topics: Iterable[str]) -> None:
         wanted = sorted(topics)
@@ -172,15 +164,7 @@ class PublicConnection:
         await self.emit(book.snapshot(instrument, c.BOOK_LEVELS_EMITTED))
 
     def _instrument(self, venue_symbol: str) -> Instrument | None:
-        try:
-            return self._known[venue_symbol]
-        except KeyError:
-            pass
-        found = self.symbols.from_venue(self.category, venue_symbol) \
-            if self.symbols.has(self.category, venue_symbol) else None
-        if found is not None:
-            self._known[venue_symbol] = found  # a hot path: every trade and book message asks
-        return found
+        return self.symbols.find(venue_symbol, self.category)
 
 
 @attrs.define
@@ -188,7 +172,7 @@ class PublicStreams:
     """The public sockets of every configured category, run together; one failing fails all."""
 
     ws_url: str
-    symbols: SymbolMap
+    symbols: InstrumentIndex
     emit: Emit
     categories: tuple[Category, ...]
     venue: str
@@ -199,7 +183,7 @@ class PublicStreams:
         for category in self.categories:
             self.connections[category] = PublicConnection(category, self.symbols, self.emit, self.venue)
         for sub in subscriptions:
-            instrument = self.symbols.instrument(sub.symbol)
+            instrument = self.symbols.get(sub.symbol)
             connection = self.connections.get(category_of_instrument(instrument))
             if connection is not None:
                 connection.topics.add(topic_of(sub, instrument))
@@ -221,7 +205,7 @@ class PublicStreams:
     async def subscribe(self, added: Iterable[Subscription]) -> None:
         by_category: dict[Category, set[str]] = {}
         for sub in added:
-            instrument = self.symbols.instrument(sub.symbol)
+            instrument = self.symbols.get(sub.symbol)
             connection = self.connections.get(category_of_instrument(instrument))
             topic = topic_of(sub, instrument)
             if connection is not None and topic not in connection.topics:
@@ -237,7 +221,7 @@ class PrivateStream:
 
     url: str
     credentials: Credentials
-    symbols: SymbolMap
+    symbols: InstrumentIndex
     emit: Emit
     now_ms: Callable[[], int]
     venue: str
@@ -292,7 +276,7 @@ class PrivateStream:
             raise ProtocolViolation(f"unreadable Bybit {topic} event: {error}", venue=self.venue) from error
 
     def _instrument(self, category: str, venue_symbol: str) -> Instrument | None:
-        return self.symbols.from_venue(category, venue_symbol) if self.symbols.has(category, venue_symbol) else None
+        return self.symbols.find(venue_symbol, category)
 
 
 async def _await_op(ws: WebSocketConnection, op: str) -> s.WsOpResponse:

@@ -13,8 +13,9 @@ import trio
 from brokers.base import Subscription
 from brokers.bybit import schemas as s
 from brokers.bybit.constants import Category
-from brokers.bybit.mapping import SymbolMap, instrument_from
+from brokers.bybit.mapping import category_of_instrument, instrument_from
 from brokers.bybit.stream import PrivateStream, PublicConnection, topic_of
+from brokers.instruments import InstrumentIndex
 from brokers.ratelimit import RateLimiter, WindowRule
 from protocol import errors as e
 from protocol import messages as m
@@ -45,7 +46,7 @@ LINEAR = instrument_from(Category.LINEAR, _first(samples.INSTRUMENTS_LINEAR))
 SPOT = instrument_from(Category.SPOT, _first(samples.INSTRUMENTS_SPOT))
 XRP = Instrument(venue="bybit", symbol="XRP/USDT:USDT", venue_symbol="XRPUSDT", market_type=MarketType.LINEAR,
                  base="XRP", quote="USDT", settle="USDT", tick_size=Decimal("0.0001"), lot_size=Decimal(1))
-SYMBOLS = SymbolMap.of([LINEAR, SPOT, XRP])
+SYMBOLS = InstrumentIndex.of("bybit", [LINEAR, SPOT, XRP], category_of_instrument)
 
 
 # ------------------------------------------------------------------------------ answers
