@@ -20,6 +20,7 @@ too, as plain functions.
 from __future__ import annotations
 
 import abc
+import random
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -27,12 +28,13 @@ from typing import ClassVar
 
 import attrs
 
-from brokers.base import Broker, BrokerSettings
+from brokers.base import Broker, BrokerSettings, Emit
 from brokers.features import OrderFeatures, check_order_features
 from brokers.instruments import InstrumentIndex, check_filters
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import AnswerDecoder, RestChannel
 from brokers.spot import average_cost
+from brokers.stream import Freshness, MarketDataHealth, Reopen
 from protocol import errors as e
 from protocol.credentials import Credentials
 from protocol.messages import StreamChannel
@@ -47,6 +49,7 @@ from protocol.model import (
     utc_now,
 )
 
+STALE_OPTION = "stale_after_"
 PRICED = (OrderType.LIMIT, OrderType.STOP_LIMIT)
 STOPS = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
 
@@ -62,6 +65,7 @@ class VenueClient(Broker):
     clock_offset_ms: int = 0
     margin_mode: MarginMode = MarginMode.CROSS  # the account's, for derivatives (set at connect where read)
     _connected: bool = False
+    _rng: random.Random = attrs.field(init=False)
 
     # ------------------------------------------------------------------ what a venue declares
     VENUE: ClassVar[str]
@@ -76,6 +80,8 @@ class VenueClient(Broker):
                                 self.map_error, timeout=self.settings.request_timeout,
                                 decode_answer=self.answer_decoder())
         self.index = InstrumentIndex(self.venue, self.venue_key)
+        self._rng = random.Random(self.settings.seed)
+        self.stale_limits()  # refuse a bad stale_after_* option now, not at the first subscription
 
     # ------------------------------------------------------------------ what a venue writes
     @abc.abstractmethod
@@ -141,6 +147,35 @@ class VenueClient(Broker):
     def now_ms(self) -> int:
         """Our clock in the venue's terms (for request timestamps)."""
         return int(time.time() * 1000) + self.clock_offset_ms
+
+    # ------------------------------------------------------------------ public streams
+    def stale_limits(self) -> dict[StreamChannel, float | None]:
+        """``stale_after`` with the options' overrides: ``stale_after_<channel> = "<seconds>"`` ("0" or
+        "off": never stale)."""
+        limits = dict(self.stale_after)
+        for key, value in self.settings.options.items():
+            if not key.startswith(STALE_OPTION):
+                continue
+            name = key.removeprefix(STALE_OPTION)
+            try:
+                channel = StreamChannel(name)
+                seconds = None if value.strip().lower() in ("off", "0") else float(value)
+            except ValueError:
+                raise e.NotSupported(f"option {key}={value!r}: use {STALE_OPTION}<channel> (one of "
+                                     f"{', '.join(sorted(self.stream_channels))}) = seconds or \"off\"",
+                                     venue=self.venue) from None
+            if seconds is not None and not seconds > 0:
+                raise e.NotSupported(f"option {key}={value!r}: seconds must be positive", venue=self.venue)
+            limits[channel] = seconds
+        return limits
+
+    def freshness(self) -> Freshness:
+        """A staleness watch for one public socket, with this venue's limits."""
+        return Freshness(self.stale_limits())
+
+    def public_reopen(self, emit: Emit) -> Reopen:
+        """How this venue's public sockets re-open (one per `run_public_stream`: they share their health)."""
+        return Reopen(self.settings.public_backoff, self._rng, MarketDataHealth(self.venue, emit))
 
     # ------------------------------------------------------------------ instruments
     def instruments(self) -> list[Instrument]:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import attrs
 import trio
-from trio_websocket import WebSocketConnection
+from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.binance import constants as c
@@ -35,7 +35,7 @@ from brokers.binance.mapping import (
 from brokers.binance.stream import MarketParser, UserParser, stream_name
 from brokers.paging import Page, collect, next_after
 from brokers.rest import PreparedRequest, Resignable
-from brokers.stream import run_websocket, started_without_value
+from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
 from brokers.venue import VenueClient
 from protocol import errors as e
 from protocol.model import (
@@ -69,11 +69,15 @@ class BinanceBroker(VenueClient):
     """Binance spot over /api/v3 and the market and user-data streams."""
 
     VENUE: ClassVar[str] = c.VENUE
+    stream_channels = frozenset(c.STREAM_NAMES)
     rate_rules = c.RATE_RULES
     order_features = c.ORDER_FEATURES
+    stale_after = c.STALE_AFTER
     _public_ws: WebSocketConnection | None = None
     _subscribe_ids: int = 0
-    _live_streams: set[str] = attrs.field(factory=set)
+    _streams: dict[str, Subscription] = attrs.field(factory=dict)  # stream name -> what asked for it
+    _live_streams: set[str] = attrs.field(factory=set)  # what the open connection is subscribed to
+    _freshness: Freshness | None = None
 
     # ================================================================ the chassis hooks
     def map_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
@@ -226,30 +230,56 @@ class BinanceBroker(VenueClient):
     # ================================================================ streams
     async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        # With nothing asked yet the socket opens anyway, so later subscriptions go live at once.
-        names = sorted({stream_name(sub, self.instrument(sub.symbol)) for sub in subscriptions
-                        if self.index.knows(sub.symbol)})
-        parser = MarketParser(self.index.venue_ids(), emit, self._depth_snapshot)
-        url = f"{self.settings.ws_url}/stream" + (f"?streams={'/'.join(names)}" if names else "")
-        self._live_streams = set(names)
+        """The combined market stream, re-opened on failure with every stream asked for so far.
+
+        The URL names the streams of the moment (``/stream?streams=…``; with none the socket opens
+        anyway, so later subscriptions go live at once); each new connection starts its depth books
+        from fresh snapshots."""
+        self._streams = {stream_name(sub, self.instrument(sub.symbol)): sub for sub in subscriptions
+                         if self.index.knows(sub.symbol)}
+        self._freshness = freshness = self.freshness()
+        freshness.watch(self._streams.values())
+        parser = MarketParser(self.index.venue_ids(), freshness.track(emit), self._depth_snapshot)
+
+        def url() -> str:
+            self._live_streams = set(self._streams)
+            names = "/".join(sorted(self._live_streams))
+            return f"{self.settings.ws_url}/stream" + (f"?streams={names}" if names else "")
 
         async def opened(ws: WebSocketConnection) -> None:
+            parser.books.clear()
             self._public_ws = ws
+            await self._send_subscribe(sorted(set(self._streams) - self._live_streams))  # asked while opening
 
         try:
-            await run_websocket(url, parser.on_message, venue=self.venue, on_open=opened,
-                                ping_interval=c.PING_INTERVAL_S, stale_after=60 if names else None,
-                                task_status=started_without_value(task_status))
+            await run_public_socket(url, parser.on_message, venue=self.venue, name="market",
+                                    reopen=self.public_reopen(emit), on_open=opened, freshness=freshness,
+                                    ping_interval=c.PING_INTERVAL_S,
+                                    stale_after=c.SOCKET_STALE_AFTER_S if self._streams else None,
+                                    task_status=task_status)
         finally:
             self._public_ws = None
+            self._freshness = None
 
     async def subscribe(self, added: Iterable[Subscription]) -> None:
-        names = sorted({stream_name(sub, self.instrument(sub.symbol)) for sub in added} - self._live_streams)
+        new = {stream_name(sub, self.instrument(sub.symbol)): sub for sub in added}
+        new = {name: sub for name, sub in new.items() if name not in self._streams}
+        self._streams.update(new)
+        if self._freshness is not None:
+            self._freshness.watch(new.values())
+        await self._send_subscribe(sorted(set(new) - self._live_streams))
+
+    async def _send_subscribe(self, names: list[str]) -> None:
+        """SUBSCRIBE on the open socket; without one (or if it just closed) the next connection's URL
+        carries them."""
         if not names or self._public_ws is None:
-            return  # not connected: the next connection subscribes to the whole set
+            return
         self._subscribe_ids += 1
-        await self._public_ws.send_message(json.dumps({"method": "SUBSCRIBE", "params": names,
-                                                       "id": self._subscribe_ids}))
+        try:
+            await self._public_ws.send_message(json.dumps({"method": "SUBSCRIBE", "params": names,
+                                                           "id": self._subscribe_ids}))
+        except ConnectionClosed:
+            return  # the socket is re-opening: its URL will name these streams
         self._live_streams |= set(names)
 
     async def run_private_stream(self, emit: Emit, *,

@@ -94,8 +94,14 @@ HEADER_API_KEY: Final = "X-MBX-APIKEY"
 # --- streams (web-socket-streams.md, user-data-stream.md) ----------------------------------------------
 
 PING_INTERVAL_S: Final = 20.0
+SOCKET_STALE_AFTER_S: Final = 60.0  # no frame at all for this long: the socket is dead even if pings pass
 LISTEN_KEY_KEEPALIVE_S: Final = 30 * 60  # Binance expires a listen key after 60 minutes without one
 BOOK_DEPTH: Final = 10  # levels per side in each OrderBook event
+STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
+    # How long a subscribed channel may stay silent before its socket counts as dropped. Binance pushes
+    # @ticker every 1 s, @kline every 2 s and @depth@100ms on every change; trades only when they happen.
+    StreamChannel.TICKER: 10.0, StreamChannel.CANDLES: 10.0, StreamChannel.BOOK: 10.0, StreamChannel.TRADES: None,
+}
 STREAM_NAMES: Final = {  # the market stream of each channel; {symbol} is the lower-case venue symbol
     StreamChannel.TICKER: "{symbol}@ticker",
     StreamChannel.TRADES: "{symbol}@trade",

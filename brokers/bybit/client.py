@@ -96,8 +96,10 @@ class BybitBroker(VenueClient):
     """Bybit V5 spot, linear and inverse over one REST API and a socket per category plus a private one."""
 
     VENUE: ClassVar[str] = c.VENUE
+    stream_channels = frozenset(c.PUBLIC_TOPICS)
     rate_rules = (c.IP_RULE,)
     order_features = c.ORDER_FEATURES
+    stale_after = c.STALE_AFTER
     categories: tuple[Category, ...] = attrs.field(init=False)
     _endpoint_limiters: dict[tuple[str, Category | None], RateLimiter] = attrs.field(factory=dict)
     _public: PublicStreams | None = None
@@ -398,7 +400,8 @@ class BybitBroker(VenueClient):
     # ================================================================ streams
     async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        self._public = PublicStreams(self.settings.ws_url, self.index, emit, self.categories, venue=self.venue)
+        self._public = PublicStreams(self.settings.ws_url, self.index, emit, self.categories, venue=self.venue,
+                                     reopen=self.public_reopen(emit), stale_limits=self.stale_limits())
         try:
             await self._public.run({sub for sub in subscriptions if self.index.knows(sub.symbol)},
                                    task_status=task_status)

@@ -198,6 +198,12 @@ TOPIC_EXECUTION: Final = "execution"
 TOPIC_POSITION: Final = "position"
 TOPIC_WALLET: Final = "wallet"
 
+STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
+    # How long a subscribed topic may stay silent before its socket counts as dropped (docs/v5/websocket/
+    # public: tickers push every 50 ms (spot) / 100 ms, orderbook.50 every 20 ms on change, kline every
+    # 1-60 s; publicTrade only when trades happen).
+    StreamChannel.TICKER: 10.0, StreamChannel.BOOK: 10.0, StreamChannel.CANDLES: 75.0, StreamChannel.TRADES: None,
+}
 PUBLIC_TOPICS: Final = {  # the topic of each channel we stream
     StreamChannel.TICKER: TOPIC_TICKER,
     StreamChannel.TRADES: TOPIC_TRADE,

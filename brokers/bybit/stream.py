@@ -19,12 +19,12 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 import msgspec
 import trio
-from trio_websocket import WebSocketConnection
+from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.bybit import constants as c
@@ -45,9 +45,10 @@ from brokers.bybit.mapping import (
     trade_from,
 )
 from brokers.instruments import InstrumentIndex
-from brokers.stream import run_websocket, started_without_value
+from brokers.stream import Freshness, Reopen, run_public_socket, run_websocket, started_without_value
 from protocol.credentials import Credentials
 from protocol.errors import AuthenticationError, ProtocolViolation, VenueUnavailable
+from protocol.messages import StreamChannel
 from protocol.model import Instrument, MarginMode, from_epoch_ms
 
 log = logging.getLogger(__name__)
@@ -89,13 +90,17 @@ class PublicConnection:
     resyncs: int = 0
 
     async def send_op(self, op: str, topics: Iterable[str]) -> None:
+        """Send ``op`` for ``topics`` (10 per op); without an open socket the next one subscribes all."""
         wanted = sorted(topics)
         if self.ws is None:
             return
-        for start in range(0, len(wanted), c.TOPICS_PER_OP):
-            chunk = wanted[start:start + c.TOPICS_PER_OP]
-            await self.ws.send_message(json.dumps({"op": op, "req_id": f"{op}-{next(self.req_ids)}",
-                                                   "args": chunk}))
+        try:
+            for start in range(0, len(wanted), c.TOPICS_PER_OP):
+                chunk = wanted[start:start + c.TOPICS_PER_OP]
+                await self.ws.send_message(json.dumps({"op": op, "req_id": f"{op}-{next(self.req_ids)}",
+                                                       "args": chunk}))
+        except ConnectionClosed:
+            return  # the socket is re-opening: `opened` subscribes every topic again
 
     async def opened(self, ws: WebSocketConnection) -> None:
         self.ws = ws
@@ -169,24 +174,26 @@ class PublicConnection:
 
 @attrs.define
 class PublicStreams:
-    """The public sockets of every configured category, run together; one failing fails all."""
+    """The public sockets of every configured category, each re-opening itself on failure (a drop of
+    one leaves the others, orders and the private stream alone)."""
 
     ws_url: str
     symbols: InstrumentIndex
     emit: Emit
     categories: tuple[Category, ...]
     venue: str
+    reopen: Reopen
+    stale_limits: Mapping[StreamChannel, float | None] = attrs.field(factory=dict)
     connections: dict[Category, PublicConnection] = attrs.field(factory=dict)
+    freshness: dict[Category, Freshness] = attrs.field(factory=dict)
 
     async def run(self, subscriptions: set[Subscription], *,
                   task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         for category in self.categories:
-            self.connections[category] = PublicConnection(category, self.symbols, self.emit, self.venue)
-        for sub in subscriptions:
-            instrument = self.symbols.get(sub.symbol)
-            connection = self.connections.get(category_of_instrument(instrument))
-            if connection is not None:
-                connection.topics.add(topic_of(sub, instrument))
+            freshness = self.freshness[category] = Freshness(self.stale_limits)
+            self.connections[category] = PublicConnection(category, self.symbols, freshness.track(self.emit),
+                                                          self.venue)
+        self._add(subscriptions)
         async with trio.open_nursery() as nursery:
             for category, connection in self.connections.items():
                 await nursery.start(self._run_one, category, connection)
@@ -195,23 +202,31 @@ class PublicStreams:
     async def _run_one(self, category: Category, connection: PublicConnection, *,
                        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         try:
-            await run_websocket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
-                                venue=self.venue, on_open=connection.opened, ping_interval=c.PING_INTERVAL_S,
-                                app_ping=_app_ping, stale_after=c.STALE_AFTER_S if connection.topics else None,
-                                task_status=started_without_value(task_status))
+            await run_public_socket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
+                                    venue=self.venue, name=f"public/{category}", reopen=self.reopen,
+                                    on_open=connection.opened, freshness=self.freshness[category],
+                                    ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping,
+                                    stale_after=c.STALE_AFTER_S if connection.topics else None,
+                                    task_status=task_status)
         finally:
             connection.ws = None
 
-    async def subscribe(self, added: Iterable[Subscription]) -> None:
-        by_category: dict[Category, set[str]] = {}
-        for sub in added:
+    def _add(self, subscriptions: Iterable[Subscription]) -> dict[Category, set[str]]:
+        """File new subscriptions under their category's socket; the topics each socket gained."""
+        added: dict[Category, set[str]] = {}
+        for sub in subscriptions:
             instrument = self.symbols.get(sub.symbol)
-            connection = self.connections.get(category_of_instrument(instrument))
+            category = category_of_instrument(instrument)
+            connection = self.connections.get(category)
             topic = topic_of(sub, instrument)
             if connection is not None and topic not in connection.topics:
                 connection.topics.add(topic)
-                by_category.setdefault(connection.category, set()).add(topic)
-        for category, topics in by_category.items():
+                self.freshness[category].watch([sub])
+                added.setdefault(category, set()).add(topic)
+        return added
+
+    async def subscribe(self, added: Iterable[Subscription]) -> None:
+        for category, topics in self._add(added).items():
             await self.connections[category].send_op("subscribe", topics)
 
 
