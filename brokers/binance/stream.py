@@ -69,36 +69,41 @@ class MarketParser:
 
     async def _dispatch(self, text: str) -> None:
         envelope = _envelope.decode(text)
-        if len(envelope.data):
+        if len(envelope.data):  # combined stream: {"stream": "<symbol>@<name>[_<interval>][@<speed>]", "data": …}
             payload: bytes | memoryview | str = envelope.data
-            kind = envelope.stream.split("@", 1)[1] if envelope.stream else ""
-        elif envelope.e is not None or envelope.id is None:
-            payload, kind = text, envelope.e or ""
+            name = envelope.stream.split("@")[1] if envelope.stream else ""
+        elif envelope.e is not None or envelope.id is None:  # raw stream: the event type "e"
+            payload, name = text, envelope.e or ""
         else:
             return  # a reply to SUBSCRIBE/UNSUBSCRIBE
-        if kind == "trade":
-            t = _trade.decode(payload)
-            instrument = self.by_id.get(t.s)
-            if instrument is not None:
-                await self.emit(Trade(venue=VENUE, symbol=instrument.symbol, trade_id=str(t.t), price=t.p,
-                                      quantity=t.q, taker_side=Side.SELL if t.m else Side.BUY,
-                                      timestamp=from_epoch_ms(t.T)))
-        elif kind in ("ticker", "24hrTicker"):
-            tick = _ticker.decode(payload)
-            instrument = self.by_id.get(tick.s)
-            if instrument is not None:
-                await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=tick.c, bid=tick.b,
-                                       bid_size=tick.B, ask=tick.a, ask_size=tick.A, timestamp=from_epoch_ms(tick.E)))
-        elif kind.startswith("kline"):
-            c = _kline.decode(payload)
-            instrument = self.by_id.get(c.s)
-            if instrument is not None:
-                k = c.k
-                await self.emit(Candle(venue=VENUE, symbol=instrument.symbol, interval=k.i,
-                                       open_time=from_epoch_ms(k.t), open=k.o, high=k.h, low=k.l, close=k.c,
-                                       volume=k.v, closed=k.x))
-        elif kind.startswith("depth"):
-            await self._on_depth(_depth.decode(payload))
+        match name.partition("_")[0]:
+            case "trade":
+                await self._on_trade(_trade.decode(payload))
+            case "ticker" | "24hrTicker":
+                await self._on_ticker(_ticker.decode(payload))
+            case "kline":
+                await self._on_kline(_kline.decode(payload))
+            case "depth" | "depthUpdate":
+                await self._on_depth(_depth.decode(payload))
+
+    async def _on_trade(self, t: s.TradeEvent) -> None:
+        instrument = self.by_id.get(t.s)
+        if instrument is not None:
+            await self.emit(Trade(venue=VENUE, symbol=instrument.symbol, trade_id=str(t.t), price=t.p,
+                                  quantity=t.q, taker_side=Side.SELL if t.m else Side.BUY, timestamp=from_epoch_ms(t.T)))
+
+    async def _on_ticker(self, tick: s.Ticker24hEvent) -> None:
+        instrument = self.by_id.get(tick.s)
+        if instrument is not None:
+            await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=tick.c, bid=tick.b, bid_size=tick.B,
+                                   ask=tick.a, ask_size=tick.A, timestamp=from_epoch_ms(tick.E)))
+
+    async def _on_kline(self, event: s.KlineEvent) -> None:
+        instrument = self.by_id.get(event.s)
+        if instrument is not None:
+            k = event.k
+            await self.emit(Candle(venue=VENUE, symbol=instrument.symbol, interval=k.i, open_time=from_epoch_ms(k.t),
+                                   open=k.o, high=k.h, low=k.l, close=k.c, volume=k.v, closed=k.x))
 
     async def _on_depth(self, diff: s.DepthUpdate) -> None:
         instrument = self.by_id.get(diff.s)

@@ -123,32 +123,38 @@ class PublicConnection:
                 if answer.success is False:
                     log.error("%s %s: subscription refused: %s", self.venue, self.category, answer.ret_msg)
             return  # pong and other op answers
-        kind, _, rest = header.topic.partition(".")
-        if kind == "publicTrade":
-            message = _trades.decode(text)
-            for trade in message.data:
-                instrument = self._instrument(trade.s)
-                if instrument is not None:
-                    await self.emit(trade_from(trade, instrument))
-        elif kind == "tickers":
-            tick = _ticker.decode(text)
-            instrument = self._instrument(tick.data.symbol)
-            if instrument is None:
-                return
-            if tick.type == "delta" and tick.data.symbol not in self.tickers:
-                return  # a delta before its snapshot (e.g. right after resubscribing): wait for one
-            merged = merge_ticker(self.tickers.get(tick.data.symbol), tick.data, tick.type)
-            self.tickers[tick.data.symbol] = merged
-            if merged.lastPrice:
-                await self.emit(ticker_from(merged, instrument, from_epoch_ms(tick.ts)))
-        elif kind == "kline":
-            klines = _kline.decode(text)
-            instrument = self._instrument(rest.rsplit(".", 1)[-1])
+        match header.topic.split("."):
+            case ["publicTrade", _]:
+                await self._on_trades(_trades.decode(text))
+            case ["tickers", _]:
+                await self._on_ticker(_ticker.decode(text))
+            case ["kline", _, symbol]:
+                await self._on_klines(symbol, _kline.decode(text))
+            case ["orderbook", _, _]:
+                await self._on_book(header.topic, _book.decode(text))
+
+    async def _on_trades(self, message: s.WsTradeMessage) -> None:
+        for trade in message.data:
+            instrument = self._instrument(trade.s)
             if instrument is not None:
-                for kline in klines.data:
-                    await self.emit(candle_from_ws(kline, instrument))
-        elif kind == "orderbook":
-            await self._on_book(header.topic, _book.decode(text))
+                await self.emit(trade_from(trade, instrument))
+
+    async def _on_ticker(self, tick: s.WsTickerMessage) -> None:
+        instrument = self._instrument(tick.data.symbol)
+        if instrument is None:
+            return
+        if tick.type == "delta" and tick.data.symbol not in self.tickers:
+            return  # a delta before its snapshot (e.g. right after resubscribing): wait for one
+        merged = merge_ticker(self.tickers.get(tick.data.symbol), tick.data, tick.type)
+        self.tickers[tick.data.symbol] = merged
+        if merged.lastPrice:
+            await self.emit(ticker_from(merged, instrument, from_epoch_ms(tick.ts)))
+
+    async def _on_klines(self, venue_symbol: str, klines: s.WsKlineMessage) -> None:
+        instrument = self._instrument(venue_symbol)
+        if instrument is not None:
+            for kline in klines.data:
+                await self.emit(candle_from_ws(kline, instrument))
 
     async def _on_book(self, topic: str, message: s.WsOrderbookMessage) -> None:
         instrument = self._instrument(message.data.s)
@@ -265,27 +271,28 @@ class PrivateStream:
             header = _header.decode(text)
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             raise ProtocolViolation(f"unreadable Bybit private message: {error}", venue=self.venue) from error
-        topic = header.topic.split(".", 1)[0]
+        topic = header.topic.split(".", 1)[0]  # "order" or a categorised "order.linear" alike
         try:
-            if topic == c.TOPIC_ORDER:
-                for info in _orders.decode(text).data:
-                    instrument = self._instrument(info.category, info.symbol)
-                    if instrument is not None:
-                        await self.emit(order_from(info, instrument))
-            elif topic == c.TOPIC_EXECUTION:
-                for execution in _executions.decode(text).data:
-                    instrument = self._instrument(execution.category, execution.symbol)
-                    if instrument is not None and is_trade_execution(execution):
-                        await self.emit(fill_from_execution(execution, instrument))
-            elif topic == c.TOPIC_POSITION:
-                for row in _positions.decode(text).data:
-                    instrument = self._instrument(row.category, row.symbol)
-                    if instrument is not None:
-                        await self.emit(position_from(row, instrument, margin_mode=self.margin_mode()))
-            elif topic == c.TOPIC_WALLET:
-                for account in _wallet.decode(text).data:
-                    for coin in account.coin:
-                        await self.emit(balance_from(coin))
+            match topic:
+                case c.TOPIC_ORDER:
+                    for info in _orders.decode(text).data:
+                        instrument = self._instrument(info.category, info.symbol)
+                        if instrument is not None:
+                            await self.emit(order_from(info, instrument))
+                case c.TOPIC_EXECUTION:
+                    for execution in _executions.decode(text).data:
+                        instrument = self._instrument(execution.category, execution.symbol)
+                        if instrument is not None and is_trade_execution(execution):
+                            await self.emit(fill_from_execution(execution, instrument))
+                case c.TOPIC_POSITION:
+                    for row in _positions.decode(text).data:
+                        instrument = self._instrument(row.category, row.symbol)
+                        if instrument is not None:
+                            await self.emit(position_from(row, instrument, margin_mode=self.margin_mode()))
+                case c.TOPIC_WALLET:
+                    for account in _wallet.decode(text).data:
+                        for coin in account.coin:
+                            await self.emit(balance_from(coin))
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             # An order or fill we cannot read: reconnecting makes reconciliation recover it.
             raise ProtocolViolation(f"unreadable Bybit {topic} event: {error}", venue=self.venue) from error
