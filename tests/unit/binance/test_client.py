@@ -202,6 +202,15 @@ async def test_what_spot_cannot_do_is_not_supported(changes: dict[str, Any]) -> 
     assert venue.sent == []
 
 
+async def test_a_time_in_force_on_a_market_order_is_refused_not_dropped() -> None:
+    venue = Venue()
+    broker = await connected(venue)
+    with pytest.raises(e.NotSupported) as refused:  # Binance MARKET takes no timeInForce: it used to vanish
+        await broker.place_order(request(type=OrderType.MARKET, price=None, time_in_force=TimeInForce.IOC))
+    assert "time in force" in refused.value.message and refused.value.client_order_id is not None
+    assert venue.sent == []
+
+
 async def test_venue_rejections_come_back_typed() -> None:
     venue = Venue()
     venue.routes[("POST", "/api/v3/order")] = lambda r: httpx.Response(
