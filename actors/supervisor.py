@@ -5,8 +5,9 @@ jittered delay and starts a new incarnation (which reconnects and reconciles); a
 health the attempt counter resets; a permanent error (bad credentials, missing permission) stops
 the venue and says why. Every transition is published as a `BrokerStatus` event.
 
-The policy is a pure function of (attempt, random draw) so property tests can check its bounds, and
-the loop only sleeps with `trio.sleep`, so it runs on trio's virtual clock in tests.
+The policy (`protocol.backoff.BackoffPolicy`, shared with the brokers' public sockets) is a pure
+function of (attempt, random draw) so property tests can check its bounds, and the loop only sleeps
+with `trio.sleep`, so it runs on trio's virtual clock in tests.
 """
 
 from __future__ import annotations
@@ -20,32 +21,13 @@ import attrs
 import trio
 
 from protocol import messages as m
+from protocol.backoff import BackoffPolicy as BackoffPolicy  # re-exported
 from protocol.errors import AuthenticationError, BrokerError, PermissionDenied
 from protocol.model import utc_now
 
 log = logging.getLogger(__name__)
 
 PERMANENT_ERRORS: tuple[type[BrokerError], ...] = (AuthenticationError, PermissionDenied)
-
-
-@attrs.frozen
-class BackoffPolicy:
-    """Exponential backoff with full jitter: delay ~ U(0, min(cap, base * 2**(attempt-1)))."""
-
-    base: float = 0.5
-    cap: float = 30.0
-    healthy_after: float = 30.0
-
-    def __attrs_post_init__(self) -> None:
-        if not (0 < self.base <= self.cap):
-            raise ValueError(f"backoff needs 0 < base <= cap, got base={self.base} cap={self.cap}")
-
-    def ceiling(self, attempt: int) -> float:
-        # Cap the exponent too: 2**attempt overflows a float long before a venue comes back.
-        return min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        return rng.uniform(0.0, self.ceiling(attempt))
 
 
 class Incarnation(Protocol):

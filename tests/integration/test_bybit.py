@@ -272,6 +272,14 @@ async def test_leverage_out_of_range_and_spot_leverage_are_refused(clock: Virtua
         await broker.get_leverage_info(SPOT)
 
 
+async def test_reduce_only_on_spot_is_refused_before_sending(clock: VirtualClock, broker: Broker) -> None:
+    before = await broker.get_orders(SPOT, open_only=False)
+    with pytest.raises(e.NotSupported) as refused:  # spot has no reduce-only: refused, never dropped
+        await broker.place_order(await market(broker, SPOT, Side.SELL, reduce_only=True))
+    assert refused.value.venue == VENUE and "reduce-only" in refused.value.message
+    assert len(await broker.get_orders(SPOT, open_only=False)) == len(before)
+
+
 async def test_reduce_only_cannot_open_a_position(clock: VirtualClock, broker: Broker) -> None:
     await flatten(broker, LINEAR)
     with pytest.raises(e.InvalidOrder) as info:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from actors.risk import RiskEngine, RiskLimits
 from actors.router import EventSubscriber, RouterHandle, open_router_with
 from actors.supervisor import BackoffPolicy
-from brokers.base import BrokerState, broker_actor
+from brokers.base import BrokerState, Subscription, broker_actor, drop_unlisted_subscriptions
 from protocol import errors as e
 from protocol import messages as m
 from protocol.model import (
@@ -329,3 +329,15 @@ def test_broker_state_stays_bounded_over_many_orders() -> None:
         state.merge_order(order)
     assert len(state.orders) <= 5_000 and len(state.filled_from_fills) <= 5_000
     assert "c5999" in state.submitted and len(state.submitted) <= state.submitted.capacity
+
+
+async def test_configured_subscriptions_the_venue_cannot_serve_are_removed_and_reported_once() -> None:
+    ticker = Subscription("BTC/USDT", m.StreamChannel.TICKER)
+    state = BrokerState(venue="fake", subscriptions={
+        ticker, Subscription("NOPE/USDT", m.StreamChannel.TICKER), Subscription("BTC/USDT", m.StreamChannel.FUNDING)})
+    broker = FakeBroker(FakeVenue())
+    status = drop_unlisted_subscriptions(broker, state)
+    assert status is not None and status.state is m.ConnectionState.CONNECTED
+    assert status.unknown_symbols == ["NOPE/USDT"] and "funding" in (status.reason or "")
+    assert state.subscriptions == {ticker}
+    assert drop_unlisted_subscriptions(broker, state) is None  # said once: the next incarnation has nothing to say
