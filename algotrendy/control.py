@@ -19,7 +19,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
 from actors.config import ControlConfig
-from actors.router import RouterHandle
+from actors.handle import RouterHandle
 from protocol import messages as m
 from protocol.errors import BrokerError, ProtocolViolation
 

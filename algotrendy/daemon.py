@@ -19,7 +19,7 @@ import attrs
 import trio
 
 from actors.config import AppConfig
-from actors.router import RouterHandle, open_router_with
+from actors.handle import RouterHandle, open_router_with
 from algotrendy.control import serve_control_api
 from algotrendy.wiring import plan_venues, venue_actor
 from protocol import messages as m

@@ -16,7 +16,7 @@ import attrs
 
 import brokers
 from actors.config import AppConfig, VenueConfig, load_config
-from actors.router import RouterHandle, open_router_with
+from actors.handle import RouterHandle, open_router_with
 from brokers.base import Broker, BrokerSettings, BrokerState, Subscription, broker_actor
 from protocol.actor import VenueActor
 from protocol.credentials import Credentials

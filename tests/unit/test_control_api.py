@@ -8,7 +8,7 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from actors.config import ControlConfig
-from actors.router import open_router_with
+from actors.handle import open_router_with
 from algotrendy.control import serve_control_api
 from brokers.base import BrokerState, broker_actor
 from protocol import messages as m
