@@ -93,11 +93,33 @@ class SupervisorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
         return BackoffPolicy(base=self.backoff_base, cap=self.backoff_cap, healthy_after=self.healthy_after)
 
 
+def state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the daemon keeps its files by default: $ALGOTRENDY_HOME, else ~/.algotrendy."""
+    env = os.environ if environ is None else environ
+    home = env.get("ALGOTRENDY_HOME")
+    return Path(home) if home else Path.home() / ".algotrendy"
+
+
 class ControlConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The daemon's control API (``[control]``): loopback by default, TLS required anywhere else."""
+
     host: str = "127.0.0.1"
     port: int = 8765
     token_env: str = "ALGOTRENDY_CONTROL_TOKEN"
+    token_file: str | None = None  # default: <state dir>/control-<port>.token
+    tls_cert: str | None = None  # PEM certificate chain and key: serve wss://
+    tls_key: str | None = None
+    max_connections: int = 32
+    max_message_bytes: int = 1_048_576  # a bigger frame closes that connection (1009)
+    send_timeout: float = 10.0  # a client that takes longer to accept one message is disconnected
     enabled: bool = True
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def token_path(self, port: int) -> Path:
+        return Path(self.token_file).expanduser() if self.token_file else state_dir() / f"control-{port}.token"
 
 
 class AppConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -47,11 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OSError) as error:
         print(f"algotrendy: {error}", file=sys.stderr)
         return 2
+    from algotrendy.control import ControlStartError
     from algotrendy.daemon import run_daemon
 
     interactive = False if args.plain else None
-    trio.run(partial(run_daemon, config, seed=args.seed, duration=args.duration, interactive=interactive))
-    return 0
+    refused: list[str] = []
+    try:
+        trio.run(partial(run_daemon, config, seed=args.seed, duration=args.duration, interactive=interactive))
+    except* ControlStartError as group:
+        refused.append(str(group.exceptions[0]))
+    for line in refused:
+        print(f"algotrendy: {line}", file=sys.stderr)
+    return 2 if refused else 0
 
 
 if __name__ == "__main__":

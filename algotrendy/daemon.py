@@ -13,6 +13,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from decimal import ROUND_UP, Decimal
+from functools import partial
 from typing import TextIO
 
 import attrs
@@ -20,7 +21,7 @@ import trio
 
 from actors.config import AppConfig
 from actors.handle import RouterHandle, open_router_with
-from algotrendy.control import serve_control_api
+from algotrendy.control import bind_control, serve_control_api
 from algotrendy.wiring import plan_venues, venue_actor
 from protocol import messages as m
 from protocol.errors import BrokerError
@@ -257,36 +258,48 @@ async def _stop_on_signals(cancel: trio.CancelScope, dash: Dashboard) -> None:
 async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None = None,
                      interactive: bool | None = None, out: TextIO | None = None,
                      handle_signals: bool = True, dash: Dashboard | None = None) -> Dashboard:
-    """Run until a signal (or ``duration`` seconds); returns what the dashboard saw."""
+    """Run until a signal (or ``duration`` seconds); returns what the dashboard saw.
+
+    The control API's port is bound first: if it cannot be (another daemon), `ControlStartError`
+    is raised before any venue or emulator starts."""
     out = out or sys.stdout
     dash = dash or Dashboard()
     interactive = out.isatty() if interactive is None else interactive
     echo = None if interactive else (lambda line: print(line, file=out, flush=True))
-    with trio.CancelScope() as scope:
-        if duration is not None:
-            scope.deadline = trio.current_time() + duration
-        async with plan_venues(config, seed=seed) as plans:
-            for name, plan in plans.items():
-                emu = plan.emulator
-                if emu is not None:
-                    line = f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}"  # type: ignore[attr-defined]
-                    dash.note(line)
-                    if echo:
-                        echo(line)
-            actors = {name: venue_actor(plan) for name, plan in plans.items()}
-            async with open_router_with(actors, policy=config.supervisor.policy(), risk=config.risk,
-                                        seed=seed) as router, trio.open_nursery() as nursery:
-                nursery.start_soon(_follow_events, router, dash, echo)
-                if handle_signals:
-                    nursery.start_soon(_stop_on_signals, scope, dash)
-                if interactive:
-                    nursery.start_soon(_show, dash, out)
-                if config.control.enabled:
-                    nursery.start_soon(serve_control_api, router, config.control, dash.note)
-                if config.demo:
-                    for name, plan in plans.items():
-                        if plan.config.symbols:
-                            nursery.start_soon(run_demo, router, name, plan.config.symbols, dash)
+
+    def note(text: str) -> None:
+        dash.note(text)
+        if echo is not None:
+            echo(f"[note] {text}")
+
+    endpoint = await bind_control(config.control, note) if config.control.enabled else None
+    try:
+        with trio.CancelScope() as scope:
+            if duration is not None:
+                scope.deadline = trio.current_time() + duration
+            async with plan_venues(config, seed=seed) as plans:
+                for name, plan in plans.items():
+                    emu = plan.emulator
+                    if emu is not None:
+                        note(f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}")  # type: ignore[attr-defined]
+                actors = {name: venue_actor(plan) for name, plan in plans.items()}
+                async with open_router_with(actors, policy=config.supervisor.policy(), risk=config.risk,
+                                            seed=seed) as router, trio.open_nursery() as nursery:
+                    nursery.start_soon(_follow_events, router, dash, echo)
+                    if handle_signals:
+                        nursery.start_soon(_stop_on_signals, scope, dash)
+                    if interactive:
+                        nursery.start_soon(_show, dash, out)
+                    if endpoint is not None:
+                        nursery.start_soon(partial(serve_control_api, router, config.control, note,
+                                                   endpoint=endpoint))
+                    if config.demo:
+                        for name, plan in plans.items():
+                            if plan.config.symbols:
+                                nursery.start_soon(run_demo, router, name, plan.config.symbols, dash)
+    finally:
+        if endpoint is not None:
+            endpoint.close()
     if echo:
         echo(f"stopped: {dash.fill_count} fills, {dash.order_updates} order updates, {dash.events} events")
     return dash
