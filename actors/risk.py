@@ -19,7 +19,7 @@ from protocol.errors import RiskRejected
 from protocol.model import Instrument, OrderRequest, OrderType, Position, PositionSide, Side
 
 
-class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
+class RiskLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     max_order_notional: Decimal | None = None
     max_position: Decimal | None = None
     max_position_per_symbol: dict[str, Decimal] = msgspec.field(default_factory=dict)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import hmac
-import ipaddress
 import itertools
 import logging
 import os
@@ -44,7 +43,7 @@ import msgspec
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 
-from actors.config import ControlConfig
+from actors.config import ControlConfig, is_loopback
 from actors.handle import RouterHandle
 from actors.router import EventSubscriber
 from protocol import messages as m
@@ -67,15 +66,6 @@ class ControlStartError(Exception):
 
 class SlowClient(Exception):
     """The client did not take a message within the send timeout."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # ============================================================================ token file

@@ -60,6 +60,10 @@ class Dashboard:
         self.events += 1
         match event:
             case m.BrokerStatus():
+                before = self.status.get(event.venue)
+                if event.unknown_symbols and (before is None or before.unknown_symbols != event.unknown_symbols):
+                    self.note(f"{event.venue} does not list {', '.join(event.unknown_symbols)}: "
+                              f"check [venues.{event.venue}] symbols")
                 self.status[event.venue] = event
             case Ticker():
                 self.prices[(event.venue, event.symbol)] = event
@@ -113,11 +117,14 @@ def render(dash: Dashboard) -> object:
     from rich.table import Table
 
     venues = Table(title="Venues", expand=True)
-    for col in ("venue", "state", "attempt", "reason"):
+    for col in ("venue", "state", "attempt", "reason", "notes"):
         venues.add_column(col)
     for name, st in sorted(dash.status.items()):
         colour = {"connected": "green", "stopped": "red"}.get(st.state.value, "yellow")
-        venues.add_row(name, f"[{colour}]{st.state.value}[/]", str(st.attempt), (st.reason or "")[:60])
+        if st.state is m.ConnectionState.CONNECTED and st.market_data_degraded:
+            colour = "yellow"
+        venues.add_row(name, f"[{colour}]{st.state.value}[/]", str(st.attempt), (st.reason or "")[:60],
+                       "; ".join(status_flags(st)))
 
     prices = Table(title="Prices", expand=True)
     for col in ("venue", "symbol", "last", "bid", "ask", "time (UTC)"):
@@ -156,12 +163,25 @@ def render(dash: Dashboard) -> object:
     return Group(venues, prices, positions, orders, fills, notes)
 
 
+def status_flags(status: m.BrokerStatus) -> list[str]:
+    """What a venue reports about itself beyond its connection state."""
+    flags = []
+    if status.market_data_degraded:
+        flags.append("market data degraded")
+    if status.unknown_symbols:
+        flags.append(f"unknown symbols: {', '.join(status.unknown_symbols)}")
+    if status.session is not None:
+        flags.append(f"session {status.session.value}")
+    return flags
+
+
 def plain_line(event: m.EventMsg) -> str | None:
     """One line per interesting event, for a terminal that is not interactive (CI logs, pipes)."""
     match event:
         case m.BrokerStatus():
             extra = f" attempt={event.attempt} next={event.next_delay:.2f}s" if event.next_delay is not None else ""
-            return f"[status] {event.venue} {event.state.value}{extra} {event.reason or ''}".rstrip()
+            flags = "".join(f" [{flag}]" for flag in status_flags(event))
+            return f"[status] {event.venue} {event.state.value}{extra}{flags} {event.reason or ''}".rstrip()
         case Order():
             return (f"[order] {event.venue} {event.symbol} {event.side.value} {event.type.value} {num(event.quantity)}"
                     f" @ {num(event.price) or 'mkt'} filled={num(event.filled_quantity)} {event.status.value}")

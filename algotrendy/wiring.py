@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 
 import brokers
-from actors.config import AppConfig, VenueConfig, load_config
+from actors.config import AppConfig, ConfigError, VenueConfig, config_problems, load_config
 from actors.handle import RouterHandle, open_router_with
 from brokers.base import Broker, BrokerSettings, BrokerState, Subscription, broker_actor
 from protocol.actor import VenueActor
@@ -29,6 +29,12 @@ PAPER_SYMBOLS: dict[str, list[str]] = {
 
 def implemented_venues() -> list[str]:
     return sorted(brokers.BROKER_FACTORIES)
+
+
+def emulated_venues() -> list[str]:
+    from emulators import available
+
+    return available()
 
 
 def paper_config(venues: list[str] | None = None, *, demo: bool = True) -> AppConfig:
@@ -114,7 +120,7 @@ async def open_router(
     """``async with open_router(config) as router:`` — the embedding entry point.
 
     ``config`` is an `AppConfig`, a path to a TOML file, or None for paper mode (every implemented
-    venue against an embedded emulator).
+    venue against an embedded emulator). It is validated first: `ConfigError` lists every problem.
     """
     if config is None:
         app = paper_config(demo=False)
@@ -122,6 +128,9 @@ async def open_router(
         app = config
     else:
         app = load_config(config)
+    problems = config_problems(app, implemented=implemented_venues(), emulated=emulated_venues())
+    if problems:
+        raise ConfigError(problems)
     async with plan_venues(app, seed=seed) as plans:
         actors = {name: venue_actor(plan) for name, plan in plans.items()}
         async with open_router_with(actors, policy=app.supervisor.policy(), risk=app.risk, seed=seed) as router:
