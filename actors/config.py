@@ -145,8 +145,9 @@ class ControlConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class JournalConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``[journal]``: the durable record of orders, fills, watermarks and the kill switch."""
 
-    path: str | None = None  # default: <state dir>/journal-<port>.sqlite (paper mode: none)
+    path: str | None = None  # daemon default: <state dir>/journal-<control port>.sqlite (all paper: none)
     enabled: bool = True
+    synchronous: Literal["normal", "full"] = "normal"  # full: an fsync per commit (survives power loss)
 
     def file(self, control_port: int) -> Path:
         return Path(self.path).expanduser() if self.path else state_dir() / f"journal-{control_port}.sqlite"

@@ -21,6 +21,7 @@ import attrs
 import msgspec
 import trio
 
+from actors.journal import Journal
 from actors.risk import RiskEngine, RiskLimits
 from actors.router import Router, VenueRuntime
 from actors.supervisor import BackoffPolicy
@@ -334,7 +335,7 @@ class RouterHandle(TradingAPI):
         return await self.router.engage_kill_switch(reason)
 
     async def release_kill_switch(self) -> None:
-        self.router.release_kill_switch()
+        await self.router.release_kill_switch()
 
     # ------------------------------------------------------------------ events
     @asynccontextmanager
@@ -357,13 +358,19 @@ async def open_router_with(
     risk: RiskLimits | None = None,
     seed: int | None = None,
     command_timeout: float = 30.0,
+    journal: Journal | None = None,
 ) -> AsyncIterator[RouterHandle]:
     """Run a router with one supervised actor per venue (``name -> venue actor``).
 
-    Leaving the block cancels every actor; streams close and nothing is half-sent (commands in
-    flight get `NotConnected`).
+    With a ``journal`` (loaded with `Journal.snapshot`), orders and fills are recorded before they go
+    out, and the kill switch and risk counts it holds are restored. Leaving the block cancels every
+    actor; streams close and nothing is half-sent (commands in flight get `NotConnected`).
     """
-    router = Router(risk=RiskEngine(risk or RiskLimits()), command_timeout=command_timeout)
+    router = Router(risk=RiskEngine(risk or RiskLimits()), command_timeout=command_timeout, journal=journal)
+    if journal is not None and journal.loaded is not None:
+        router.risk.restore(journal.loaded.kill_switch, {
+            name.removeprefix("risk_rejected."): count for name, count in journal.loaded.counters.items()
+            if name.startswith("risk_rejected.")})
     for name, actor in venues.items():
         router.add_venue(name, actor)
     async with trio.open_nursery() as nursery:

@@ -33,6 +33,7 @@ import attrs
 import msgspec
 import trio
 
+from actors.journal import Journal
 from actors.risk import RiskEngine, RiskLimits
 from actors.supervisor import BackoffPolicy, SupervisorStats, supervise
 from protocol import messages as m
@@ -41,11 +42,12 @@ from protocol.errors import (
     BrokerError,
     NotConnected,
     OrderNotFound,
+    RiskRejected,
     SubscriberOverflow,
     VenueUnavailable,
     error_from_info,
 )
-from protocol.model import Instrument, Order, OrderRequest, Position, Ticker, Trade
+from protocol.model import Instrument, Order, OrderRequest, Position, Ticker, Trade, new_client_order_id
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +184,8 @@ class Router:
     last_prices: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     instrument_cache: dict[str, dict[str, Instrument]] = attrs.field(factory=dict)
     events_routed: int = 0
+    journal: Journal | None = None  # orders and fills pass it (write-ahead) on their way out
+    _recorded_in: trio.MemorySendChannel[m.EventMsg] | None = None
 
     # ------------------------------------------------------------------ actor plumbing
     def add_venue(self, name: str, actor: VenueActor) -> VenueRuntime:
@@ -192,6 +196,10 @@ class Router:
         events_tx, events_rx = trio.open_memory_channel[m.EventMsg](self.event_capacity)
         replies_tx, replies_rx = trio.open_memory_channel[m.ReplyMsg](self.event_capacity)
         self._events_in, self._replies_in = events_tx, replies_tx
+        if self.journal is not None:
+            recorded_tx, recorded_rx = trio.open_memory_channel[m.EventMsg](self.event_capacity)
+            self._recorded_in = recorded_tx
+            nursery.start_soon(self._record_then_route, self.journal, recorded_rx, events_tx)
         nursery.start_soon(self._fan_out, events_rx)
         nursery.start_soon(self._dispatch_replies, replies_rx)
         for venue in self.venues.values():
@@ -213,18 +221,38 @@ class Router:
                         on_down=lambda: self._venue_down(venue), stats=venue.stats)
 
     def _venue_events(self, venue: VenueRuntime, channel: trio.MemorySendChannel[m.EventMsg]) -> Emit:
-        """The actor's event channel: statuses it reports about itself are folded into the venue's."""
+        """The actor's event channel: statuses it reports about itself are folded into the venue's;
+        with a journal, everything but market data goes through it (in order, recorded first)."""
         send = _eager_send(channel)
+        recorded = self._recorded_in
+        record = _eager_send(recorded) if recorded is not None else send
 
         async def emit(event: m.EventMsg) -> None:
-            if type(event) is m.BrokerStatus:
+            kind = m.EVENT_KIND[type(event)]
+            if kind is m.EventKind.STATUS:
+                assert isinstance(event, m.BrokerStatus)
                 venue.reported = event
                 if venue.supervised is None:
                     return  # cannot happen (the supervisor speaks first); nothing to merge into
                 event = self._merge_status(venue)
-            await send(event)
+            await (send if kind.droppable else record)(event)
 
         return emit
+
+    async def _record_then_route(self, journal: Journal, incoming: trio.MemoryReceiveChannel[m.EventMsg],
+                                 out: trio.MemorySendChannel[m.EventMsg]) -> None:
+        """Write-ahead in batches: whatever queued while the last commit ran is committed together,
+        then passed on in arrival order (see `actors.journal`)."""
+        async for first in incoming:
+            batch = [first]
+            while len(batch) < 2_000:
+                try:
+                    batch.append(incoming.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            await journal.record_events(batch)
+            for event in batch:
+                await hand_over(out, event)
 
     def _merge_status(self, venue: VenueRuntime) -> m.BrokerStatus:
         supervised, reported = venue.supervised, venue.reported
@@ -314,16 +342,31 @@ class Router:
         if isinstance(command, (m.PlaceOrder, m.AmendOrder)) and venue.mailbox is not None:
             rejection = await self._risk_check(command)
             if rejection is not None:
+                if isinstance(rejection, RiskRejected):
+                    await self._count_rejection(rejection.rule)
                 return m.ErrorReply(id=command.id, error=rejection.to_info())
         elif isinstance(command, m.SetLeverage):
             refused = self.risk.check_leverage(command.venue, command.symbol, command.leverage)
             if refused is not None:
+                await self._count_rejection(refused.rule)
                 return m.ErrorReply(id=command.id, error=refused.to_info())
         mailbox = venue.mailbox
         if mailbox is None:
             state = venue.status.state.value if venue.status else "starting"
             return m.ErrorReply(id=command.id, error=NotConnected(
                 f"{venue.name} is not connected ({state})", venue=venue.name).to_info())
+        command = _with_client_order_id(command)
+        intent = _order_intent(command)
+        if intent is not None and self.journal is not None:
+            await self.journal.record_submission(venue.name, intent[0], intent[1], command)
+        reply = await self._send(venue, mailbox, command)
+        if intent is not None and self.journal is not None and isinstance(reply, m.ErrorReply) \
+                and reply.error.kind in NOT_PLACED:
+            await self.journal.record_rejection(venue.name, intent[0], f"{reply.error.kind}: {reply.error.message}")
+        return reply
+
+    async def _send(self, venue: VenueRuntime, mailbox: trio.MemorySendChannel[m.CommandMsg],
+                    command: m.CommandMsg) -> m.ReplyMsg:
         pending = _Pending(venue.name, command)
         self._pending[command.id] = pending
         try:
@@ -345,6 +388,10 @@ class Router:
             return pending.reply
         finally:
             del self._pending[command.id]
+
+    async def _count_rejection(self, rule: str) -> None:
+        if self.journal is not None:
+            await self.journal.bump(f"risk_rejected.{rule}")
 
     async def _risk_check(self, command: m.PlaceOrder | m.AmendOrder) -> BrokerError | None:
         """The risk verdict on a new order, or on an order as an amendment would leave it."""
@@ -401,6 +448,8 @@ class Router:
     async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
         """Block every new order, then cancel every open order on every connected venue."""
         self.risk.engage_kill_switch(reason)
+        if self.journal is not None:
+            await self.journal.record_kill_switch(self.risk.kill_switch_reason)
         cancelled: list[Order] = []
         for name, venue in self.venues.items():
             if venue.mailbox is None:
@@ -415,8 +464,10 @@ class Router:
                 cancelled.append(reply.order)
         return cancelled
 
-    def release_kill_switch(self) -> None:
+    async def release_kill_switch(self) -> None:
         self.risk.release_kill_switch()
+        if self.journal is not None:
+            await self.journal.record_kill_switch(None)
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(
@@ -447,6 +498,33 @@ class Router:
     def close_subscribers(self) -> None:
         for subscriber in list(self.subscribers):
             self.unsubscribe(subscriber)
+
+
+# Error kinds after which an order certainly did not reach the book (others leave the outcome open).
+NOT_PLACED = frozenset({"InvalidOrder", "InsufficientFunds", "MarketClosed", "PermissionDenied",
+                        "AuthenticationError", "RateLimited", "NotSupported", "RiskRejected"})
+
+
+def _with_client_order_id(command: m.CommandMsg) -> m.CommandMsg:
+    """Orders get their client id here at the latest, so it can be recorded (and looked up) before sending."""
+    if isinstance(command, m.PlaceOrder) and command.request.client_order_id is None:
+        request = msgspec.structs.replace(command.request, client_order_id=new_client_order_id())
+        return msgspec.structs.replace(command, request=request)
+    if isinstance(command, m.ClosePosition) and command.client_order_id is None:
+        return msgspec.structs.replace(command, client_order_id=new_client_order_id())
+    return command
+
+
+def _order_intent(command: m.CommandMsg) -> tuple[str, str] | None:
+    """(client order id, symbol) of an order this command may create."""
+    match command:
+        case m.PlaceOrder(request=request) if request.client_order_id is not None:
+            return request.client_order_id, request.symbol
+        case m.ClosePosition(client_order_id=str(coid), symbol=symbol):
+            return coid, symbol
+        case m.AmendOrder(new_client_order_id=str(coid), symbol=symbol):
+            return coid, symbol
+    return None
 
 
 async def _run_actor(actor: VenueActor, link: ActorLink, *,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 import trio
 
@@ -33,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--log-json", action="store_true", help="JSON log lines (also [daemon] log_format)")
     check = sub.add_parser("check", help="validate a configuration without connecting to anything")
     check.add_argument("--config", required=True, help="TOML configuration file")
+    history = sub.add_parser("history", help="orders and fills recorded in the daemon's journal")
+    history.add_argument("--config", help="the daemon's configuration (finds its journal)")
+    history.add_argument("--journal", help="the journal file (instead of --config)")
+    history.add_argument("--venue", help="one venue only")
+    history.add_argument("--since", type=since_arg, help="ISO time/date (UTC) or an age: 30m, 12h, 7d")
     emulate = sub.add_parser("emulate", help="run one venue emulator until Ctrl-C")
     emulate.add_argument("venue", choices=emulated_venues())
     emulate.add_argument("--port", type=int, default=0)
@@ -67,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         return 0
+    if args.command == "history":
+        return _history(args)
     try:
         config = validated(args.config, demo=not getattr(args, "no_demo", False))
     except ConfigError as error:
@@ -79,7 +89,42 @@ def main(argv: list[str] | None = None) -> int:
     return _run(args, config)
 
 
+def since_arg(text: str) -> datetime:
+    """``2026-11-30``, ``2026-11-30T12:00`` (UTC unless it says otherwise) or an age (``30m``, ``12h``, ``7d``)."""
+    age = re.fullmatch(r"(\d+)([smhd])", text)
+    if age:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[age.group(2)]
+        return datetime.now(UTC) - timedelta(**{unit: int(age.group(1))})
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time or an age: {text!r} (try 2026-11-30, 12h, 7d)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from actors.journal import JournalError, read_history
+    from algotrendy.tables import history_tables
+
+    if args.journal:
+        path = Path(args.journal).expanduser()
+    else:
+        try:
+            config = load_config(args.config) if args.config else AppConfig()
+        except ConfigError as error:
+            return refuse(error.problems)
+        path = config.journal.file(config.control.port) if config.journal.path is None \
+            else Path(config.journal.path).expanduser()
+    try:
+        history = read_history(path, venue=args.venue, since=args.since)
+    except JournalError as error:
+        return refuse([str(error)])
+    history_tables(history, sys.stdout)
+    return 0
+
+
 def _run(args: argparse.Namespace, config: AppConfig) -> int:
+    from actors.journal import JournalError
     from algotrendy.control import ControlStartError
     from algotrendy.daemon import run_daemon
 
@@ -90,7 +135,7 @@ def _run(args: argparse.Namespace, config: AppConfig) -> int:
     refused: list[str] = []
     try:
         trio.run(partial(run_daemon, config, seed=args.seed, duration=args.duration, interactive=interactive))
-    except* ControlStartError as group:
+    except* (ControlStartError, JournalError) as group:
         refused += [str(e) for e in group.exceptions]
     return refuse(refused) if refused else 0
 

@@ -8,6 +8,7 @@ fills are visible, serves the control API, and shuts down cleanly on SIGINT/SIGT
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 from collections import deque
@@ -21,8 +22,11 @@ import trio
 
 from actors.config import AppConfig
 from actors.handle import RouterHandle, open_router_with
-from algotrendy.control import bind_control, serve_control_api
-from algotrendy.wiring import plan_venues, venue_actor
+from actors.journal import Journal
+from actors.router import EventSubscriber
+from algotrendy.control import ControlEndpoint, ControlServer, bind_control, serve_control_api
+from algotrendy.tables import num
+from algotrendy.wiring import VenuePlan, open_journal, plan_venues, venue_actors
 from protocol import messages as m
 from protocol.errors import BrokerError
 from protocol.model import (
@@ -102,14 +106,6 @@ def unrealised_pnl(position: Position, price: Decimal) -> Decimal:
     if position.market_type is MarketType.INVERSE:
         return sign * position.quantity * (1 / position.entry_price - 1 / price)
     return sign * (price - position.entry_price) * position.quantity
-
-
-def num(value: Decimal | None) -> str:
-    """A decimal for people: no exponent, no trailing zeros."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
 
 
 def render(dash: Dashboard) -> object:
@@ -246,14 +242,13 @@ async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, 
         await router.cancel_order(venue, symbol, order_id=resting.order_id)
 
 
-async def _follow_events(router: RouterHandle, dash: Dashboard, echo: Callable[[str], None] | None) -> None:
-    async with router.subscribe(market_capacity=4096) as events:
-        async for event in events:
-            dash.apply(event)
-            if echo is not None:
-                line = plain_line(event)
-                if line:
-                    echo(line)
+async def _follow_events(events: EventSubscriber, dash: Dashboard, echo: Callable[[str], None] | None) -> None:
+    async for event in events:
+        dash.apply(event)
+        if echo is not None:
+            line = plain_line(event)
+            if line:
+                echo(line)
 
 
 async def _show(dash: Dashboard, out: TextIO) -> None:
@@ -267,21 +262,25 @@ async def _show(dash: Dashboard, out: TextIO) -> None:
             live.update(render(dash))  # type: ignore[arg-type]
 
 
-async def _stop_on_signals(cancel: trio.CancelScope, dash: Dashboard) -> None:
+async def _stop_on_signals(stop: trio.Event, dash: Dashboard, note: Callable[[str], None]) -> None:
+    """The first SIGTERM/SIGINT asks for a graceful stop; a second one ends at once."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
-            dash.note(f"received {signal.Signals(signum).name}: shutting down")
-            cancel.cancel()
-            return
+            if stop.is_set():
+                raise KeyboardInterrupt  # the operator insists
+            note(f"received {signal.Signals(signum).name}: shutting down")
+            stop.set()
 
 
 async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None = None,
                      interactive: bool | None = None, out: TextIO | None = None,
                      handle_signals: bool = True, dash: Dashboard | None = None) -> Dashboard:
-    """Run until a signal (or ``duration`` seconds); returns what the dashboard saw.
+    """Run until SIGTERM/SIGINT (or ``duration`` seconds), then stop gracefully; returns what the
+    dashboard saw.
 
-    The control API's port is bound first: if it cannot be (another daemon), `ControlStartError`
-    is raised before any venue or emulator starts."""
+    Everything that can refuse to start is done before any venue or emulator starts: the control API's
+    port is bound (`ControlStartError`), the metrics port too, the journal opened and loaded
+    (`JournalError`)."""
     out = out or sys.stdout
     dash = dash or Dashboard()
     interactive = out.isatty() if interactive is None else interactive
@@ -289,37 +288,90 @@ async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None
 
     def note(text: str) -> None:
         dash.note(text)
+        log.info("%s", text)
         if echo is not None:
             echo(f"[note] {text}")
 
     endpoint = await bind_control(config.control, note) if config.control.enabled else None
+    journal: Journal | None = None
     try:
-        with trio.CancelScope() as scope:
-            if duration is not None:
-                scope.deadline = trio.current_time() + duration
-            async with plan_venues(config, seed=seed) as plans:
-                for name, plan in plans.items():
-                    emu = plan.emulator
-                    if emu is not None:
-                        note(f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}")  # type: ignore[attr-defined]
-                actors = {name: venue_actor(plan) for name, plan in plans.items()}
-                async with open_router_with(actors, policy=config.supervisor.policy(), risk=config.risk,
-                                            seed=seed) as router, trio.open_nursery() as nursery:
-                    nursery.start_soon(_follow_events, router, dash, echo)
-                    if handle_signals:
-                        nursery.start_soon(_stop_on_signals, scope, dash)
-                    if interactive:
-                        nursery.start_soon(_show, dash, out)
-                    if endpoint is not None:
-                        nursery.start_soon(partial(serve_control_api, router, config.control, note,
-                                                   endpoint=endpoint))
-                    if config.demo:
-                        for name, plan in plans.items():
-                            if plan.config.symbols:
-                                nursery.start_soon(run_demo, router, name, plan.config.symbols, dash)
+        journal = open_journal(config, daemon=True)
+        if journal is not None:
+            note(f"journal {journal.path}")
+        async with plan_venues(config, seed=seed) as plans:
+            for name, plan in plans.items():
+                emu = plan.emulator
+                if emu is not None:
+                    note(f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}")  # type: ignore[attr-defined]
+            async with open_router_with(venue_actors(plans, journal), policy=config.supervisor.policy(),
+                                        risk=config.risk, seed=seed, journal=journal) as router:
+                if router.router.risk.kill_switch_engaged:
+                    note(f"kill switch still engaged ({router.router.risk.kill_switch_reason}): no new orders "
+                         "until it is released")
+                # Subscribed before any venue task runs: the view (a strategy too) misses nothing.
+                events = router.router.subscribe(market_capacity=4096)
+                await _serve(config, router, plans, events, dash, note, echo, endpoint, journal,
+                             duration=duration, interactive=interactive, out=out, handle_signals=handle_signals)
     finally:
         if endpoint is not None:
             endpoint.close()
+        if journal is not None:
+            journal.close()
     if echo:
         echo(f"stopped: {dash.fill_count} fills, {dash.order_updates} order updates, {dash.events} events")
     return dash
+
+
+async def _serve(config: AppConfig, router: RouterHandle, plans: dict[str, VenuePlan], events: EventSubscriber,
+                 dash: Dashboard, note: Callable[[str], None], echo: Callable[[str], None] | None,
+                 endpoint: ControlEndpoint | None, journal: Journal | None, *, duration: float | None,
+                 interactive: bool, out: TextIO, handle_signals: bool) -> None:
+    stop = trio.Event()
+    async with trio.open_nursery() as services:
+        services.start_soon(_follow_events, events, dash, echo)
+        if handle_signals:
+            services.start_soon(_stop_on_signals, stop, dash, note)
+        if interactive:
+            services.start_soon(_show, dash, out)
+        control: ControlServer | None = None
+        if endpoint is not None:
+            control = await services.start(partial(serve_control_api, router, config.control, note,
+                                                   endpoint=endpoint,
+                                                   journal=str(journal.path) if journal else None))
+        async with trio.open_nursery() as strategies:
+            if config.demo:
+                for name, plan in plans.items():
+                    if plan.config.symbols:
+                        strategies.start_soon(run_demo, router, name, plan.config.symbols, dash)
+            with trio.move_on_after(duration if duration is not None else math.inf):
+                await stop.wait()
+            strategies.cancel_scope.cancel()
+        await shutdown(router, control, config, note)
+        services.cancel_scope.cancel()
+
+
+async def shutdown(router: RouterHandle, control: ControlServer | None, config: AppConfig,
+                   note: Callable[[str], None]) -> None:
+    """Stop taking commands, finish those in flight, then cancel or count the open orders."""
+    limit = config.daemon.shutdown_timeout
+    if control is not None:
+        with trio.move_on_after(limit) as waited:
+            await control.drain()
+        if waited.cancelled_caught:
+            note(f"{control.in_flight} control commands still in flight after {limit}s: abandoned")
+    for venue in router.venues():
+        if router.router.venues[venue].mailbox is None:
+            note(f"{venue}: not connected at shutdown; its open orders are unknown")
+            continue
+        with trio.move_on_after(limit):
+            try:
+                if config.daemon.cancel_on_shutdown:
+                    cancelled = await router.cancel_all_orders(venue)
+                    note(f"{venue}: cancelled {len(cancelled)} open orders")
+                else:
+                    open_orders = await router.get_orders(venue, None, open_only=True)
+                    symbols = sorted({o.symbol for o in open_orders})
+                    where = f" ({', '.join(symbols)})" if symbols else ""
+                    note(f"{venue}: leaving {len(open_orders)} open orders{where}")
+            except BrokerError as error:
+                note(f"{venue}: open orders at shutdown unknown: {error}")
