@@ -88,10 +88,15 @@ class TradingAPI(abc.ABC):
     def venues(self) -> list[str]: ...
 
     @abc.abstractmethod
-    def subscribe(self, **filters: Any) -> AbstractAsyncContextManager[EventStream]:
+    def subscribe(self, *, venues: Iterable[str] | None = None, symbols: Iterable[str] | None = None,
+                  kinds: Iterable[m.EventKind | str] | None = None, market_capacity: int = 1024,
+                  critical_capacity: int = 100_000) -> AbstractAsyncContextManager[EventStream]:
         """``async with api.subscribe(kinds=["fill"]) as events: async for e in events: ...``
 
-        Filters: ``venues``, ``symbols``, ``kinds`` (None = all). Events from the moment it is entered."""
+        Filters (None = all); events from the moment it is entered. Market data beyond
+        ``market_capacity`` unread drops the oldest; orders, fills, balances, positions and statuses
+        are never dropped, and a subscriber that lets ``critical_capacity`` of them pile up is closed
+        with `SubscriberOverflow`."""
 
     @abc.abstractmethod
     async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
@@ -339,11 +344,11 @@ class RouterHandle(TradingAPI):
 
     # ------------------------------------------------------------------ events
     @asynccontextmanager
-    async def subscribe(self, **filters: Any) -> AsyncIterator[EventStream]:
-        """``async with router.subscribe(kinds=["fill"]) as events: async for e in events: ...``
-
-        Also takes ``market_capacity`` / ``critical_capacity`` (the subscriber's buffers)."""
-        subscriber = self.router.subscribe(**filters)
+    async def subscribe(self, *, venues: Iterable[str] | None = None, symbols: Iterable[str] | None = None,
+                        kinds: Iterable[m.EventKind | str] | None = None, market_capacity: int = 1024,
+                        critical_capacity: int = 100_000) -> AsyncIterator[EventStream]:
+        subscriber = self.router.subscribe(venues=venues, symbols=symbols, kinds=kinds,
+                                           market_capacity=market_capacity, critical_capacity=critical_capacity)
         try:
             yield subscriber
         finally:

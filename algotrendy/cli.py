@@ -1,4 +1,6 @@
-"""The `algotrendy` command: `run` the daemon, `check` a config, `emulate` a venue as a process.
+"""The `algotrendy` command: `run` the daemon, `check` a config, `history` from its journal, the
+operator commands against a running daemon (`status`, `orders`, ...: `algotrendy.ops`), and
+`emulate` a venue as a process.
 
 Whatever is wrong before the daemon starts (a config problem, a port taken) is one
 ``algotrendy: ...`` line per problem on stderr and exit code 2, never a traceback, and nothing has
@@ -41,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--journal", help="the journal file (instead of --config)")
     history.add_argument("--venue", help="one venue only")
     history.add_argument("--since", type=since_arg, help="ISO time/date (UTC) or an age: 30m, 12h, 7d")
+    from algotrendy.ops import add_commands
+
+    add_commands(sub)
     emulate = sub.add_parser("emulate", help="run one venue emulator until Ctrl-C")
     emulate.add_argument("venue", choices=emulated_venues())
     emulate.add_argument("--port", type=int, default=0)
@@ -77,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "history":
         return _history(args)
+    from algotrendy.ops import COMMANDS, operate
+
+    if args.command in COMMANDS:
+        return trio.run(operate, args, sys.stdout, sys.stderr)
     try:
         config = validated(args.config, demo=not getattr(args, "no_demo", False))
     except ConfigError as error:

@@ -84,11 +84,16 @@ def status_table(reply: m.DaemonStatusReply) -> Table:
             flags.append(f"session {st.session.value}")
         rows.append([st.venue, st.state.value, str(st.attempt), when(st.timestamp), "; ".join(flags),
                      (st.reason or "")[:80]])
+    return _table("Venues", ("venue", "state", "attempt", "since (UTC)", "notes", "reason"), rows)
+
+
+def daemon_lines(reply: m.DaemonStatusReply) -> list[str]:
     kill = f"ENGAGED ({reply.kill_switch})" if reply.kill_switch else "off"
-    title = (f"Daemon up since {when(reply.started_at)} UTC; kill switch {kill}; {reply.sessions} control "
-             f"sessions" + (f"; journal {reply.journal}" if reply.journal else "")
-             + ("; SHUTTING DOWN" if reply.shutting_down else ""))
-    return _table(title, ("venue", "state", "attempt", "since (UTC)", "notes", "reason"), rows)
+    lines = [f"daemon up since {when(reply.started_at)} UTC, {reply.sessions} control sessions"
+             + (", SHUTTING DOWN" if reply.shutting_down else ""), f"kill switch {kill}"]
+    if reply.journal:
+        lines.append(f"journal {reply.journal}")
+    return lines
 
 
 def balances_table(balances: dict[str, list[Balance]]) -> Table:

@@ -27,7 +27,7 @@ from brokers.base import Broker, BrokerSettings
 from protocol.credentials import Credentials
 from protocol.errors import BrokerError
 from protocol.model import OrderRequest, OrderType, Side
-from tests.support.processes import Running, start
+from tests.support.processes import Running, Spawn, children
 
 FILL = re.compile(r"^\[fill\] binance BTC/USDT .* trade=(\S+)$")
 CONNECTED = "[status] binance connected"
@@ -72,21 +72,20 @@ class Load:
 
 @attrs.define
 class Rig:
-    nursery: trio.Nursery
+    spawn: Spawn
     config: Path
     journal: Path
     env: dict[str, str]
 
     async def daemon(self) -> Running:
-        return await start(self.nursery, ["run", "--config", str(self.config), "--plain", "--log-level", "ERROR"],
-                           self.env)
+        return await self.spawn(["run", "--config", str(self.config), "--plain", "--log-level", "ERROR"], self.env)
 
 
 async def crash_and_restart(tmp_path: Path, kill_points: list[tuple[str, float]], *, seed: int = 1) -> None:
     """``kill_points``: ("after", seconds since spawn) or ("fills", delivered fills seen) per kill."""
-    async with trio.open_nursery() as nursery:
-        venue = await start(nursery, ["emulate", "binance", "--port", "0", "--seed", str(seed),
-                                      "--tick-interval", "0.05"])
+    async with children() as spawn:
+        venue = await spawn(["emulate", "binance", "--port", "0", "--seed", str(seed), "--tick-interval", "0.05"],
+                            None)
         rest = (await venue.line_matching(r"REST base URL:\s+(\S+)")).group(1)
         ws = (await venue.line_matching(r"websocket base URL:\s+(\S+)")).group(1)
         key = (await venue.line_matching(r"demo API key:\s+(\S+)")).group(1)
@@ -113,7 +112,7 @@ async def crash_and_restart(tmp_path: Path, kill_points: list[tuple[str, float]]
             [metrics]
             enabled = false
         """)
-        rig = Rig(nursery, config, journal, {"CRASH_TEST_KEY": key, "CRASH_TEST_SECRET": secret})
+        rig = Rig(spawn, config, journal, {"CRASH_TEST_KEY": key, "CRASH_TEST_SECRET": secret})
         load_broker = brokers.load_broker_factory("binance")(BrokerSettings(
             venue="binance", rest_url=rest, ws_url=ws, credentials=Credentials.from_strings(key, secret)))
         await load_broker.connect()
@@ -159,9 +158,6 @@ async def crash_and_restart(tmp_path: Path, kill_points: list[tuple[str, float]]
         final = journaled(journal)
         assert final == venue_log and len(venue_log) >= 20
         await load_broker.disconnect()
-        venue.terminate()
-        await venue.process.wait()
-        nursery.cancel_scope.cancel()
 
 
 @pytest.mark.crash

@@ -7,7 +7,8 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 
 import attrs
 import trio
@@ -55,6 +56,30 @@ class Running:
 
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
+
+
+Spawn = Callable[[list[str], Mapping[str, str] | None], Awaitable[Running]]
+
+
+@asynccontextmanager
+async def children() -> AsyncIterator[Spawn]:
+    """``async with children() as spawn: await spawn(["run", ...], env)``; whatever is still running
+    when the block ends (a failed test included) is killed, so no test leaves processes behind."""
+    started: list[Running] = []
+    async with trio.open_nursery() as nursery:
+
+        async def spawn(args: list[str], env: Mapping[str, str] | None = None) -> Running:
+            running = await start(nursery, args, env)
+            started.append(running)
+            return running
+
+        try:
+            yield spawn
+        finally:
+            for running in started:
+                if running.process.returncode is None:
+                    running.kill()
+            nursery.cancel_scope.cancel()
 
 
 async def start(nursery: trio.Nursery, args: list[str], env: Mapping[str, str] | None = None) -> Running:
