@@ -184,6 +184,8 @@ class Router:
     last_prices: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     instrument_cache: dict[str, dict[str, Instrument]] = attrs.field(factory=dict)
     events_routed: int = 0
+    events_by_kind: dict[m.EventKind, int] = attrs.field(factory=lambda: dict.fromkeys(m.EventKind, 0))
+    rejected: dict[tuple[str, str], int] = attrs.field(factory=dict)  # (venue, reason) -> orders refused
     journal: Journal | None = None  # orders and fills pass it (write-ahead) on their way out
     _recorded_in: trio.MemorySendChannel[m.EventMsg] | None = None
 
@@ -321,6 +323,7 @@ class Router:
     def _route(self, event: m.EventMsg) -> None:
         self.events_routed += 1
         kind = m.EVENT_KIND[type(event)]
+        self.events_by_kind[kind] += 1
         if isinstance(event, Ticker):
             self.last_prices[(event.venue, event.symbol)] = event.last
         elif isinstance(event, Trade):
@@ -343,12 +346,12 @@ class Router:
             rejection = await self._risk_check(command)
             if rejection is not None:
                 if isinstance(rejection, RiskRejected):
-                    await self._count_rejection(rejection.rule)
+                    await self._count_rejection(command.venue, rejection.rule)
                 return m.ErrorReply(id=command.id, error=rejection.to_info())
         elif isinstance(command, m.SetLeverage):
             refused = self.risk.check_leverage(command.venue, command.symbol, command.leverage)
             if refused is not None:
-                await self._count_rejection(refused.rule)
+                await self._count_rejection(command.venue, refused.rule)
                 return m.ErrorReply(id=command.id, error=refused.to_info())
         mailbox = venue.mailbox
         if mailbox is None:
@@ -360,9 +363,12 @@ class Router:
         if intent is not None and self.journal is not None:
             await self.journal.record_submission(venue.name, intent[0], intent[1], command)
         reply = await self._send(venue, mailbox, command)
-        if intent is not None and self.journal is not None and isinstance(reply, m.ErrorReply) \
-                and reply.error.kind in NOT_PLACED:
-            await self.journal.record_rejection(venue.name, intent[0], f"{reply.error.kind}: {reply.error.message}")
+        if intent is not None and isinstance(reply, m.ErrorReply):
+            key = (venue.name, reply.error.kind)
+            self.rejected[key] = self.rejected.get(key, 0) + 1
+            if self.journal is not None and reply.error.kind in NOT_PLACED:
+                await self.journal.record_rejection(venue.name, intent[0],
+                                                    f"{reply.error.kind}: {reply.error.message}")
         return reply
 
     async def _send(self, venue: VenueRuntime, mailbox: trio.MemorySendChannel[m.CommandMsg],
@@ -389,7 +395,9 @@ class Router:
         finally:
             del self._pending[command.id]
 
-    async def _count_rejection(self, rule: str) -> None:
+    async def _count_rejection(self, venue: str, rule: str) -> None:
+        key = (venue, f"risk:{rule}")
+        self.rejected[key] = self.rejected.get(key, 0) + 1
         if self.journal is not None:
             await self.journal.bump(f"risk_rejected.{rule}")
 

@@ -138,8 +138,14 @@ def _run(args: argparse.Namespace, config: AppConfig) -> int:
     from algotrendy.daemon import run_daemon
 
     level = (args.log_level or config.daemon.log_level).upper()
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    if args.log_json or config.daemon.log_format == "json":
+        from algotrendy.metrics import JsonLogFormatter
+
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     interactive = False if args.plain else None
     refused: list[str] = []
     try:

@@ -25,6 +25,7 @@ from actors.handle import RouterHandle, open_router_with
 from actors.journal import Journal
 from actors.router import EventSubscriber
 from algotrendy.control import ControlEndpoint, ControlServer, bind_control, serve_control_api
+from algotrendy.metrics import DaemonMetrics, MetricsEndpoint, bind_metrics, serve_metrics
 from algotrendy.tables import num
 from algotrendy.wiring import VenuePlan, open_journal, plan_venues, venue_actors
 from protocol import messages as m
@@ -293,8 +294,12 @@ async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None
             echo(f"[note] {text}")
 
     endpoint = await bind_control(config.control, note) if config.control.enabled else None
+    metrics_at: MetricsEndpoint | None = None
     journal: Journal | None = None
     try:
+        if config.metrics.enabled:
+            metrics_at = await bind_metrics(config.metrics)
+            note(f"metrics on {metrics_at.url} (and /healthz, /readyz)")
         journal = open_journal(config, daemon=True)
         if journal is not None:
             note(f"journal {journal.path}")
@@ -310,11 +315,15 @@ async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None
                          "until it is released")
                 # Subscribed before any venue task runs: the view (a strategy too) misses nothing.
                 events = router.router.subscribe(market_capacity=4096)
-                await _serve(config, router, plans, events, dash, note, echo, endpoint, journal,
+                metrics = DaemonMetrics(router, journal=journal) if metrics_at is not None else None
+                await _serve(config, router, plans, events, dash, note, echo, endpoint, journal, metrics_at, metrics,
                              duration=duration, interactive=interactive, out=out, handle_signals=handle_signals)
     finally:
         if endpoint is not None:
             endpoint.close()
+        if metrics_at is not None:
+            for listener in metrics_at.listeners:
+                await trio.aclose_forcefully(listener)
         if journal is not None:
             journal.close()
     if echo:
@@ -324,8 +333,8 @@ async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None
 
 async def _serve(config: AppConfig, router: RouterHandle, plans: dict[str, VenuePlan], events: EventSubscriber,
                  dash: Dashboard, note: Callable[[str], None], echo: Callable[[str], None] | None,
-                 endpoint: ControlEndpoint | None, journal: Journal | None, *, duration: float | None,
-                 interactive: bool, out: TextIO, handle_signals: bool) -> None:
+                 endpoint: ControlEndpoint | None, journal: Journal | None, metrics_at: MetricsEndpoint | None,
+                 metrics: DaemonMetrics | None, *, duration: float | None, interactive: bool, out: TextIO, handle_signals: bool) -> None:
     stop = trio.Event()
     async with trio.open_nursery() as services:
         services.start_soon(_follow_events, events, dash, echo)
@@ -338,6 +347,9 @@ async def _serve(config: AppConfig, router: RouterHandle, plans: dict[str, Venue
             control = await services.start(partial(serve_control_api, router, config.control, note,
                                                    endpoint=endpoint,
                                                    journal=str(journal.path) if journal else None))
+        if metrics_at is not None and metrics is not None:
+            metrics.control = control
+            await services.start(serve_metrics, metrics, metrics_at)
         async with trio.open_nursery() as strategies:
             if config.demo:
                 for name, plan in plans.items():

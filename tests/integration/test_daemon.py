@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from actors.config import ControlConfig
+from actors.config import ControlConfig, MetricsConfig
 from algotrendy.daemon import run_daemon
 from algotrendy.wiring import paper_config
 from protocol import messages as m
@@ -18,7 +18,7 @@ from protocol import messages as m
 async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.abc.Clock) -> None:
     config = paper_config()
     config = type(config)(venues=config.venues, demo=True,
-                          control=type(config.control)(enabled=False))
+                          control=type(config.control)(enabled=False), metrics=MetricsConfig(enabled=False))
     out = io.StringIO()
     dash = await run_daemon(config, duration=15, interactive=False, out=out, handle_signals=False)
     assert all(s.state is m.ConnectionState.CONNECTED for s in dash.status.values())
@@ -38,7 +38,8 @@ async def test_plain_daemon_prints_its_control_url_token_file_and_notes(
     monkeypatch.delenv("ALGOTRENDY_CONTROL_TOKEN", raising=False)
     token_file = tmp_path / "control.token"
     config = paper_config(["binance"], demo=False)
-    config = type(config)(venues=config.venues, control=ControlConfig(port=0, token_file=str(token_file)))
+    config = type(config)(venues=config.venues, control=ControlConfig(port=0, token_file=str(token_file)),
+                          metrics=MetricsConfig(port=0))
     out = io.StringIO()
     seen_during_run: list[bool] = []
 
@@ -52,5 +53,6 @@ async def test_plain_daemon_prints_its_control_url_token_file_and_notes(
     lines = out.getvalue().splitlines()
     assert f"[note] control API token file {token_file} (set ALGOTRENDY_CONTROL_TOKEN to choose the token)" in lines
     assert any(line.startswith("[note] control API on ws://127.0.0.1:") for line in lines)
+    assert any(line.startswith("[note] metrics on http://127.0.0.1:") for line in lines)
     assert any(line.startswith("[note] paper venue binance: emulator at http://127.0.0.1:") for line in lines)
     assert seen_during_run == [True] and not token_file.exists()  # removed on exit
