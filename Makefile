@@ -45,10 +45,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Regenerate the pinned lock files after changing dependencies in pyproject.toml.
+# Regenerate the pinned lock files after changing dependencies in pyproject.toml (run.lock: the daemon's
+# own dependencies only, at the versions dev.lock tests; deploy/Containerfile installs it).
 lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/dev.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra bench pyproject.toml -o requirements/bench.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml -c requirements/dev.lock -o requirements/run.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

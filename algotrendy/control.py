@@ -227,7 +227,7 @@ class ControlServer:
             task_status.started(self)
 
     async def wait_changed(self) -> None:
-        """Until a connection opens or closes, or a session ends."""
+        """Until a connection opens or closes, a session ends or a command starts."""
         await self._changed.wait()
 
     def _touch(self) -> None:
@@ -318,6 +318,7 @@ class ControlServer:
                         case _:
                             await slots.acquire()
                             self.in_flight += 1
+                            self._touch()
                             nursery.start_soon(self._answer, send, message, slots)
         finally:
             self.sessions -= 1

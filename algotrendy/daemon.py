@@ -20,7 +20,7 @@ from typing import TextIO
 import attrs
 import trio
 
-from actors.config import AppConfig
+from actors.config import AppConfig, is_loopback
 from actors.handle import RouterHandle, open_router_with
 from actors.journal import Journal
 from actors.router import EventSubscriber
@@ -299,7 +299,8 @@ async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None
     try:
         if config.metrics.enabled:
             metrics_at = await bind_metrics(config.metrics)
-            note(f"metrics on {metrics_at.url} (and /healthz, /readyz)")
+            note(f"metrics on {metrics_at.url} (and /healthz, /readyz)" + (
+                "" if is_loopback(config.metrics.host) else "; not loopback: anyone who reaches it reads them"))
         journal = open_journal(config, daemon=True)
         if journal is not None:
             note(f"journal {journal.path}")

@@ -180,6 +180,51 @@ async def test_status_a_connected_venue_reports_is_kept_without_changing_its_sta
         assert not router.status("fake").market_data_degraded  # type: ignore[union-attr]
 
 
+@attrs.define
+class BuggyBroker(FakeBroker):
+    """A client with a bug: at connect (every time), or once in its private stream."""
+
+    at_connect: bool = False
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.at_connect:
+            raise TypeError("unsupported operand type(s) for +: 'Decimal' and 'float'")
+
+    async def run_private_stream(self, emit: Emit, *,
+                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        if self.market.connects == 1:
+            task_status.started()
+            await trio.sleep(60)
+            raise KeyError("executionReport")  # a message it has never seen before
+        await super().run_private_stream(emit, task_status=task_status)
+
+
+async def test_a_programming_error_stops_the_venue_instead_of_restarting_it_forever(
+        autojump_clock: trio.abc.Clock) -> None:
+    market = FakeVenue()
+    actor = broker_actor(lambda: BuggyBroker(market, at_connect=True), BrokerState(venue="fake"))
+    async with open_router_with({"fake": actor}, policy=FAST, seed=7) as router:
+        with pytest.raises(e.NotConnected, match="stopped: programming error in the fake client, twice: "
+                                                 "TypeError: unsupported operand"):
+            await router.wait_connected("fake")
+        await trio.sleep(300)
+        status = router.status("fake")
+        assert status is not None and status.permanent and market.connects == 2
+
+
+async def test_a_one_off_programming_error_after_a_healthy_spell_costs_one_restart(
+        autojump_clock: trio.abc.Clock) -> None:
+    market = FakeVenue()
+    actor = broker_actor(lambda: BuggyBroker(market), BrokerState(venue="fake"))
+    async with open_router_with({"fake": actor}, policy=FAST, seed=7) as router:
+        await router.wait_connected("fake")
+        await trio.sleep(120)
+        status = router.status("fake")
+        assert status is not None and status.state is m.ConnectionState.CONNECTED and market.connects == 2
+        assert router.router.venues["fake"].stats.restarts == 1
+
+
 async def test_in_flight_command_fails_typed_when_venue_dies(autojump_clock: trio.abc.Clock) -> None:
     market = FakeVenue()
     async with running(market) as (router, _):

@@ -25,7 +25,7 @@ from algotrendy.cli import main
 from algotrendy.control import ControlServer, ControlStartError, TokenFile, bind_control, serve_control_api
 from brokers.base import BrokerState, Emit, Subscription, broker_actor
 from protocol import messages as m
-from protocol.model import Fill, Order, OrderRequest, OrderType, Side, Ticker, utc_now
+from protocol.model import Balance, Fill, Order, OrderRequest, OrderType, Side, Ticker, utc_now
 from tests.support.fake_broker import FakeBroker, FakeVenue
 from tests.support.raw_websocket import RawClient
 
@@ -355,3 +355,48 @@ def test_a_second_daemon_on_the_same_port_says_so_in_one_line(
     assert "emulator" not in out  # nothing started
     assert token_file.read_text() == "first-daemons-token"
     held.release()
+
+
+@attrs.define
+class SlowBroker(FloodBroker):
+    """Takes its time over balances: a command still in flight when the daemon is told to stop."""
+
+    async def get_balances(self) -> list[Balance]:
+        await trio.sleep(0.3)
+        return await super().get_balances()
+
+
+async def test_draining_finishes_commands_in_flight_and_refuses_new_ones(tmp_path: Path) -> None:
+    market = FakeVenue()
+    actor = broker_actor(lambda: SlowBroker(market), BrokerState(venue="fake"))
+    async with open_router_with({"fake": actor}, seed=1) as router, trio.open_nursery() as nursery:
+        await router.wait_connected("fake")
+        server: ControlServer = await nursery.start(
+            serve_control_api, router, ControlConfig(port=0, token_file=str(tmp_path / "t")), lambda _: None)
+        client = await RawClient.open(server.endpoint.port)
+        await client.hello(server.endpoint.token)
+        await client.send_message(m.GetBalances(id="slow", venue="fake"))
+        with trio.fail_after(5):
+            while server.in_flight == 0:
+                await server.wait_changed()
+        drained = trio.Event()
+
+        async def drain() -> None:
+            await server.drain()
+            drained.set()
+
+        nursery.start_soon(drain)
+        await client.send_message(m.GetBalances(id="late", venue="fake"))
+        answers = {}
+        with trio.fail_after(5):
+            while len(answers) < 2:
+                reply = await client.next_message()
+                answers[reply.id] = reply  # type: ignore[union-attr]
+        assert isinstance(answers["slow"], m.BalancesReply)
+        late = answers["late"]
+        assert isinstance(late, m.ErrorReply) and late.error.kind == "NotConnected" and "shutting down" in \
+            late.error.message
+        with trio.fail_after(5):
+            await drained.wait()
+        await client.abort()
+        nursery.cancel_scope.cancel()
