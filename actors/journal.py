@@ -147,6 +147,7 @@ class Journal:
         except BlockingIOError:
             os.close(fd)
             raise JournalError(f"journal {path} is in use by another daemon") from None
+        db: sqlite3.Connection | None = None
         try:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
@@ -159,6 +160,8 @@ class Journal:
                 raise JournalError(f"journal {path} has schema {version[0]}, newer than this version "
                                    f"({SCHEMA_VERSION}): upgrade algotrendy or use another journal")
         except (sqlite3.Error, JournalError) as error:
+            if db is not None:
+                db.close()
             os.close(fd)
             if isinstance(error, JournalError):
                 raise

@@ -57,6 +57,7 @@ class Dashboard:
     fills: deque[Fill] = attrs.field(factory=lambda: deque(maxlen=10))
     positions: dict[tuple[str, str], Position] = attrs.field(factory=dict)
     notes: deque[str] = attrs.field(factory=lambda: deque(maxlen=6))
+    on_note: Callable[[str], None] | None = None  # service mode prints every note as it comes
     fill_count: int = 0
     order_updates: int = 0
     events: int = 0
@@ -94,6 +95,8 @@ class Dashboard:
 
     def note(self, text: str) -> None:
         self.notes.appendleft(text)
+        if self.on_note is not None:
+            self.on_note(text)
 
 
 def _price_of(event: Ticker | Trade) -> Decimal:
@@ -287,11 +290,13 @@ async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None
     interactive = out.isatty() if interactive is None else interactive
     echo = None if interactive else (lambda line: print(line, file=out, flush=True))
 
-    def note(text: str) -> None:
-        dash.note(text)
+    def print_note(text: str) -> None:
         log.info("%s", text)
         if echo is not None:
             echo(f"[note] {text}")
+
+    dash.on_note = print_note
+    note = dash.note
 
     endpoint = await bind_control(config.control, note) if config.control.enabled else None
     metrics_at: MetricsEndpoint | None = None

@@ -5,6 +5,7 @@ start are history."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -166,3 +167,15 @@ async def test_history_prints_orders_and_fills_people_can_read(
     with pytest.raises(SystemExit):
         main(["history", "--since", "yesterday-ish"])
     assert "not a time or an age: 'yesterday-ish'" in capsys.readouterr().err
+
+
+def test_a_journal_from_a_newer_release_is_refused_not_misread(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "j.sqlite")
+    journal.close()
+    db = sqlite3.connect(tmp_path / "j.sqlite")
+    with db:
+        db.execute("UPDATE meta SET value='99' WHERE key='schema'")
+    db.close()
+    with pytest.raises(JournalError, match="has schema 99, newer than this version"):
+        Journal.open(tmp_path / "j.sqlite")
+
