@@ -23,11 +23,11 @@ import trio
 
 from actors.journal import Journal
 from actors.risk import RiskEngine, RiskLimits
-from actors.router import Router, VenueRuntime
+from actors.router import Router, VenueRuntime, unwrap
 from actors.supervisor import BackoffPolicy
 from protocol import messages as m
 from protocol.actor import VenueActor
-from protocol.errors import BrokerError, InvalidOrder, NotConnected, error_from_info
+from protocol.errors import InvalidOrder, NotConnected
 from protocol.model import (
     AccountInfo,
     Balance,
@@ -114,12 +114,7 @@ class TradingAPI(abc.ABC):
     # ------------------------------------------------------------------ commands
     async def call(self, command: m.CommandMsg, expect: type[R]) -> R:
         """`request`, raising the typed error of an `ErrorReply`."""
-        reply = await self.request(command)
-        if isinstance(reply, m.ErrorReply):
-            raise error_from_info(reply.error)
-        if not isinstance(reply, expect):
-            raise BrokerError(f"unexpected reply {type(reply).__name__} to {type(command).__name__}")
-        return reply
+        return unwrap(await self.request(command), expect, type(command).__name__)
 
     async def _call(self, command_type: type[m.Command], expect: type[R], venue: str, **fields: Any) -> R:
         command = command_type(id=self._next_id(), venue=venue, **fields)

@@ -445,12 +445,7 @@ class Router:
 
     async def call(self, command: m.CommandMsg, expect: type[R]) -> R:
         """`request`, raising the typed error of an `ErrorReply`."""
-        reply = await self.request(command)
-        if isinstance(reply, m.ErrorReply):
-            raise error_from_info(reply.error)
-        if not isinstance(reply, expect):
-            raise BrokerError(f"unexpected reply {type(reply).__name__} to {type(command).__name__}")
-        return reply
+        return unwrap(await self.request(command), expect, type(command).__name__)
 
     # ------------------------------------------------------------------ kill switch
     async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
@@ -506,6 +501,18 @@ class Router:
     def close_subscribers(self) -> None:
         for subscriber in list(self.subscribers):
             self.unsubscribe(subscriber)
+
+
+T = TypeVar("T")
+
+
+def unwrap(reply: object, expect: type[T], request: str) -> T:
+    """The reply as ``expect``; an `ErrorReply` raises its typed error."""
+    if isinstance(reply, m.ErrorReply):
+        raise error_from_info(reply.error)
+    if not isinstance(reply, expect):
+        raise BrokerError(f"unexpected reply {type(reply).__name__} to {request}")
+    return reply
 
 
 # Error kinds after which an order certainly did not reach the book (others leave the outcome open).

@@ -64,16 +64,21 @@ class Incarnation(Protocol):
 PublishStatus = Callable[[m.BrokerStatus], Awaitable[None]]
 
 
-def permanent_cause(error: BaseException) -> BrokerError | None:
-    """The first permanent error inside ``error`` (which may be a nursery's ExceptionGroup)."""
-    if isinstance(error, PERMANENT_ERRORS):
-        return error
+def _first_leaf(error: BaseException, wanted: Callable[[BaseException], bool]) -> BaseException | None:
+    """The first failure inside ``error`` (which may be a nursery's ExceptionGroup) that is ``wanted``."""
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
-            found = permanent_cause(inner)
+            found = _first_leaf(inner, wanted)
             if found is not None:
                 return found
-    return None
+        return None
+    return error if wanted(error) else None
+
+
+def permanent_cause(error: BaseException) -> BrokerError | None:
+    """The first permanent error inside ``error``."""
+    found = _first_leaf(error, lambda leaf: isinstance(leaf, PERMANENT_ERRORS))
+    return found if isinstance(found, BrokerError) else None
 
 
 # What a venue's failures are expected to be: typed venue errors and I/O (closed streams, timeouts).
@@ -83,13 +88,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 def programming_error(error: BaseException) -> BaseException | None:
     """The first failure inside ``error`` that no venue should raise (a bug in its client)."""
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            found = programming_error(inner)
-            if found is not None:
-                return found
-        return None
-    return None if isinstance(error, TRANSIENT_ERRORS) else error
+    return _first_leaf(error, lambda leaf: not isinstance(leaf, TRANSIENT_ERRORS))
 
 
 def describe(error: BaseException) -> str:

@@ -26,7 +26,7 @@ from actors.journal import Journal
 from actors.router import EventSubscriber
 from algotrendy.control import ControlEndpoint, ControlServer, bind_control, serve_control_api
 from algotrendy.metrics import DaemonMetrics, MetricsEndpoint, bind_metrics, serve_metrics
-from algotrendy.tables import num
+from algotrendy.tables import num, status_flags
 from algotrendy.wiring import VenuePlan, open_journal, plan_venues, venue_actors
 from protocol import messages as m
 from protocol.errors import BrokerError
@@ -161,18 +161,6 @@ def render(dash: Dashboard) -> object:
                           num(pos.realized_pnl), f"{num(pos.leverage)}x")
     notes = "\n".join(dash.notes)
     return Group(venues, prices, positions, orders, fills, notes)
-
-
-def status_flags(status: m.BrokerStatus) -> list[str]:
-    """What a venue reports about itself beyond its connection state."""
-    flags = []
-    if status.market_data_degraded:
-        flags.append("market data degraded")
-    if status.unknown_symbols:
-        flags.append(f"unknown symbols: {', '.join(status.unknown_symbols)}")
-    if status.session is not None:
-        flags.append(f"session {status.session.value}")
-    return flags
 
 
 def plain_line(event: m.EventMsg) -> str | None:

@@ -26,7 +26,7 @@ import ssl
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -36,13 +36,12 @@ from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection
 
 from actors.config import ControlConfig, state_dir
 from actors.handle import EventStream, TradingAPI
-from actors.router import EventSubscriber
+from actors.router import EventSubscriber, unwrap
 from protocol import messages as m
 from protocol.errors import AuthenticationError, BrokerError, NotConnected, error_from_info
 from protocol.model import Order
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 DEFAULT_URL = "ws://127.0.0.1:8765/"
 
@@ -70,7 +69,6 @@ class _Watch:
     id: str
     watch: m.Watch
     events: EventSubscriber
-    acked: trio.Event = attrs.field(factory=trio.Event)
 
 
 @attrs.define(eq=False)
@@ -158,15 +156,15 @@ class RemoteClient(TradingAPI):
     async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
         rid = self._next_id()
         reply = await self._exchange(rid, m.KillSwitch(id=rid, engage=True, reason=reason))
-        return _unwrap(reply, m.OrdersReply).orders
+        return unwrap(reply, m.OrdersReply, "KillSwitch").orders
 
     async def release_kill_switch(self) -> None:
         rid = self._next_id()
-        _unwrap(await self._exchange(rid, m.KillSwitch(id=rid, engage=False)), m.AckReply)
+        unwrap(await self._exchange(rid, m.KillSwitch(id=rid, engage=False)), m.AckReply, "KillSwitch")
 
     async def daemon_status(self) -> m.DaemonStatusReply:
         rid = self._next_id()
-        return _unwrap(await self._exchange(rid, m.GetDaemonStatus(id=rid)), m.DaemonStatusReply)
+        return unwrap(await self._exchange(rid, m.GetDaemonStatus(id=rid)), m.DaemonStatusReply, "GetDaemonStatus")
 
     # ------------------------------------------------------------------ events
     @asynccontextmanager
@@ -306,14 +304,6 @@ class RemoteClient(TradingAPI):
 
 def _not_connected(request_id: str, why: str) -> m.ErrorReply:
     return m.ErrorReply(id=request_id, error=NotConnected(why, retryable=True).to_info())
-
-
-def _unwrap(reply: object, expect: type[T]) -> T:
-    if isinstance(reply, m.ErrorReply):
-        raise error_from_info(reply.error)
-    if not isinstance(reply, expect):
-        raise BrokerError(f"unexpected answer {type(reply).__name__}, wanted {expect.__name__}")
-    return reply
 
 
 def _describe(error: BaseException) -> str:

@@ -72,18 +72,21 @@ def history_tables(history: History, out: TextIO) -> None:
     print_tables(out, *tables)
 
 
+def status_flags(status: m.BrokerStatus) -> list[str]:
+    """What a venue reports about itself beyond its connection state."""
+    flags = []
+    if status.market_data_degraded:
+        flags.append("market data degraded")
+    if status.unknown_symbols:
+        flags.append(f"unknown symbols: {', '.join(status.unknown_symbols)}")
+    if status.session is not None:
+        flags.append(f"session {status.session.value}")
+    return flags
+
+
 def status_table(reply: m.DaemonStatusReply) -> Table:
-    rows = []
-    for st in reply.venues:
-        flags = []
-        if st.market_data_degraded:
-            flags.append("market data degraded")
-        if st.unknown_symbols:
-            flags.append(f"unknown symbols: {', '.join(st.unknown_symbols)}")
-        if st.session is not None:
-            flags.append(f"session {st.session.value}")
-        rows.append([st.venue, st.state.value, str(st.attempt), when(st.timestamp), "; ".join(flags),
-                     (st.reason or "")[:80]])
+    rows = [[st.venue, st.state.value, str(st.attempt), when(st.timestamp), "; ".join(status_flags(st)),
+             (st.reason or "")[:80]] for st in reply.venues]
     return _table("Venues", ("venue", "state", "attempt", "since (UTC)", "notes", "reason"), rows)
 
 
