@@ -56,7 +56,10 @@ async def test_metrics_health_and_readiness(tmp_path: Path) -> None:
         assert (ready.status_code, ready.text) == (200, "ready\n")
         with pytest.raises(e.RiskRejected):
             await router.place_order(venue="fake", symbol="BTC/USDT", side="buy", quantity="1", price="100")
-        await router.place_order(venue="fake", symbol="BTC/USDT", side="buy", quantity="0.1", price="100")
+        async with router.subscribe(kinds=["order"]) as orders:
+            await router.place_order(venue="fake", symbol="BTC/USDT", side="buy", quantity="0.1", price="100")
+            with trio.fail_after(5):
+                await orders.get()  # recorded and routed
         # A venue client's REST request, as every venue's goes through the channel.
         limiter = RateLimiter("fake", [WindowRule("weight-1m", 60, 100)])
         channel = RestChannel("fake", "http://venue.test", limiter, lambda *_: e.BrokerError("no"))
