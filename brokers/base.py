@@ -337,6 +337,11 @@ class BrokerState:
     submitted: SeenSet = attrs.field(factory=SeenSet)  # client ids we have tried to place (bounded)
     active_symbols: set[str] = attrs.field(factory=set)
     reconciliations: int = 0
+    # Fills before this are history, never delivered (None: the venue's whole history is new to us).
+    history_start: datetime | None = None
+
+    def is_history(self, fill: Fill) -> bool:
+        return self.history_start is not None and fill.timestamp < self.history_start
 
     def merge_order(self, order: Order) -> Order | None:
         """Fold an update into our view; return the merged order if it moves forward, else None."""
@@ -414,7 +419,7 @@ class EventGate:
             await self.out(event)
 
     def _fill_key(self, fill: Fill) -> str:
-        return f"{fill.symbol}|{fill.trade_id}"
+        return fill_key(fill.symbol, fill.trade_id)
 
     async def _deliver_fill(self, fill: Fill) -> None:
         if self._fill_key(fill) in self.state.seen_fills:
@@ -476,9 +481,20 @@ async def reconcile_fills(broker: Broker, state: BrokerState, gate: EventGate, s
     for symbol in sorted(symbols):
         mark = state.fill_watermark.get(symbol)
         # Venue times have millisecond resolution; start one second early and let the de-dup drop repeats.
-        since = None if mark is None else mark - timedelta(seconds=1)
-        for fill in await broker.get_fills(symbol, since=since):
-            await gate.deliver(fill)
+        since = state.history_start if mark is None else mark - timedelta(seconds=1)
+        while True:  # a venue answers one page (the oldest): read on until a short one
+            page = await broker.get_fills(symbol, since=since)
+            for fill in page:
+                if not state.is_history(fill):
+                    await gate.deliver(fill)
+            if len(page) < 500 or page[-1].timestamp == since:
+                break
+            since = page[-1].timestamp
+
+
+def fill_key(symbol: str, trade_id: str) -> str:
+    """How a venue's fills are told apart: its trade ids are unique per symbol."""
+    return f"{symbol}|{trade_id}"
 
 
 async def place_order_idempotent(broker: Broker, state: BrokerState, request: OrderRequest) -> Order:
@@ -657,7 +673,8 @@ async def run_broker_actor(
     """
     async def resync(symbol: str) -> list[Fill]:
         mark = state.fill_watermark.get(symbol)
-        return await broker.get_fills(symbol, since=None if mark is None else mark - timedelta(seconds=1))
+        since = state.history_start if mark is None else mark - timedelta(seconds=1)
+        return [fill for fill in await broker.get_fills(symbol, since=since) if not state.is_history(fill)]
 
     gate = EventGate(state, link.events, resync_fills=resync)
     try:
