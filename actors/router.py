@@ -259,11 +259,23 @@ class Router:
     def _merge_status(self, venue: VenueRuntime) -> m.BrokerStatus:
         supervised, reported = venue.supervised, venue.reported
         assert supervised is not None
-        merged = supervised if reported is None else msgspec.structs.replace(
-            supervised, reason=supervised.reason or reported.reason,
-            market_data_degraded=reported.market_data_degraded, unknown_symbols=reported.unknown_symbols,
-            session=reported.session, next_session_change=reported.next_session_change,
-            timestamp=max(supervised.timestamp, reported.timestamp))
+        if reported is None:
+            merged = supervised
+        elif supervised.state is m.ConnectionState.CONNECTED:
+            # Connected: what the venue says about itself is the news (a public socket's re-opening
+            # attempt and delay, its reason); the supervisor's own attempt counter is moot meanwhile.
+            merged = msgspec.structs.replace(
+                supervised, attempt=reported.attempt, next_delay=reported.next_delay,
+                reason=reported.reason or supervised.reason, market_data_degraded=reported.market_data_degraded,
+                unknown_symbols=reported.unknown_symbols, session=reported.session,
+                next_session_change=reported.next_session_change,
+                timestamp=max(supervised.timestamp, reported.timestamp))
+        else:
+            merged = msgspec.structs.replace(
+                supervised, reason=supervised.reason or reported.reason,
+                market_data_degraded=reported.market_data_degraded, unknown_symbols=reported.unknown_symbols,
+                session=reported.session, next_session_change=reported.next_session_change,
+                timestamp=max(supervised.timestamp, reported.timestamp))
         venue.status = merged
         venue.changed.set()
         venue.changed = trio.Event()

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import brokers
-from actors.router import RouterHandle, open_router_with
+from actors.handle import RouterHandle, open_router_with
 from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
 from protocol import messages as m
 from protocol.backoff import BackoffPolicy
