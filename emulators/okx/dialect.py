@@ -38,7 +38,7 @@ from emulators.engine.dialect import DialectBase
 from emulators.engine.errors import VenueError
 from emulators.engine.faults import HttpFault, StreamKind
 from emulators.engine.funding import settle
-from emulators.engine.model import CANDLE_MS, Candle
+from emulators.engine.model import Candle
 from emulators.engine.ratewindows import RollingWindow
 from emulators.engine.routing import Auth, Call
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
@@ -268,10 +268,9 @@ class OkxDialect(DialectBase[OkxAccount]):
         live = self._archive.get(symbol, []) + state.candles
         first = live[0].open_ms
         if since_ms < first:
-            deep = self._deep.setdefault(symbol, [])
-            wanted = min((first - since_ms) // CANDLE_MS + 1, 31 * 1440)
-            if len(deep) < wanted:
-                self._deep[symbol] = deep = deep_history(self.exchange.seed, state, live[0], wanted)
+            deep = self._deep.get(symbol)
+            if deep is None:  # made once, the whole 31 days
+                self._deep[symbol] = deep = deep_history(self.exchange.seed, state, live[0], 31 * 1440)
             live = deep + live
         return live
 
@@ -375,8 +374,10 @@ class OkxDialect(DialectBase[OkxAccount]):
             return False
         if not exp_time.isdecimal():
             raise errors.parameter("expTime")
-        waited = max(trio.current_time() - request.received_at, 0.0) * 1000 if request.received_at else 0.0
-        handled = max(request.received_ms + waited, wall_ms()) if request.received_ms else wall_ms()
+        if not request.received_ms:  # not stamped (a request built by hand)
+            return wall_ms() > int(exp_time)
+        waited = max(trio.current_time() - request.received_at, 0.0) * 1000
+        handled = max(request.received_ms + waited, wall_ms())
         return handled > int(exp_time)
 
     # ================================================================== websockets

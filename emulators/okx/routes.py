@@ -10,6 +10,7 @@ missing with 50014. Order endpoints answer per item (`render.item`), in contract
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 from collections.abc import Callable, Iterable
@@ -236,6 +237,11 @@ def candle_rows(d: OkxDialect, call: OkxCall, *, history: bool) -> Any:
     after = whole(p, "after")
     reach = (after or wall_ms()) - (limit + 2) * interval.span_minutes * CANDLE_MS
     minutes = d.minute_candles(state, reach) if history else state.candles
+    if history:  # only the minutes the page can draw on (whole bars around it)
+        start = bisect.bisect_left(minutes, reach - interval.span_minutes * CANDLE_MS, key=lambda c: c.open_ms)
+        stop = len(minutes) if after is None else bisect.bisect_left(
+            minutes, after + interval.span_minutes * CANDLE_MS, key=lambda c: c.open_ms)
+        minutes = minutes[start:stop]
     bars = bars_of(minutes, interval, shift)
     if not history:
         bars = bars[-1440:]
@@ -254,21 +260,25 @@ def history_candles(d: OkxDialect, call: OkxCall) -> Any:
 
 def deep_history(seed: int, state: SymbolState, first: Candle, count: int) -> list[Candle]:
     """``count`` one-minute candles before ``first``, oldest first: a seeded walk backward from its open, so
-    history-candles pages back up to 31 days (the engine keeps 1,000 minutes)."""
+    history-candles pages back up to 31 days (the engine keeps 1,000 minutes). Computed in floats and rounded
+    to the tick (the walk is made up anyway), for speed."""
     spec = state.spec
     rng = random.Random(f"{seed}:{spec.symbol}:deep")
+    tick, volatility = float(spec.tick_size), float(spec.volatility)
     out: list[Candle] = []
-    close = first.open
+    close_ticks = int(first.open / spec.tick_size)
     for n in range(1, count + 1):
-        step = Decimal(str(round(rng.gauss(0, 1), 6))) * spec.volatility
-        open_ = max(spec.tick_size, ((close / (1 + step)) / spec.tick_size).to_integral_value() * spec.tick_size)
-        wiggle = Decimal(str(round(abs(rng.gauss(0, 1)), 6))) * spec.volatility
-        high = (max(open_, close) * (1 + wiggle) / spec.tick_size).to_integral_value() * spec.tick_size
-        low = max(spec.tick_size, (min(open_, close) * (1 - wiggle) / spec.tick_size).to_integral_value() * spec.tick_size)
-        volume = spec.level_size * Decimal(rng.randint(5, 50))
-        out.append(Candle(first.open_ms - n * CANDLE_MS, open_, high, low, close, volume,
-                          spec.value(volume, close), rng.randint(20, 200)))
-        close = open_
+        close = close_ticks * tick
+        open_ticks = max(1, round(close / (1 + rng.gauss(0, 1) * volatility) / tick))
+        wiggle = abs(rng.gauss(0, 1)) * volatility
+        high_ticks = round(max(open_ticks, close_ticks) * (1 + wiggle))
+        low_ticks = max(1, round(min(open_ticks, close_ticks) * (1 - wiggle)))
+        volume = spec.level_size * rng.randint(5, 50)
+        close_price = close_ticks * spec.tick_size
+        out.append(Candle(first.open_ms - n * CANDLE_MS, open_ticks * spec.tick_size, high_ticks * spec.tick_size,
+                          low_ticks * spec.tick_size, close_price, volume, spec.value(volume, close_price),
+                          rng.randint(20, 200)))
+        close_ticks = open_ticks
     out.reverse()
     return out
 
