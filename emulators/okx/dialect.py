@@ -395,6 +395,8 @@ def _params(request: HttpRequest, route: OkxRoute) -> Any:
     """GET: the query string; POST: a JSON object (a list of objects for batch endpoints)."""
     if request.method == "GET":
         return dict(parse_qsl(request.query_string, keep_blank_values=True))
+    if "application/json" not in request.headers.get("content-type", "").lower():
+        raise errors.error(50006, 'Invalid Content-Type. Please use "application/JSON".', 400)
     if not request.body.strip():
         raise errors.empty_body()
     try:

@@ -21,6 +21,7 @@ A connection that has sent nothing for 30 s is closed with 4004 "No data receive
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Callable
 from decimal import Decimal
@@ -52,6 +53,7 @@ INST_TYPES = {"orders": {"SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"},
               "positions": {"MARGIN", "SWAP", "FUTURES", "OPTION", "ANY"}}
 BOOK_DEPTH = {"books": 400, "books5": 5, "bbo-tbt": 1}
 OPS_PER_HOUR = 480
+EPOCH_SECONDS = re.compile(r"^\d{1,12}(\.\d{1,6})?$")
 SNAPSHOT_SECONDS = 5.0
 FUNDING_PUSH_SECONDS = 60.0
 OPEN_INTEREST_PUSH_SECONDS = 3.0
@@ -147,10 +149,10 @@ def login(d: OkxDialect, conn: WsConnection, args: list[Json], request_id: str |
         event_error(conn, 60031, errors.WS_MESSAGES[60031], request_id)
         return
     timestamp = str(arg["timestamp"])
-    if not timestamp.isdecimal():
+    if not EPOCH_SECONDS.match(timestamp):  # whole or fractional seconds (the docs' JS example sends fractions)
         event_error(conn, 60004, errors.WS_MESSAGES[60004], request_id)
         return
-    if abs(wall_ms() / 1000 - int(timestamp)) > 30:
+    if abs(wall_ms() / 1000 - float(timestamp)) > 30:
         event_error(conn, 60006, errors.WS_MESSAGES[60006], request_id)
         return
     if str(arg["passphrase"]) != account.passphrase:

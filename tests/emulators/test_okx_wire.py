@@ -561,6 +561,54 @@ async def test_idle_connections_are_closed_with_4004(autojump_clock: trio.abc.Cl
         nursery.cancel_scope.cancel()
 
 
+async def test_public_data_channels_push_at_once(venue: EmulatedVenue) -> None:
+    async with trio.open_nursery() as nursery:
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws/v5/public")
+        args = [{"channel": "mark-price", "instId": SWAP}, {"channel": "funding-rate", "instId": SWAP},
+                {"channel": "open-interest", "instId": INVERSE}, {"channel": "index-tickers", "instId": "BTC-USDT"},
+                {"channel": "books5", "instId": SPOT}, {"channel": "bbo-tbt", "instId": SPOT},
+                {"channel": "funding-rate", "instId": SPOT}]  # spot has no funding: refused
+        await ws.send_message(json.dumps({"op": "subscribe", "args": args}))
+        first: dict[str, dict[str, Any]] = {}
+        refused = []
+        for _ in range(300):
+            message = await next_json(ws)
+            if message.get("event") == "error":
+                refused.append(message["code"])
+            elif "data" in message:
+                first.setdefault(message["arg"]["channel"], message["data"][0])
+            if len(first) == 6 and refused:
+                break
+        assert refused == ["60018"]
+        assert D(first["mark-price"]["markPx"]) > 0 and first["mark-price"]["instType"] == "SWAP"
+        assert int(first["funding-rate"]["nextFundingTime"]) > int(first["funding-rate"]["fundingTime"])
+        assert first["open-interest"]["instId"] == INVERSE and first["index-tickers"]["instId"] == "BTC-USDT"
+        assert (len(first["books5"]["bids"]), len(first["bbo-tbt"]["asks"])) == (5, 1)
+        assert first["books5"]["instId"] == SPOT and "prevSeqId" not in first["books5"]
+        await ws.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_positions_regular_snapshots_follow_update_interval(autojump_clock: trio.abc.Clock) -> None:
+    async with emulate("okx", seed=4) as venue, trio.open_nursery() as nursery:
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws/v5/private")
+        await ws.send_message(json.dumps(login_args(venue)))
+        assert (await next_json(ws))["event"] == "login"
+        extra = json.dumps({"updateInterval": "2000"})
+        await ws.send_message(json.dumps({"op": "subscribe", "args": [{"channel": "positions", "instType": "ANY",
+                                                                        "extraParams": extra}]}))
+        assert (await next_json(ws))["event"] == "subscribe"
+        times = []
+        for _ in range(4):
+            message = await next_json(ws)
+            assert message["eventType"] == "snapshot"
+            times.append(trio.current_time())
+        gaps = [b - a for a, b in itertools.pairwise(times[1:])]
+        assert all(1.9 <= gap <= 2.5 for gap in gaps), gaps  # every 2 s: the connection never goes idle
+        await ws.aclose()
+        nursery.cancel_scope.cancel()
+
+
 def login_args(venue: EmulatedVenue, *, secret: str | None = None, passphrase: str | None = None,
                timestamp: int | None = None, key: str | None = None) -> dict[str, Any]:
     ts = str(timestamp if timestamp is not None else int(time.time()))
