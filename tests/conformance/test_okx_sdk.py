@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import trio
 
 okx = pytest.importorskip("okx", reason="python-okx is a dev dependency (requirements/dev.lock)")
 import okx.Account as Account  # noqa: E402
@@ -35,7 +33,8 @@ from okx.websocket import WebSocketFactory  # noqa: E402
 from okx.websocket.WsPrivateAsync import WsPrivateAsync  # noqa: E402
 from okx.websocket.WsPublicAsync import WsPublicAsync  # noqa: E402
 
-from emulators import EmulatedVenue, emulate  # noqa: E402
+from emulators import EmulatedVenue  # noqa: E402
+from tests.support.emulator_thread import emulator_in_thread  # noqa: E402
 
 D = Decimal
 SWAP, SPOT, INVERSE = "BTC-USDT-SWAP", "BTC-USDT", "BTC-USD-SWAP"
@@ -43,22 +42,8 @@ SWAP, SPOT, INVERSE = "BTC-USDT-SWAP", "BTC-USDT", "BTC-USD-SWAP"
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[EmulatedVenue]:
-    ready = threading.Event()
-    stop = threading.Event()
-    holder: list[EmulatedVenue] = []
-
-    async def serve() -> None:
-        async with emulate("okx", seed=44, tick_interval=3600) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with emulator_in_thread("okx", seed=44) as emulated:
+        yield emulated
 
 
 def clients(venue: EmulatedVenue) -> tuple[Any, Any, Any, Any]:

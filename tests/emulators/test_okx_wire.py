@@ -734,23 +734,15 @@ def test_fuzz_rest_and_ws_never_fail(fuzz_venue: Any, route: tuple[str, str], pa
 @pytest.fixture(scope="module")
 def fuzz_venue() -> Any:
     """One emulator in a thread for the fuzz (hypothesis drives plain functions); prices frozen."""
-    import threading
-
     from trio_websocket import open_websocket_url
 
-    ready, stop = threading.Event(), threading.Event()
-    holder: list[EmulatedVenue] = []
+    from tests.support.emulator_thread import emulator_in_thread
 
-    async def serve() -> None:
-        async with emulate("okx", seed=9, tick_interval=3600) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
+    with emulator_in_thread("okx", seed=9) as venue:
+        yield from fuzz_clients(venue, open_websocket_url)
 
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    venue = holder[0]
+
+def fuzz_clients(venue: EmulatedVenue, open_websocket_url: Any) -> Any:
     http = httpx.Client(base_url=venue.rest_url, timeout=10)
 
     def call(route: tuple[str, str], params: dict[str, Any], as_list: bool) -> tuple[int, dict[str, Any]]:
@@ -780,5 +772,3 @@ def fuzz_venue() -> Any:
 
     yield call, ws_send
     http.close()
-    stop.set()
-    thread.join(10)
