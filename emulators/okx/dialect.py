@@ -86,7 +86,8 @@ class OkxDialect(DialectBase[OkxAccount]):
     _ords: dict[str, EOrder] = attrs.field(factory=dict)  # ordId -> order
     _by_key: dict[tuple[str, int], EOrder] = attrs.field(factory=dict)  # (instId, engine order id) -> order
     _fills: dict[tuple[str, int], list[EFill]] = attrs.field(factory=dict)
-    _bills: dict[tuple[str, int], int] = attrs.field(factory=dict)  # (instId, trade id) -> index in the fill log
+    _ord_ids: dict[tuple[str, int], str] = attrs.field(factory=dict)  # (instId, engine order id) -> ordId
+    _ord_seq: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     _meta: dict[tuple[str, int], dict[str, str]] = attrs.field(factory=dict)
     _archive: dict[str, list[Candle]] = attrs.field(factory=dict)
     _deep: dict[str, list[Candle]] = attrs.field(factory=dict)
@@ -127,13 +128,17 @@ class OkxDialect(DialectBase[OkxAccount]):
             self._ords[self.ord_id(order)] = order
         if fill is not None:
             self._fills.setdefault(key, []).append(fill)
-            self._bills[(fill.symbol, fill.trade_id)] = len(self.exchange.fill_log) - 1
 
     def symbol_index(self, symbol: str) -> int:
         return list(self.exchange.symbols).index(symbol)
 
     def ord_id(self, order: EOrder) -> str:
-        return str(600_000_000_000_000_000 + (self.symbol_index(order.symbol) + 1) * 10**12 + order.order_id)
+        """OKX's ordId: numeric, increasing with time across instruments (orders-pending pages by it)."""
+        key = (order.symbol, order.order_id)
+        found = self._ord_ids.get(key)
+        if found is None:
+            found = self._ord_ids[key] = str(600_000_000_000_000_000 + next(self._ord_seq))
+        return found
 
     def order_by_id(self, ord_id: str) -> EOrder | None:
         return self._ords.get(ord_id)
@@ -149,9 +154,6 @@ class OkxDialect(DialectBase[OkxAccount]):
 
     def order_lever(self, order: EOrder) -> Decimal:
         return self.exchange.position(order.account, order.symbol).leverage
-
-    def bill_of(self, fill: EFill) -> int:
-        return self._bills.get((fill.symbol, fill.trade_id), 0)
 
     @staticmethod
     def bill_id(index: int) -> int:
