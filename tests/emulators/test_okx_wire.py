@@ -567,6 +567,7 @@ async def test_public_data_channels_push_at_once(venue: EmulatedVenue) -> None:
         args = [{"channel": "mark-price", "instId": SWAP}, {"channel": "funding-rate", "instId": SWAP},
                 {"channel": "open-interest", "instId": INVERSE}, {"channel": "index-tickers", "instId": "BTC-USDT"},
                 {"channel": "books5", "instId": SPOT}, {"channel": "bbo-tbt", "instId": SPOT},
+                {"channel": "trades", "instId": SWAP},
                 {"channel": "funding-rate", "instId": SPOT}]  # spot has no funding: refused
         await ws.send_message(json.dumps({"op": "subscribe", "args": args}))
         first: dict[str, dict[str, Any]] = {}
@@ -577,7 +578,7 @@ async def test_public_data_channels_push_at_once(venue: EmulatedVenue) -> None:
                 refused.append(message["code"])
             elif "data" in message:
                 first.setdefault(message["arg"]["channel"], message["data"][0])
-            if len(first) == 6 and refused:
+            if len(first) == 7 and refused:
                 break
         assert refused == ["60018"]
         assert D(first["mark-price"]["markPx"]) > 0 and first["mark-price"]["instType"] == "SWAP"
@@ -585,6 +586,10 @@ async def test_public_data_channels_push_at_once(venue: EmulatedVenue) -> None:
         assert first["open-interest"]["instId"] == INVERSE and first["index-tickers"]["instId"] == "BTC-USDT"
         assert (len(first["books5"]["bids"]), len(first["bbo-tbt"]["asks"])) == (5, 1)
         assert first["books5"]["instId"] == SPOT and "prevSeqId" not in first["books5"]
+        trade = first["trades"]
+        printed = next(t for t in venue.engine.symbols[SWAP].trades if 100_000_000 + t.trade_id == int(trade["tradeId"]))
+        assert (D(trade["px"]), D(trade["sz"]), trade["count"]) == (printed.price, printed.quantity / D("0.01"), "1")
+        assert trade["side"] == ("sell" if printed.buyer_is_maker else "buy") and isinstance(trade["seqId"], int)
         await ws.aclose()
         nursery.cancel_scope.cancel()
 
