@@ -19,7 +19,7 @@ import trio
 from emulators.engine import Exchange
 from emulators.engine.faults import Faults
 from emulators.engine.server import EmulatorServer
-from emulators.registry import assemble, available
+from emulators.registry import assemble, available, venue_spec
 
 __all__ = ["EmulatedVenue", "available", "emulate", "serve_forever"]
 
@@ -80,6 +80,8 @@ async def serve_forever(venue: str, port: int, seed: int, print_fn: Callable[[st
         print_fn(f"{venue} emulator (seed {seed}{extra})")
         print_fn(f"  REST base URL:      {emulated.rest_url}")
         print_fn(f"  websocket base URL: {emulated.ws_url}")
+        for path in venue_spec(venue).ws_paths:
+            print_fn(f"    {emulated.ws_url}{path}")
         print_fn(f"  demo API key:       {emulated.api_key}")
         print_fn(f"  demo API secret:    {emulated.api_secret}")
         if emulated.passphrase is not None:

@@ -23,6 +23,7 @@ from emulators.engine.server import Dialect
 EMULATORS: dict[str, str] = {
     "binance": "emulators.binance",
     "bybit": "emulators.bybit",
+    "okx": "emulators.okx",
 }
 
 
@@ -50,6 +51,7 @@ class VenueSpec:
     demo_balances: Mapping[str, Decimal]
     rejections: Mapping[str, RejectionTable]  # every table the dialect words engine refusals with, by name
     demo_passphrase: str | None = None  # venues that ask for a third credential
+    ws_paths: Sequence[str] = ()  # the websocket services, printed by `algotrendy emulate` (OKX: /ws/v5/...)
 
     def instruments_for(self, symbols: Sequence[str] | None) -> list[InstrumentSpec]:
         """The venue's instruments narrowed to ``symbols``; all of them when none is asked for or none matches."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -35,6 +36,10 @@ class HttpRequest:
     query_string: str
     body: bytes
     headers: dict[str, str]
+    # When it arrived (before any injected delay): wall-clock ms and trio time. Dialects that refuse requests
+    # handled too late (OKX's expTime) measure the wait on trio's clock, so virtual-time tests see it too.
+    received_ms: int = 0
+    received_at: float = 0.0
 
     @property
     def params(self) -> dict[str, str]:
@@ -67,6 +72,13 @@ class WsConnection:
     topics: set[str] = attrs.field(factory=set)  # what it subscribed to (see `engine.hub`)
     account: str | None = None  # the engine account a private stream serves, once authenticated
     state: dict[str, Any] = attrs.field(factory=dict)  # the dialect's other per-connection data
+    close_code: int = 1001  # what the server's close frame says (a dialect may choose the venue's code)
+    close_reason: str = ""
+    # Venues that close idle sockets: after this many seconds without a message sent, the server closes the
+    # connection with ``idle_close`` (code, reason). None: never.
+    idle_timeout: float | None = None
+    idle_close: tuple[int, str] = (1001, "")
+    last_sent: float = 0.0  # trio time of the last message sent (the server sets the opening time)
     _held: str | None = None
 
     @classmethod
@@ -83,7 +95,10 @@ class WsConnection:
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             pass
 
-    def drop(self) -> None:
+    def drop(self, code: int | None = None, reason: str = "") -> None:
+        """Close the connection (with ``code`` and ``reason`` in the close frame, when given)."""
+        if code is not None:
+            self.close_code, self.close_reason = code, reason
         self.scope.cancel()
 
     async def pump(self, send: Send) -> None:
@@ -94,6 +109,7 @@ class WsConnection:
                 self._held = text
                 continue
             await send({"type": "websocket.send", "text": text})
+            self.last_sent = trio.current_time()
             if self.faults.take_duplicate(self.kind):
                 await send({"type": "websocket.send", "text": text})
             if self._held is not None:
@@ -199,7 +215,8 @@ class EmulatorServer:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode(), body, headers)
+        request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode(), body, headers,
+                              int(time.time() * 1000), trio.current_time())
         await self.faults.delay()
         fault = self.faults.take_http_error(request.path)
         if fault is not None:
@@ -220,6 +237,7 @@ class EmulatorServer:
             await send({"type": "websocket.close", "code": 1008})
             return
         conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults)
+        conn.last_sent = trio.current_time()
         await send({"type": "websocket.accept"})
         self.connections.add(conn)
         try:
@@ -242,7 +260,10 @@ class EmulatorServer:
         with trio.move_on_after(1) as cleanup:
             cleanup.shield = True
             try:
-                await send({"type": "websocket.close", "code": 1001})
+                close: dict[str, Any] = {"type": "websocket.close", "code": conn.close_code}
+                if conn.close_reason:
+                    close["reason"] = conn.close_reason
+                await send(close)
             except Exception:  # the transport may already be gone; closing is best effort
                 log.debug("websocket already closed")
 
@@ -251,5 +272,8 @@ class EmulatorServer:
             deadline = conn.state.get("stall_deadline")
             if deadline is not None and trio.current_time() >= deadline:
                 conn.drop()
+                return
+            if conn.idle_timeout is not None and trio.current_time() - conn.last_sent >= conn.idle_timeout:
+                conn.drop(*conn.idle_close)
                 return
             await trio.sleep(0.25)

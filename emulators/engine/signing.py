@@ -10,6 +10,7 @@ the signature, Binance after).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -26,6 +27,11 @@ S = TypeVar("S")
 
 def hmac_sha256_hex(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def hmac_sha256_base64(secret: str, payload: str) -> str:
+    """The HMAC-SHA256 digest in base64 (OKX's signatures); compare it case-sensitively."""
+    return base64.b64encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()).decode()
 
 
 class AuthWords(Protocol):
@@ -59,13 +65,14 @@ class SignedCall:
 @attrs.frozen
 class SignatureCheck:
     """One venue's signature rule. ``mac(secret, payload)`` is the signature as the venue prints it;
-    the one sent is compared case-insensitively (hex digests)."""
+    the one sent is compared case-insensitively (hex digests) unless ``case_sensitive`` (base64)."""
 
     mac: Callable[[str, str], str]
     words: AuthWords
     time_first: bool = False
     max_recv_window: int | None = None
     ahead_ms: int = 1000  # how far in the future a timestamp may be
+    case_sensitive: bool = False  # True for signatures that are not hex digests (OKX's base64)
 
     def account(self, accounts: ApiAccounts[S], api_key: str) -> ApiAccount[S]:
         """The account behind ``api_key``, or the venue's unknown-key error."""
@@ -88,7 +95,8 @@ class SignatureCheck:
     def signature(self, secret: str, payload: str, sent: str | None) -> None:
         if sent is None:
             raise self.words.missing_signature()
-        if not hmac.compare_digest(self.mac(secret, payload).encode(), sent.lower().encode()):
+        sent = sent if self.case_sensitive else sent.lower()
+        if not hmac.compare_digest(self.mac(secret, payload).encode(), sent.encode()):
             raise self.words.bad_signature(payload)
 
     def fresh(self, timestamp: str | None, recv_window: str) -> None:
