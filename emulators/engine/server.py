@@ -60,22 +60,25 @@ class WsConnection:
     query_string: str
     kind: StreamKind
     faults: Faults
-    outgoing_tx: trio.MemorySendChannel[str]
-    outgoing_rx: trio.MemoryReceiveChannel[str]
+    outgoing_tx: trio.MemorySendChannel[str | bytes]
+    outgoing_rx: trio.MemoryReceiveChannel[str | bytes]
     scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
     stalled: bool = False
     topics: set[str] = attrs.field(factory=set)  # what it subscribed to (see `engine.hub`)
     account: str | None = None  # the engine account a private stream serves, once authenticated
     state: dict[str, Any] = attrs.field(factory=dict)  # the dialect's other per-connection data
-    _held: str | None = None
+    _held: str | bytes | None = None
+    headers: dict[str, str] = attrs.field(factory=dict)  # the handshake's headers, names lower-cased
 
     @classmethod
-    def open(cls, path: str, query_string: str, kind: StreamKind, faults: Faults) -> WsConnection:
-        tx, rx = trio.open_memory_channel[str](20_000)
-        return cls(path, query_string, kind, faults, tx, rx)
+    def open(cls, path: str, query_string: str, kind: StreamKind, faults: Faults,
+             headers: dict[str, str] | None = None) -> WsConnection:
+        tx, rx = trio.open_memory_channel[str | bytes](20_000)
+        return cls(path, query_string, kind, faults, tx, rx, headers=dict(headers or {}))
 
-    def send(self, text: str) -> None:
-        """Queue a message; a client too slow to keep up is disconnected, as venues do."""
+    def send(self, text: str | bytes) -> None:
+        """Queue a message (text frames for str, binary frames for bytes); a client too slow to keep up is
+        disconnected, as venues do."""
         try:
             self.outgoing_tx.send_nowait(text)
         except trio.WouldBlock:
@@ -93,12 +96,12 @@ class WsConnection:
             if self._held is None and self.faults.take_reorder(self.kind):
                 self._held = text
                 continue
-            await send({"type": "websocket.send", "text": text})
+            await send(_frame(text))
             if self.faults.take_duplicate(self.kind):
-                await send({"type": "websocket.send", "text": text})
+                await send(_frame(text))
             if self._held is not None:
                 held, self._held = self._held, None
-                await send({"type": "websocket.send", "text": held})
+                await send(_frame(held))
 
 
 class Dialect(Protocol):
@@ -114,6 +117,9 @@ class Dialect(Protocol):
     async def on_ws_message(self, conn: WsConnection, text: str) -> None: ...
 
     def on_ws_close(self, conn: WsConnection) -> None: ...
+
+    # A dialect whose clients send binary frames (e.g. MessagePack) may also define
+    # ``async def on_ws_binary(self, conn: WsConnection, data: bytes) -> None``; without it they are decoded as text.
 
 
 @attrs.define(eq=False)
@@ -219,7 +225,8 @@ class EmulatorServer:
         if kind is None or self.faults.refusing:
             await send({"type": "websocket.close", "code": 1008})
             return
-        conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults)
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
+        conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults, headers)
         await send({"type": "websocket.accept"})
         self.connections.add(conn)
         try:
@@ -232,6 +239,10 @@ class EmulatorServer:
                         message = await receive()
                         if message["type"] == "websocket.disconnect":
                             break
+                        binary = getattr(self.dialect, "on_ws_binary", None)
+                        if message.get("bytes") is not None and binary is not None:
+                            await binary(conn, message["bytes"])
+                            continue
                         text = message.get("text") or (message.get("bytes") or b"").decode()
                         await self.dialect.on_ws_message(conn, text)
                     nursery.cancel_scope.cancel()
@@ -253,3 +264,10 @@ class EmulatorServer:
                 conn.drop()
                 return
             await trio.sleep(0.25)
+
+
+def _frame(message: str | bytes) -> dict[str, Any]:
+    """The ASGI send event for one message: a binary frame for bytes, a text frame for str."""
+    if isinstance(message, bytes):
+        return {"type": "websocket.send", "bytes": message}
+    return {"type": "websocket.send", "text": message}
