@@ -10,7 +10,9 @@ from functools import partial
 import trio
 
 from actors.config import ConfigError, load_config
-from algotrendy.wiring import implemented_venues, paper_config
+from algotrendy.wiring import paper_config
+from emulators import market_time_arg
+from emulators.registry import available
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,10 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--plain", action="store_true", help="line-per-event output instead of the live view")
     run.add_argument("--log-level", default="WARNING")
     emulate = sub.add_parser("emulate", help="run one venue emulator until Ctrl-C")
-    emulate.add_argument("venue", choices=implemented_venues())
+    emulate.add_argument("venue", choices=available())
     emulate.add_argument("--port", type=int, default=0)
     emulate.add_argument("--seed", type=int, default=1)
+    emulate.add_argument("--market-time", type=market_time_arg, default=None,
+                         help="venues with a market clock (alpaca): its start, e.g. 2026-12-01T15:00:00Z, "
+                              "or 'open' for a moment inside a regular session; default: the real time")
     return parser
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,9 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         from emulators import serve_forever
 
         try:
-            trio.run(partial(serve_forever, args.venue, args.port, args.seed, print))
+            trio.run(partial(serve_forever, args.venue, args.port, args.seed, print, market_time=args.market_time))
         except KeyboardInterrupt:
             pass
+        except ValueError as error:  # an option the venue does not take
+            print(f"algotrendy: {error}", file=sys.stderr)
+            return 2
         return 0
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
