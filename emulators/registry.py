@@ -21,6 +21,7 @@ from emulators.engine.errors import RejectionTable
 from emulators.engine.server import Dialect
 
 EMULATORS: dict[str, str] = {
+    "alpaca": "emulators.alpaca",
     "binance": "emulators.binance",
     "bybit": "emulators.bybit",
 }

@@ -5,7 +5,7 @@
   trades, candles -- carries the emulated wall-clock time;
 - sessions: while the market is closed nothing trades and prices do not move (no ticks); at every session
   transition (`sessions.Boundary`: pre-market open, regular open, close, after-hours close) the registered
-  ``session_listeners`` are called before the tick; resting orders fill only when ``fill_filter`` allows
+  ``session_listeners`` are called before the tick, and ``tick_listeners`` on every tick, open or closed; resting orders fill only when ``fill_filter`` allows
   (the venue decides, e.g. only extended-hours orders outside the regular session);
 - the ledger: the account's cash is the quote currency's wallet and may go negative (a margin loan); a
   position per (account, symbol) is an `EPosition` with a signed share count (negative: short), the average
@@ -38,6 +38,7 @@ class StockExchange(Exchange):
     clock: MarketClock = attrs.field(factory=lambda: MarketClock(trading_calendar()))
     fill_filter: Callable[[EOrder], bool] | None = None  # None: resting orders fill in the regular session only
     session_listeners: list[Callable[[Boundary], None]] = attrs.field(factory=list)
+    tick_listeners: list[Callable[[], None]] = attrs.field(factory=list)  # every tick, open or closed
     closes: dict[str, Decimal] = attrs.field(factory=dict)  # symbol -> the last regular-session close
     currency: str = "USD"  # the cash wallet (every instrument is quoted in it)
     _checked: float | None = None  # epoch seconds up to which session transitions were reported
@@ -57,6 +58,8 @@ class StockExchange(Exchange):
     def tick(self) -> None:
         """Report the session transitions since the last tick, then move prices unless the market is closed."""
         self.advance_sessions()
+        for listener in list(self.tick_listeners):
+            listener()
         if self.session() is not Session.CLOSED:
             super().tick()
 

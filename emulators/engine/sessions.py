@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import time
+import warnings
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from enum import StrEnum
@@ -97,9 +98,11 @@ class TradingCalendar:
              hours: ExtendedHours = ExtendedHours()) -> TradingCalendar:
         import exchange_calendars  # heavy (pandas): imported only when a calendar is needed
 
-        schedule = exchange_calendars.get_calendar(name, start=first.isoformat(), end=last.isoformat()).schedule
-        rows = [(ts.date(), o.to_pydatetime(), c.to_pydatetime())
-                for ts, o, c in zip(schedule.index, schedule["open"], schedule["close"], strict=True)]
+        with warnings.catch_warnings():  # pandas deprecation notices from inside the library, not ours to fix
+            warnings.simplefilter("ignore")
+            schedule = exchange_calendars.get_calendar(name, start=first.isoformat(), end=last.isoformat()).schedule
+            rows = [(ts.date(), o.to_pydatetime(), c.to_pydatetime())
+                    for ts, o, c in zip(schedule.index, schedule["open"], schedule["close"], strict=True)]
         days: list[TradingDay] = []
         for i, (day, opens, closes) in enumerate(rows):
             pre = datetime.combine(day, hours.pre_open, tzinfo=NEW_YORK).astimezone(UTC)
