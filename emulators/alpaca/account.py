@@ -120,9 +120,19 @@ def order_value(d: AlpacaDialect, order: AOrder) -> Decimal:
 
 def held_for_orders(d: AlpacaDialect, account: str, symbol: str, side: str, *,
                     excluding: AOrder | None = None) -> Decimal:
-    """Shares that open orders on ``side`` already claim (bracket legs count once active)."""
-    return sum((o.remaining for o in d.open_orders(account) if o.symbol == symbol and o.side == side
-                and o is not excluding and o.status != "held" and o.notional is None), D(0))
+    """Shares that open orders on ``side`` already claim. Active exit legs of one order claim the same shares
+    (one cancels the other), so a family counts once, at its largest leg; held legs claim nothing yet."""
+    singles = D(0)
+    families: dict[str, Decimal] = {}
+    for o in d.open_orders(account):
+        if o.symbol != symbol or o.side != side or o is excluding or o.status == "held" or o.notional is not None:
+            continue
+        family = o.parent if o.parent is not None else (o.id if o.legs and o.order_class == "oco" else None)
+        if family is None:
+            singles += o.remaining
+        else:
+            families[family] = max(families.get(family, D(0)), o.remaining)
+    return singles + sum(families.values(), D(0))
 
 
 def check(d: AlpacaDialect, account: str, state: AccountState, order: AOrder, *,

@@ -194,10 +194,18 @@ def list_orders(d: AlpacaDialect, call: Call) -> Any:
 
 def cancel_all_orders(d: AlpacaDialect, call: Call) -> Any:
     allow(call.params)
-    roots = [o for o in d.open_orders(call.account.name) if o.parent is None]
-    for order in roots:
-        orders.cancel(d, order)
-    return Reply(207, [{"id": o.id, "status": 200, "body": render.order(d, o)} for o in roots])
+    canceled = cancel_everything(d, call.account.name)
+    return Reply(207, [{"id": o.id, "status": 200, "body": render.order(d, o)} for o in canceled])
+
+
+def cancel_everything(d: AlpacaDialect, name: str) -> list[orders.AOrder]:
+    """Cancel every open order of the account (a parent takes its legs along); the orders canceled."""
+    canceled = []
+    for order in d.open_orders(name):
+        if order.is_open:
+            orders.cancel(d, order)
+            canceled.append(order)
+    return canceled
 
 
 def order_by_client_id(d: AlpacaDialect, call: Call) -> Any:
@@ -283,8 +291,7 @@ def close_position(d: AlpacaDialect, call: Call) -> Any:
 def close_all_positions(d: AlpacaDialect, call: Call) -> Any:
     allow(call.params, "cancel_orders")
     if boolean(call.params, "cancel_orders"):
-        for order in [o for o in d.open_orders(call.account.name) if o.parent is None]:
-            orders.cancel(d, order)
+        cancel_everything(d, call.account.name)
     answers = []
     for held in sorted(d.market.holdings(call.account.name), key=lambda p: p.symbol):
         try:
