@@ -247,7 +247,8 @@ def parse(d: AlpacaDialect, account_name: str, params: Mapping[str, Any]) -> tup
                    limit, stop, trail_price, trail_percent, extended_hours=extended, order_class=order_class,
                    position_intent=intent, updated_ms=now, submitted_ms=now)
     _session_rules(order)
-    _fractional_rules(order, asset.fractionable, "fractional_eh_enabled" in asset.attributes)
+    _fractional_rules(order, asset.fractionable, "fractional_eh_enabled" in asset.attributes,
+                      limit or d.market.last_price(symbol))
     if kind in ("stop", "stop_limit") and order_class == "simple":
         _stop_against_market(d, order)
     legs = _legs(d, order, take_profit, stop_loss)
@@ -287,11 +288,14 @@ def _session_rules(order: AOrder) -> None:
         raise errors.rule(f"{order.order_class} orders must be day or gtc orders")
 
 
-def _fractional_rules(order: AOrder, fractionable: bool, extended_ok: bool) -> None:
+def _fractional_rules(order: AOrder, fractionable: bool, extended_ok: bool, price: Decimal) -> None:
     """Fractional shares (a fractional qty, or a notional): DAY market, limit, stop and stop-limit orders of
-    simple class on fractionable assets (extended hours only where the asset allows it)."""
+    simple class on fractionable assets (extended hours only where the asset allows it), worth at least $1."""
     if not order.fractional:
         return
+    worth = order.notional if order.notional is not None else (order.qty or D(0)) * price
+    if worth < 1:
+        raise errors.refused("cost basis must be >= 1")
     if not fractionable:
         raise errors.not_fractionable(order.symbol)
     if order.tif != "day":
@@ -705,7 +709,8 @@ def replace(d: AlpacaDialect, old: AOrder, params: Mapping[str, Any]) -> AOrder:
         raise errors.rule("qty must be > 0")
     _session_rules(new)
     asset = asset_of(new.symbol)
-    _fractional_rules(new, asset.fractionable, "fractional_eh_enabled" in asset.attributes)
+    _fractional_rules(new, asset.fractionable, "fractional_eh_enabled" in asset.attributes,
+                      new.limit_price or d.market.last_price(new.symbol))
     account.check(d, old.account, d.account_state(old.account), new, excluding=old)
     old.replaced_by = new.id
     cancel(d, old, "replaced")

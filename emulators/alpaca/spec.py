@@ -33,8 +33,8 @@ def _stock(symbol: str, price: str, level: str) -> InstrumentSpec:
                           D("0"), D(price), D(level), volatility=D("0.0001"), maker_fee=D(0), taker_fee=D(0))
 
 
-ALPACA_INSTRUMENTS = [_stock("AAPL", "230", "1500"), _stock("MSFT", "420", "800"), _stock("SPY", "600", "2000"),
-                      _stock("TSLA", "340", "1000"), _stock("TQQQ", "80", "3000")]
+ALPACA_INSTRUMENTS = [_stock("AAPL", "230", "500"), _stock("MSFT", "420", "300"), _stock("SPY", "600", "400"),
+                      _stock("TSLA", "340", "400"), _stock("TQQQ", "80", "1500")]
 
 
 def engine_ids(symbols: Sequence[str]) -> set[str]:

@@ -45,8 +45,11 @@ class StockExchange(Exchange):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
+        now = self.now_ms()
         for symbol, state in self.symbols.items():
             self.closes[symbol] = state.mid
+            # one print at the start price, so every symbol has a last trade before its first tick
+            self._print_trade(state, state.mid, state.spec.level_size / 10, False, now)
 
     # ------------------------------------------------------------------ time and sessions
     def now_ms(self) -> int:
