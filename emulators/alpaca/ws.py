@@ -269,15 +269,16 @@ def on_trade(d: AlpacaDialect, trade: PublicTrade) -> None:
     opened = state.candles[-1].open_ms
     previous = d.minutes.get(trade.symbol)
     d.minutes[trade.symbol] = opened
-    if previous is not None and previous != opened and len(state.candles) > 1:
+    if previous is None or previous == opened or len(state.candles) < 2:
+        return
+    if subscribers(d, "bars", trade.symbol):
         closed_bar = aggregate(state.candles[-2:-1], Interval(1))[0]
         publish(d, "bars", trade.symbol, lambda feed: {"T": "b", "S": trade.symbol, **render.data_bar(closed_bar),
                                                        "t": Stamp(closed_bar.open_ms)})
-        days = marketdata.bars_of(state.candles, Interval(1440), True)
-        if days:
-            publish(d, "dailyBars", trade.symbol, lambda feed: {"T": "d", "S": trade.symbol,
-                                                                **render.data_bar(days[-1]),
-                                                                "t": Stamp(days[-1].open_ms)})
+    if subscribers(d, "dailyBars", trade.symbol):  # the day so far (aggregating costs: only when asked)
+        today = marketdata.bars_of(state.candles[-1440:], Interval(1440), True)[-1]
+        publish(d, "dailyBars", trade.symbol, lambda feed: {"T": "d", "S": trade.symbol, **render.data_bar(today),
+                                                            "t": Stamp(today.open_ms)})
 
 
 def on_quote(d: AlpacaDialect, state: SymbolState) -> None:
