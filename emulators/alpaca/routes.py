@@ -185,9 +185,11 @@ def list_orders(d: AlpacaDialect, call: Call) -> Any:
     symbols = {s for s in str(p.get("symbols") or "").split(",") if s}
     found = [o for o in d.orders.values() if o.account == call.account.name
              and (status == "all" or o.is_open == (status == "open"))
-             and (not nested or o.parent is None)
              and (not p.get("side") or o.side == p["side"]) and (not symbols or o.symbol in symbols)
              and (after is None or o.submitted_ms > after) and (until is None or o.submitted_ms < until)]
+    if nested:  # legs roll up under their parent, unless the parent itself is not listed
+        listed = {o.id for o in found}
+        found = [o for o in found if o.parent is None or o.parent not in listed]
     found.sort(key=lambda o: (o.submitted_ms, d.serial_of(o)), reverse=direction == "desc")
     return [render.order(d, o, nested=nested) for o in found[:limit]]
 

@@ -188,32 +188,35 @@ def trading_calendar(name: str = "XNYS", hours: ExtendedHours = ExtendedHours())
     return TradingCalendar.load(name, hours=hours)
 
 
-def _elapsed() -> float:
-    """Seconds on trio's clock (the virtual clock in tests); the monotonic clock outside a trio run."""
+def _trio_time() -> float | None:
     try:
         return trio.current_time()
-    except RuntimeError:
-        return time.monotonic()
+    except RuntimeError:  # not in a trio run (another thread, or none)
+        return None
 
 
 @attrs.define(eq=False)
 class MarketClock:
     """A venue's wall clock: ``start`` (or the real time when None) plus the time elapsed on trio's clock since
-    the clock was first read."""
+    the clock was first read. Read from outside the trio run (another thread), it counts on the monotonic
+    clock from the same first reading (the two agree unless trio's clock is virtual)."""
 
     calendar: TradingCalendar
     start: datetime | None = None
-    _anchor: tuple[float, float] | None = None  # (epoch seconds at the start, trio time then)
+    _anchor: tuple[float, float | None, float] | None = None  # (epoch s at the start, trio time, monotonic time)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.epoch(), UTC)
 
     def epoch(self) -> float:
+        trio_now, mono_now = _trio_time(), time.monotonic()
         if self._anchor is None:
             begin = self.start.timestamp() if self.start is not None else time.time()
-            self._anchor = (begin, _elapsed())
-        begin, base = self._anchor
-        return begin + (_elapsed() - base)
+            self._anchor = (begin, trio_now, mono_now)
+        begin, trio_base, mono_base = self._anchor
+        if trio_now is not None and trio_base is not None:
+            return begin + (trio_now - trio_base)
+        return begin + (mono_now - mono_base)
 
     def now_ms(self) -> int:
         return int(self.epoch() * 1000)
