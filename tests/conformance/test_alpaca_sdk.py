@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,10 @@ import pytest
 import trio
 
 alpaca = pytest.importorskip("alpaca", reason="alpaca-py is a dev dependency (requirements/dev.lock)")
+with warnings.catch_warnings():  # alpaca-py's streams use websockets' legacy client, which warns on import
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import alpaca.data.live
+    import alpaca.trading.stream  # noqa: F401
 from alpaca.common.exceptions import APIError  # noqa: E402
 from alpaca.data.enums import DataFeed  # noqa: E402
 from alpaca.data.historical import StockHistoricalDataClient  # noqa: E402
@@ -70,8 +75,6 @@ from emulators.engine.sessions import trading_calendar  # noqa: E402
 
 D = Decimal
 TUESDAY = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
-# alpaca-py's streams are built on websockets' legacy client, which warns on import.
-pytestmark = pytest.mark.filterwarnings("ignore:websockets.legacy is deprecated:DeprecationWarning")
 
 
 def serve(tick_interval: float) -> Iterator[EmulatedVenue]:
