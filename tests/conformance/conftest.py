@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import trio
@@ -34,3 +35,24 @@ def still_binance() -> Iterator[EmulatedVenue]:
     yield holder[0]
     stop.set()
     thread.join(10)
+
+
+def threaded_emulator(venue: str, **options: Any) -> Iterator[EmulatedVenue]:
+    """Run ``emulate(venue, **options)`` in a thread with its own trio loop until the generator is closed (for
+    fixtures: ``yield from threaded_emulator("alpaca", seed=1)``)."""
+    ready, stop, holder = threading.Event(), threading.Event(), []
+
+    async def serve() -> None:
+        async with emulate(venue, **options) as emulated:
+            holder.append(emulated)
+            ready.set()
+            await trio.to_thread.run_sync(stop.wait)
+
+    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
+    thread.start()
+    assert ready.wait(30), "the emulator did not start"
+    try:
+        yield holder[0]
+    finally:
+        stop.set()
+        thread.join(10)

@@ -22,7 +22,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-import trio
 
 alpaca = pytest.importorskip("alpaca", reason="alpaca-py is a dev dependency (requirements/dev.lock)")
 with warnings.catch_warnings():  # alpaca-py's streams use websockets' legacy client, which warns on import
@@ -70,28 +69,16 @@ from alpaca.trading.requests import (  # noqa: E402
 )
 from alpaca.trading.stream import TradingStream  # noqa: E402
 
-from emulators import EmulatedVenue, emulate  # noqa: E402
+from emulators import EmulatedVenue  # noqa: E402
 from emulators.engine.sessions import trading_calendar  # noqa: E402
+from tests.conformance.conftest import threaded_emulator  # noqa: E402
 
 D = Decimal
 TUESDAY = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
 def serve(tick_interval: float) -> Iterator[EmulatedVenue]:
-    ready, stop, holder = threading.Event(), threading.Event(), []
-
-    async def run() -> None:
-        async with emulate("alpaca", seed=44, tick_interval=tick_interval, market_time=TUESDAY) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(run,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    yield from threaded_emulator("alpaca", seed=44, tick_interval=tick_interval, market_time=TUESDAY)
 
 
 @pytest.fixture(scope="module")

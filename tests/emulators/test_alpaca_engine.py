@@ -4,6 +4,7 @@ where the emulator is and its demo credentials."""
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -55,17 +56,23 @@ def test_market_time_argument() -> None:
     assert market_time_arg("open") == "open"
     assert market_time_arg("2026-12-01T15:00:00Z") == TUESDAY
     for bad in ("2026-12-01T15:00:00", "soon"):
-        with pytest.raises(Exception, match="offset|ISO 8601"):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"offset|ISO 8601"):
             market_time_arg(bad)
 
 
 async def test_emulate_command_prints_urls_and_credentials() -> None:
     lines: list[str] = []
-    with trio.move_on_after(5):
+    done = trio.Event()
+
+    def record(line: str) -> None:
+        lines.append(line)
+        if "Ctrl-C" in line:
+            done.set()
+
+    with trio.move_on_after(10):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(serve_forever, "alpaca", 0, 1, lines.append)
-            while not any("Ctrl-C" in line for line in lines):
-                await trio.sleep(0.05)
+            nursery.start_soon(serve_forever, "alpaca", 0, 1, record)
+            await done.wait()
             nursery.cancel_scope.cancel()
     text = "\n".join(lines)
     for label in ("trading API", "market data API", "trading stream", "data stream (IEX)", "data stream (SIP)",

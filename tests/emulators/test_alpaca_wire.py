@@ -12,7 +12,6 @@ test_alpaca_sessions.py.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulators import EmulatedVenue, emulate
+from tests.conformance.conftest import threaded_emulator
 
 D = Decimal
 TUESDAY = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York: the regular session
@@ -736,20 +736,7 @@ QUERY = st.dictionaries(st.sampled_from(["symbols", "timeframe", "start", "end",
 @pytest.fixture(scope="module")
 def threaded() -> Iterator[EmulatedVenue]:
     """One emulator for every fuzz example, in a thread of its own (real clock, prices frozen)."""
-    ready, stop, holder = threading.Event(), threading.Event(), []
-
-    async def serve() -> None:
-        async with emulate("alpaca", seed=1, tick_interval=3600, market_time=TUESDAY) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    yield from threaded_emulator("alpaca", seed=1, tick_interval=3600, market_time=TUESDAY)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
