@@ -40,7 +40,7 @@ from emulators.alpaca.assets import asset_of
 from emulators.engine import EFill, EOrder, Rejected
 from emulators.engine.errors import refuse
 from emulators.engine.model import OrderKind, Tif
-from emulators.engine.sessions import NEW_YORK, Boundary, Session, TradingDay
+from emulators.engine.sessions import NEW_YORK, Boundary, Session, TradingCalendar, TradingDay
 
 if TYPE_CHECKING:
     from emulators.alpaca.dialect import AlpacaDialect
@@ -381,7 +381,7 @@ def schedule(d: AlpacaDialect, order: AOrder, moment: datetime) -> str:
     local = moment.astimezone(NEW_YORK)
     trading_today = calendar.day(local.date())
     if order.tif in ("opg", "cls"):
-        order.day = _auction_day(order, moment, trading_today, calendar.next_day)
+        order.day = _auction_day(order, moment, trading_today, calendar)
         return "now"
     if order.extended_hours:
         if session is not Session.CLOSED:
@@ -401,7 +401,8 @@ def schedule(d: AlpacaDialect, order: AOrder, moment: datetime) -> str:
     return "queued"
 
 
-def _auction_day(order: AOrder, moment: datetime, today: TradingDay | None, next_day: Any) -> date:
+def _auction_day(order: AOrder, moment: datetime, today: TradingDay | None, calendar: TradingCalendar) -> date:
+    """The day of the auction an opg/cls order goes to (refused from the cutoff to 19:00 ET)."""
     local = moment.astimezone(NEW_YORK)
     if today is not None:
         cutoff = (today.open - timedelta(minutes=2)) if order.tif == "opg" else (today.close - timedelta(minutes=10))
@@ -410,11 +411,10 @@ def _auction_day(order: AOrder, moment: datetime, today: TradingDay | None, next
         if local.time() < AUCTION_CUTOFF:
             when = "9:28am" if order.tif == "opg" else "10 minutes before the close"
             raise errors.rule(f"{order.tif} orders must be submitted before {when} ET or after 7:00pm ET")
-    following = next_day(local.date() + timedelta(days=1))
+    following = calendar.next_day(local.date() + timedelta(days=1))
     if following is None:
         raise errors.rule("no trading day ahead in the calendar")
-    day: date = following.day
-    return day
+    return following.day
 
 
 # ====================================================================== submitting, routing, the engine
