@@ -711,6 +711,37 @@ async def test_faults_answer_in_alpaca_style(venue: EmulatedVenue, autojump_cloc
         nursery.cancel_scope.cancel()
 
 
+async def test_stream_faults_on_binary_frames(venue: EmulatedVenue, autojump_clock: trio.abc.Clock) -> None:
+    async with trio.open_nursery() as nursery, rest(venue) as http:
+        ws = await trading_stream(nursery, venue)
+        api = Api(venue, http)
+        venue.faults.duplicate_messages(1, "private")
+        first = await api.order(type="limit", limit_price="100")
+        frames = [await next_frame(ws) for _ in range(2)]
+        assert frames[0] == frames[1] and isinstance(frames[0], bytes)  # the same binary frame, twice
+        venue.faults.reorder_messages(1, "private")
+        second = await api.order(type="limit", limit_price="101")
+        await api.ok("DELETE", f"/v2/orders/{second['id']}")
+        swapped = [json.loads(await next_frame(ws))["data"]["event"] for _ in range(2)]
+        assert swapped == ["canceled", "new"]
+        venue.faults.slow_responses(5, count=1)
+        before = trio.current_time()
+        await api.ok("GET", "/v2/clock")
+        assert trio.current_time() - before >= 5
+        venue.faults.stall_streams(5, "private")
+        await api.ok("DELETE", f"/v2/orders/{first['id']}")
+        with pytest.raises(trio_websocket.ConnectionClosed):
+            with trio.fail_after(60):
+                await ws.get_message()  # nothing arrives, then the stream is dropped
+        venue.faults.refuse_connections(True)
+        with pytest.raises(httpx.TransportError):
+            await http.get("/v2/clock", headers=api.headers)
+        venue.faults.refuse_connections(False)
+        await trio.sleep(1)
+        assert (await api.call("GET", "/v2/clock")).status_code == 200
+        nursery.cancel_scope.cancel()
+
+
 # ====================================================================== fuzz: no input gets a 500 or a dropped socket
 JSONISH = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
                        | st.text(max_size=12),
