@@ -19,22 +19,7 @@ from emulators import EmulatedVenue, emulate
 
 @pytest.fixture(scope="module")
 def still_binance() -> Iterator[EmulatedVenue]:
-    ready = threading.Event()
-    stop = threading.Event()
-    holder: list[EmulatedVenue] = []
-
-    async def serve() -> None:
-        async with emulate("binance", seed=33, tick_interval=3600) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    yield from threaded_emulator("binance", seed=33, tick_interval=3600)
 
 
 def threaded_emulator(venue: str, **options: Any) -> Iterator[EmulatedVenue]:
