@@ -21,6 +21,7 @@ import trio
 
 from actors.config import AppConfig, ConfigError, config_problems, load_config
 from algotrendy.wiring import emulated_venues, implemented_venues, paper_config
+from emulators import market_time_arg
 
 EXIT_USAGE = 2
 
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--port", type=int, default=0)
     emulate.add_argument("--seed", type=int, default=1)
     emulate.add_argument("--tick-interval", type=float, default=0.25, help="seconds between price ticks")
+    emulate.add_argument("--market-time", type=market_time_arg, default=None,
+                         help="venues with a market clock (alpaca): its start, e.g. 2026-12-01T15:00:00Z, "
+                              "or 'open' for a moment inside a regular session; default: the real time")
     return parser
 
 
@@ -76,9 +80,12 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             trio.run(partial(serve_forever, args.venue, args.port, args.seed, partial(print, flush=True),
-                             tick_interval=args.tick_interval))
+                             tick_interval=args.tick_interval, market_time=args.market_time))
         except KeyboardInterrupt:
             pass
+        except ValueError as error:  # an option the venue does not take
+            print(f"algotrendy: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "history":
         return _history(args)

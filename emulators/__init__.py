@@ -8,8 +8,10 @@ deterministic from its seed, verifies signatures like the venue, and takes fault
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +23,7 @@ from emulators.engine.faults import Faults
 from emulators.engine.server import EmulatorServer
 from emulators.registry import assemble, available, venue_spec
 
-__all__ = ["EmulatedVenue", "available", "emulate", "serve_forever"]
+__all__ = ["EmulatedVenue", "available", "emulate", "market_time_arg", "serve_forever"]
 
 
 @attrs.define(eq=False)
@@ -46,12 +48,15 @@ class EmulatedVenue:
 @asynccontextmanager
 async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: float = 0.25,
                   symbols: list[str] | None = None, balances: dict[str, Decimal] | None = None,
-                  host: str = "127.0.0.1", extra_symbols: int = 0) -> AsyncIterator[EmulatedVenue]:
+                  host: str = "127.0.0.1", extra_symbols: int = 0,
+                  market_time: datetime | str | None = None) -> AsyncIterator[EmulatedVenue]:
     """Run one emulator. ``extra_symbols`` adds that many synthetic USDT markets after the venue's own
     (Binance spot "S01USDT", ...; Bybit linear "S01USDT"), for load tests. The price path is one seeded RNG
     shared by every symbol in order, so with extras the default symbols' paths differ from the second tick
-    on; with ``extra_symbols=0`` nothing changes."""
-    built = assemble(venue, seed=seed, symbols=symbols, balances=balances, extra_symbols=extra_symbols)
+    on; with ``extra_symbols=0`` nothing changes. ``market_time`` pins the start of a venue's market clock (only
+    venues with one take it, e.g. Alpaca; "open" = a moment inside a regular session, see the venue)."""
+    options: dict[str, Any] = {} if market_time is None else {"market_time": market_time}
+    built = assemble(venue, seed=seed, symbols=symbols, balances=balances, extra_symbols=extra_symbols, **options)
     exchange, demo = built.exchange, built.demo
     faults = Faults()
     server = EmulatorServer(built.dialect, faults, host=host, port=port)
@@ -72,19 +77,34 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
 
 
 async def serve_forever(venue: str, port: int, seed: int, print_fn: Callable[[str], None] = print, *,
-                        extra_symbols: int = 0, tick_interval: float = 0.25) -> None:
+                        extra_symbols: int = 0, tick_interval: float = 0.25,
+                        market_time: datetime | str | None = None) -> None:
     """Run one emulator until cancelled (Ctrl-C), printing where it is and the demo credentials."""
     async with emulate(venue, seed=seed, port=port, extra_symbols=extra_symbols,
-                       tick_interval=tick_interval) as emulated:
+                       tick_interval=tick_interval, market_time=market_time) as emulated:
         extra = f", {extra_symbols} synthetic symbols" if extra_symbols else ""
         print_fn(f"{venue} emulator (seed {seed}{extra})")
         print_fn(f"  REST base URL:      {emulated.rest_url}")
         print_fn(f"  websocket base URL: {emulated.ws_url}")
-        for path in venue_spec(venue).ws_paths:
-            print_fn(f"    {emulated.ws_url}{path}")
+        describe = venue_spec(venue).urls
+        for label, url in describe(emulated.rest_url, emulated.ws_url) if describe is not None else []:
+            print_fn(f"  {label + ':':<20}{url}")
         print_fn(f"  demo API key:       {emulated.api_key}")
         print_fn(f"  demo API secret:    {emulated.api_secret}")
         if emulated.passphrase is not None:
             print_fn(f"  demo passphrase:    {emulated.passphrase}")
         print_fn("Ctrl-C to stop.")
         await trio.sleep_forever()
+
+
+def market_time_arg(text: str) -> datetime | str:
+    """The ``--market-time`` argument: an ISO 8601 moment with its offset (``Z`` or ``+hh:mm``), or "open"."""
+    if text == "open":
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the offset (Z or +hh:mm): {text!r}")
+    return moment

@@ -21,6 +21,7 @@ from emulators.engine.errors import RejectionTable
 from emulators.engine.server import Dialect
 
 EMULATORS: dict[str, str] = {
+    "alpaca": "emulators.alpaca",
     "binance": "emulators.binance",
     "bybit": "emulators.bybit",
     "okx": "emulators.okx",
@@ -51,7 +52,13 @@ class VenueSpec:
     demo_balances: Mapping[str, Decimal]
     rejections: Mapping[str, RejectionTable]  # every table the dialect words engine refusals with, by name
     demo_passphrase: str | None = None  # venues that ask for a third credential
-    ws_paths: Sequence[str] = ()  # the websocket services, printed by `algotrendy emulate` (OKX: /ws/v5/...)
+    # How the venue's engine is built: ``engine(seed=..., instruments=..., **options)`` (a venue with a market
+    # clock builds a `StockExchange`); ``options`` names the emulate() options the venue takes (e.g.
+    # "market_time") -- any other is refused.
+    engine: Callable[..., Exchange] = Exchange
+    options: frozenset[str] = frozenset()
+    # More (label, URL) lines for `algotrendy emulate`, from the REST and websocket base URLs.
+    urls: Callable[[str, str], list[tuple[str, str]]] | None = None
 
     def instruments_for(self, symbols: Sequence[str] | None) -> list[InstrumentSpec]:
         """The venue's instruments narrowed to ``symbols``; all of them when none is asked for or none matches."""
@@ -89,12 +96,17 @@ class Assembled:
 
 
 def assemble(venue: str, *, seed: int = 1, symbols: Sequence[str] | None = None,
-             balances: Mapping[str, Decimal] | None = None, extra_symbols: int = 0) -> Assembled:
+             balances: Mapping[str, Decimal] | None = None, extra_symbols: int = 0, **options: Any) -> Assembled:
     """Build a venue's engine (its instruments, then ``extra_symbols`` synthetic ones) and dialect, and open
-    the demo account with the published demo credentials."""
+    the demo account with the published demo credentials. ``options`` are the venue's own (`VenueSpec.options`);
+    one it does not take is refused."""
     spec = venue_spec(venue)
+    unknown = sorted(set(options) - spec.options)
+    if unknown:
+        raise ValueError(f"the {venue} emulator takes no option {', '.join(unknown)} "
+                         f"(it takes: {', '.join(sorted(spec.options)) or 'none'})")
     synthetic = spec.synthetic(extra_symbols) if extra_symbols > 0 else []
-    exchange = Exchange(seed=seed, instruments=spec.instruments_for(symbols) + synthetic)
+    exchange = spec.engine(seed=seed, instruments=spec.instruments_for(symbols) + synthetic, **options)
     dialect = spec.dialect(exchange)
     demo = dialect.add_account("demo", spec.demo_key, spec.demo_secret,
                                balances if balances is not None else spec.demo_funds(synthetic),

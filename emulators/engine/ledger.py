@@ -25,7 +25,7 @@ from decimal import Decimal
 import attrs
 
 from emulators.engine.instruments import DEFAULT_BALANCES, InstrumentSpec
-from emulators.engine.model import EOrder, EPosition, Rejected, RejectReason, Side, wall_ms
+from emulators.engine.model import EOrder, EPosition, Rejected, RejectReason, Side
 from emulators.engine.prices import Market
 
 LEDGER_STEP = Decimal("1e-12")  # derivatives amounts are kept to 12 places so that ledger sums stay exact
@@ -93,7 +93,7 @@ class Ledger(Market):
             raise Rejected(RejectReason.INSUFFICIENT_BALANCE)
         wallet[0] -= margin - position.margin
         wallet[1] += margin - position.margin
-        position.margin, position.leverage, position.updated_ms = margin, leverage, wall_ms()
+        position.margin, position.leverage, position.updated_ms = margin, leverage, self.now_ms()
         self._emit_position(position)
         self._emit_balances(account, {spec.settle})
         return position

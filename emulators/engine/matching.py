@@ -36,7 +36,6 @@ from emulators.engine.model import (
     Status,
     SymbolState,
     Tif,
-    wall_ms,
 )
 
 
@@ -113,7 +112,7 @@ class Exchange(Ledger):
                 raise Rejected(RejectReason.REDUCE_ONLY)
             quantity = min(quantity, closable)
         self.validate(spec, kind, quantity, price)
-        now = wall_ms()
+        now = self.now_ms()
         order = EOrder(next(state.next_order_id), client_order_id, account, symbol, side, kind, tif, quantity, price,
                        now, now, quote_quantity=quote_quantity, reduce_only=reduce_only and spec.is_derivative,
                        exact_quote=exact_quote and quote_quantity is not None)
@@ -146,7 +145,7 @@ class Exchange(Ledger):
         order = self.find(symbol, order_id=order_id, client_order_id=client_order_id, account=account)
         if not order.is_open:
             raise Rejected(RejectReason.UNKNOWN_ORDER, "order is not open")
-        self._finish(order, "CANCELED", wall_ms())
+        self._finish(order, "CANCELED", self.now_ms())
         spec = self.symbols[symbol].spec
         self._emit_balances(account, {spec.base, spec.quote})
         return order
@@ -230,10 +229,16 @@ class Exchange(Ledger):
             for listener in self.listeners.on_book:
                 listener(state, [] if is_buy else changed, changed if is_buy else [])
 
+    def may_fill(self, order: EOrder) -> bool:
+        """Whether a resting order may fill now (always; a venue with trading sessions narrows it, e.g. only
+        extended-hours orders outside the regular session)."""
+        return True
+
     def _after_tick(self, state: SymbolState, now: int) -> None:
         """Resting orders the mid crossed fill as makers, part of their size per tick."""
         for order in list(self.orders.values()):
-            if order.symbol != state.spec.symbol or not order.is_open or order.price is None:
+            if order.symbol != state.spec.symbol or not order.is_open or order.price is None \
+                    or not self.may_fill(order):
                 continue
             crossed = state.mid <= order.price if order.side == "BUY" else state.mid >= order.price
             if not crossed:

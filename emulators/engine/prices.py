@@ -47,7 +47,7 @@ class Market:
 
     def __attrs_post_init__(self) -> None:
         self._rng = random.Random(self.seed)
-        now = wall_ms()
+        now = self.now_ms()
         for spec in self.instruments:
             state = SymbolState(spec=spec, mid=spec.start_price)
             self._seed_history(state, now)
@@ -66,9 +66,14 @@ class Market:
     def best_ask(self, symbol: str) -> Decimal:
         return self.symbols[symbol].book.asks[0][0]
 
+    def now_ms(self) -> int:
+        """The venue's time for its records: real wall-clock milliseconds (a venue with an emulated clock, such as
+        a stock market's, overrides this)."""
+        return wall_ms()
+
     def tick(self) -> None:
         """Advance every symbol's price one step, fill crossing resting orders, print a trade."""
-        now = wall_ms()
+        now = self.now_ms()
         for state in self.symbols.values():
             spec = state.spec
             state.mid = max(spec.tick_size, self._round_tick(spec, state.mid * (1 + self._step(self._rng, spec))))

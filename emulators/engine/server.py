@@ -65,8 +65,8 @@ class WsConnection:
     query_string: str
     kind: StreamKind
     faults: Faults
-    outgoing_tx: trio.MemorySendChannel[str]
-    outgoing_rx: trio.MemoryReceiveChannel[str]
+    outgoing_tx: trio.MemorySendChannel[str | bytes]
+    outgoing_rx: trio.MemoryReceiveChannel[str | bytes]
     scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
     stalled: bool = False
     topics: set[str] = attrs.field(factory=set)  # what it subscribed to (see `engine.hub`)
@@ -79,15 +79,18 @@ class WsConnection:
     idle_timeout: float | None = None
     idle_close: tuple[int, str] = (1001, "")
     last_sent: float = 0.0  # trio time of the last message sent (the server sets the opening time)
-    _held: str | None = None
+    _held: str | bytes | None = None
+    headers: dict[str, str] = attrs.field(factory=dict)  # the handshake's headers, names lower-cased
 
     @classmethod
-    def open(cls, path: str, query_string: str, kind: StreamKind, faults: Faults) -> WsConnection:
-        tx, rx = trio.open_memory_channel[str](20_000)
-        return cls(path, query_string, kind, faults, tx, rx)
+    def open(cls, path: str, query_string: str, kind: StreamKind, faults: Faults,
+             headers: dict[str, str] | None = None) -> WsConnection:
+        tx, rx = trio.open_memory_channel[str | bytes](20_000)
+        return cls(path, query_string, kind, faults, tx, rx, headers=dict(headers or {}))
 
-    def send(self, text: str) -> None:
-        """Queue a message; a client too slow to keep up is disconnected, as venues do."""
+    def send(self, text: str | bytes) -> None:
+        """Queue a message (text frames for str, binary frames for bytes); a client too slow to keep up is
+        disconnected, as venues do."""
         try:
             self.outgoing_tx.send_nowait(text)
         except trio.WouldBlock:
@@ -108,13 +111,13 @@ class WsConnection:
             if self._held is None and self.faults.take_reorder(self.kind):
                 self._held = text
                 continue
-            await send({"type": "websocket.send", "text": text})
+            await send(_frame(text))
             self.last_sent = trio.current_time()
             if self.faults.take_duplicate(self.kind):
-                await send({"type": "websocket.send", "text": text})
+                await send(_frame(text))
             if self._held is not None:
                 held, self._held = self._held, None
-                await send({"type": "websocket.send", "text": held})
+                await send(_frame(held))
 
 
 class Dialect(Protocol):
@@ -130,6 +133,9 @@ class Dialect(Protocol):
     async def on_ws_message(self, conn: WsConnection, text: str) -> None: ...
 
     def on_ws_close(self, conn: WsConnection) -> None: ...
+
+    # A dialect whose clients send binary frames (e.g. MessagePack) may also define
+    # ``async def on_ws_binary(self, conn: WsConnection, data: bytes) -> None``; without it they are decoded as text.
 
 
 @attrs.define(eq=False)
@@ -236,7 +242,8 @@ class EmulatorServer:
         if kind is None or self.faults.refusing:
             await send({"type": "websocket.close", "code": 1008})
             return
-        conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults)
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
+        conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults, headers)
         conn.last_sent = trio.current_time()
         await send({"type": "websocket.accept"})
         self.connections.add(conn)
@@ -250,6 +257,10 @@ class EmulatorServer:
                         message = await receive()
                         if message["type"] == "websocket.disconnect":
                             break
+                        binary = getattr(self.dialect, "on_ws_binary", None)
+                        if message.get("bytes") is not None and binary is not None:
+                            await binary(conn, message["bytes"])
+                            continue
                         text = message.get("text") or (message.get("bytes") or b"").decode()
                         await self.dialect.on_ws_message(conn, text)
                     nursery.cancel_scope.cancel()
@@ -277,3 +288,10 @@ class EmulatorServer:
                 conn.drop(*conn.idle_close)
                 return
             await trio.sleep(0.25)
+
+
+def _frame(message: str | bytes) -> dict[str, Any]:
+    """The ASGI send event for one message: a binary frame for bytes, a text frame for str."""
+    if isinstance(message, bytes):
+        return {"type": "websocket.send", "bytes": message}
+    return {"type": "websocket.send", "text": message}

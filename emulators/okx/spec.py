@@ -72,5 +72,6 @@ SPEC = VenueSpec(
     "okx", partial(OkxDialect, default_balances=DEMO_BALANCES), OKX_INSTRUMENTS, engine_ids, synthetic_swaps,
     demo_key="a7de0000-0000-4000-8000-00000000a7de", demo_secret="A7DE00000000000000000000000000A7",
     demo_balances=DEMO_BALANCES, demo_passphrase="AtDemoOkx1",
-    ws_paths=("/ws/v5/public", "/ws/v5/business", "/ws/v5/private"),
+    urls=lambda rest, ws: [(f"{service} websocket", f"{ws}/ws/v5/{service}")
+                           for service in ("public", "business", "private")],
     rejections={"spot orders": SPOT_REJECTIONS, "swap orders": SWAP_REJECTIONS, "set-leverage": LEVERAGE_REJECTIONS})

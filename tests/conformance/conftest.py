@@ -8,6 +8,7 @@ with the engine's state without racing the price path.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -18,4 +19,10 @@ from tests.support.emulator_thread import emulator_in_thread
 @pytest.fixture(scope="module")
 def still_binance() -> Iterator[EmulatedVenue]:
     with emulator_in_thread("binance", seed=33) as emulated:
+        yield emulated
+
+
+def threaded_emulator(venue: str, seed: int, **options: Any) -> Iterator[EmulatedVenue]:
+    """For fixtures: ``yield from threaded_emulator("alpaca", seed=1, market_time=...)``."""
+    with emulator_in_thread(venue, seed=seed, **options) as emulated:
         yield emulated

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import trio
 
@@ -12,14 +13,15 @@ from emulators import EmulatedVenue, emulate
 
 
 @contextmanager
-def emulator_in_thread(venue: str, seed: int, tick_interval: float = 3600) -> Iterator[EmulatedVenue]:
-    """``venue``'s emulator on its own trio loop in a thread (real clock), for synchronous clients."""
+def emulator_in_thread(venue: str, seed: int, tick_interval: float = 3600, **options: Any) -> Iterator[EmulatedVenue]:
+    """``venue``'s emulator on its own trio loop in a thread (real clock), for synchronous clients;
+    ``options`` are the venue's own `emulate` options (e.g. Alpaca's ``market_time``)."""
     ready = threading.Event()
     stop = threading.Event()
     holder: list[EmulatedVenue] = []
 
     async def serve() -> None:
-        async with emulate(venue, seed=seed, tick_interval=tick_interval) as emulated:
+        async with emulate(venue, seed=seed, tick_interval=tick_interval, **options) as emulated:
             holder.append(emulated)
             ready.set()
             await trio.to_thread.run_sync(stop.wait)
