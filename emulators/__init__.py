@@ -48,9 +48,9 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
                   symbols: list[str] | None = None, balances: dict[str, Decimal] | None = None,
                   host: str = "127.0.0.1", extra_symbols: int = 0) -> AsyncIterator[EmulatedVenue]:
     """Run one emulator. ``extra_symbols`` adds that many synthetic USDT markets after the venue's own
-    (Binance spot "S01USDT", ...; Bybit linear "S01USDT"), for load tests. The price path is one seeded RNG
-    shared by every symbol in order, so with extras the default symbols' paths differ from the second tick
-    on; with ``extra_symbols=0`` nothing changes."""
+    (Binance spot "S01USDT", ...; Bybit linear "S01USDT"), for load tests. Each symbol's price path is its own
+    RNG stream from the seed and the symbol, so extras change none of the default symbols' paths. ``symbols``
+    narrows to those unified symbols; one the venue does not list is refused (ValueError)."""
     built = assemble(venue, seed=seed, symbols=symbols, balances=balances, extra_symbols=extra_symbols)
     exchange, demo = built.exchange, built.demo
     faults = Faults()
