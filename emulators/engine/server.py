@@ -93,6 +93,9 @@ class PongRecord:
         return any(now - sent_at > timeout for sent_at in self.outstanding.values())
 
 
+CLOSE = "\x00close"  # queued by `WsConnection.close`: the pump closes the connection when it gets here
+
+
 @attrs.define(eq=False)
 class WsConnection:
     """One client websocket. Dialects queue text with `send`; faults apply on the way out."""
@@ -132,12 +135,21 @@ class WsConnection:
         self.scope.cancel()
 
     def close(self, code: int, reason: str = "") -> None:
-        """End the connection with a close frame of ``code`` and ``reason`` (the venue's words)."""
+        """End the connection with a close frame of ``code`` and ``reason`` (the venue's words), once what is
+        already queued has been sent."""
         self.close_code, self.close_reason = code, reason
-        self.drop()
+        try:
+            self.outgoing_tx.send_nowait(CLOSE)
+        except trio.WouldBlock:
+            self.drop()
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass
 
     async def pump(self, send: Send) -> None:
         async for text in self.outgoing_rx:
+            if text is CLOSE:
+                self.drop()
+                return
             if self.stalled:
                 continue
             if self._held is None and self.faults.take_reorder(self.kind):
