@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak soak-memory bench bench-setup lint lock setup clean
+.PHONY: run test soak soak-memory soak-crash bench bench-setup lint lock setup clean
 
 setup: $(STAMP)
 
@@ -30,9 +30,16 @@ test: setup
 		--hypothesis-seed=$(PROPERTY_SEED)
 
 # The property suites alone, round after round with fresh seeds, for SOAK_MINUTES (each round's seed is
-# printed; the first failure stops the soak with its replay command). The memory soak is `make soak-memory`.
+# printed; the first failure stops the soak with its replay command), then the crash soak. The memory soak
+# is its own target, `make soak-memory`.
 soak: setup
 	$(BIN)/python -m tests.soak --minutes $(SOAK_MINUTES)
+	$(MAKE) soak-crash
+
+# kill -9 the daemon at 20 points (before connecting, mid-reconciliation, mid-trading) against an emulator
+# in its own process: after every restart, no fill lost, none delivered twice (tests/integration/test_crash.py).
+soak-crash: setup
+	$(BIN)/python -m pytest -q -m "soak and crash" -p no:cacheprovider tests/integration/test_crash.py
 
 bench-setup: setup
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/bench.lock
@@ -49,10 +56,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Regenerate the pinned lock files after changing dependencies in pyproject.toml.
+# Regenerate the pinned lock files after changing dependencies in pyproject.toml (run.lock: the daemon's
+# own dependencies only, at the versions dev.lock tests; deploy/Containerfile installs it).
 lock: setup
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/dev.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra bench pyproject.toml -o requirements/bench.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml -c requirements/dev.lock -o requirements/run.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

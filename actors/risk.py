@@ -19,7 +19,7 @@ from protocol.errors import RiskRejected
 from protocol.model import Instrument, OrderRequest, OrderType, Position, PositionSide, Side
 
 
-class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
+class RiskLimits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     max_order_notional: Decimal | None = None
     max_position: Decimal | None = None
     max_position_per_symbol: dict[str, Decimal] = msgspec.field(default_factory=dict)
@@ -47,6 +47,7 @@ class RiskEngine:
     limits: RiskLimits
     kill_switch_reason: str | None = None
     rejections: int = 0
+    by_rule: dict[str, int] = attrs.field(factory=dict)  # rejections per rule (journaled, so lasting)
 
     @property
     def kill_switch_engaged(self) -> bool:
@@ -58,8 +59,18 @@ class RiskEngine:
     def release_kill_switch(self) -> None:
         self.kill_switch_reason = None
 
-    def _reject(self, rule: str, message: str, request: OrderRequest) -> RiskRejected:
+    def _count(self, rule: str) -> None:
         self.rejections += 1
+        self.by_rule[rule] = self.by_rule.get(rule, 0) + 1
+
+    def restore(self, kill_switch_reason: str | None, by_rule: dict[str, int]) -> None:
+        """State from the journal: the kill switch stays engaged across a restart, counts go on."""
+        self.kill_switch_reason = kill_switch_reason
+        self.by_rule = dict(by_rule)
+        self.rejections = sum(by_rule.values())
+
+    def _reject(self, rule: str, message: str, request: OrderRequest) -> RiskRejected:
+        self._count(rule)
         return RiskRejected(message, rule=rule, venue=request.venue, client_order_id=request.client_order_id,
                             retryable=False)
 
@@ -117,7 +128,7 @@ class RiskEngine:
 
     def check_leverage(self, venue: str, symbol: str, leverage: Decimal) -> RiskRejected | None:
         if self.limits.max_leverage is not None and leverage > self.limits.max_leverage:
-            self.rejections += 1
+            self._count("max_leverage")
             return RiskRejected(f"leverage {leverage} for {symbol} exceeds the limit {self.limits.max_leverage}",
                                 rule="max_leverage", venue=venue, retryable=False)
         return None

@@ -10,7 +10,13 @@ subscribers filtered by venue, symbol and kind, each with a bounded buffer:
   buffer, and a subscriber that lets it fill up is closed with `SubscriberOverflow` (its iterator
   raises) rather than slowing every other subscriber or silently losing a fill.
 
-Risk checks (`actors.risk`) run here, before an order reaches any broker.
+Risk checks (`actors.risk`) run here, before an order reaches any broker. The typed API strategies
+use on top of it is `actors.handle`.
+
+A venue's status has two sources: the supervisor's transitions (connecting, connected, reconnecting,
+stopped) and what a connected broker reports about itself on its event channel (market data degraded,
+symbols the venue does not list, its trading session). The router keeps both in one `BrokerStatus`
+per venue: the state comes only from the supervisor, the rest from the venue's latest report.
 """
 
 from __future__ import annotations
@@ -20,51 +26,28 @@ import logging
 import random
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 import msgspec
 import trio
 
+from actors.journal import Journal
 from actors.risk import RiskEngine, RiskLimits
 from actors.supervisor import BackoffPolicy, SupervisorStats, supervise
 from protocol import messages as m
 from protocol.actor import ActorLink, Emit, VenueActor, hand_over
 from protocol.errors import (
     BrokerError,
-    InvalidOrder,
     NotConnected,
+    OrderNotFound,
+    RiskRejected,
     SubscriberOverflow,
     VenueUnavailable,
     error_from_info,
 )
-from protocol.model import (
-    AccountInfo,
-    Balance,
-    Candle,
-    EarnAllocation,
-    EarnStrategy,
-    Fill,
-    FundingRate,
-    Instrument,
-    LeverageInfo,
-    MarketClock,
-    MarketDay,
-    MarkPrice,
-    OpenInterest,
-    Order,
-    OrderRequest,
-    OrderType,
-    Position,
-    Side,
-    Ticker,
-    TimeInForce,
-    Trade,
-    new_client_order_id,
-)
+from protocol.model import Instrument, Order, OrderRequest, Position, Ticker, Trade, new_client_order_id
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +153,9 @@ class VenueRuntime:
     actor: VenueActor
     stats: SupervisorStats = attrs.field(factory=SupervisorStats)
     mailbox: trio.MemorySendChannel[m.CommandMsg] | None = None
-    status: m.BrokerStatus | None = None
+    status: m.BrokerStatus | None = None  # the supervisor's state merged with `reported`
+    supervised: m.BrokerStatus | None = None  # the supervisor's latest transition
+    reported: m.BrokerStatus | None = None  # the venue's latest report about itself
     connected: trio.Event = attrs.field(factory=trio.Event)
     changed: trio.Event = attrs.field(factory=trio.Event)  # set (and replaced) on every status change
 
@@ -199,12 +184,24 @@ class Router:
     last_prices: dict[tuple[str, str], Decimal] = attrs.field(factory=dict)
     instrument_cache: dict[str, dict[str, Instrument]] = attrs.field(factory=dict)
     events_routed: int = 0
+    events_by_kind: dict[m.EventKind, int] = attrs.field(factory=lambda: dict.fromkeys(m.EventKind, 0))
+    rejected: dict[tuple[str, str], int] = attrs.field(factory=dict)  # (venue, reason) -> orders refused
+    journal: Journal | None = None  # orders and fills pass it (write-ahead) on their way out
+    _recorded_in: trio.MemorySendChannel[m.EventMsg] | None = None
 
     # ------------------------------------------------------------------ actor plumbing
+    def add_venue(self, name: str, actor: VenueActor) -> VenueRuntime:
+        runtime = self.venues[name] = VenueRuntime(name=name, actor=actor)
+        return runtime
+
     async def run(self, nursery: trio.Nursery, policy: BackoffPolicy, rng: random.Random) -> None:
         events_tx, events_rx = trio.open_memory_channel[m.EventMsg](self.event_capacity)
         replies_tx, replies_rx = trio.open_memory_channel[m.ReplyMsg](self.event_capacity)
         self._events_in, self._replies_in = events_tx, replies_tx
+        if self.journal is not None:
+            recorded_tx, recorded_rx = trio.open_memory_channel[m.EventMsg](self.event_capacity)
+            self._recorded_in = recorded_tx
+            nursery.start_soon(self._record_then_route, self.journal, recorded_rx, events_tx)
         nursery.start_soon(self._fan_out, events_rx)
         nursery.start_soon(self._dispatch_replies, replies_rx)
         for venue in self.venues.values():
@@ -216,7 +213,7 @@ class Router:
 
         async def incarnation(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
             mailbox_tx, mailbox_rx = trio.open_memory_channel[m.CommandMsg](1024)
-            link = ActorLink(commands=mailbox_rx, replies=replies_in, events=_eager_send(events_in))
+            link = ActorLink(commands=mailbox_rx, replies=replies_in, events=self._venue_events(venue, events_in))
             async with trio.open_nursery() as nursery:
                 await nursery.start(_run_actor, venue.actor, link)
                 venue.mailbox = mailbox_tx
@@ -225,15 +222,61 @@ class Router:
         await supervise(venue.name, incarnation, self._publish_status, policy=policy, rng=rng,
                         on_down=lambda: self._venue_down(venue), stats=venue.stats)
 
+    def _venue_events(self, venue: VenueRuntime, channel: trio.MemorySendChannel[m.EventMsg]) -> Emit:
+        """The actor's event channel: statuses it reports about itself are folded into the venue's;
+        with a journal, everything but market data goes through it (in order, recorded first)."""
+        send = _eager_send(channel)
+        recorded = self._recorded_in
+        record = _eager_send(recorded) if recorded is not None else send
+
+        async def emit(event: m.EventMsg) -> None:
+            kind = m.EVENT_KIND[type(event)]
+            if kind is m.EventKind.STATUS:
+                assert isinstance(event, m.BrokerStatus)
+                venue.reported = event
+                if venue.supervised is None:
+                    return  # cannot happen (the supervisor speaks first); nothing to merge into
+                event = self._merge_status(venue)
+            await (send if kind.droppable else record)(event)
+
+        return emit
+
+    async def _record_then_route(self, journal: Journal, incoming: trio.MemoryReceiveChannel[m.EventMsg],
+                                 out: trio.MemorySendChannel[m.EventMsg]) -> None:
+        """Write-ahead in batches: whatever queued while the last commit ran is committed together,
+        then passed on in arrival order (see `actors.journal`)."""
+        async for first in incoming:
+            batch = [first]
+            while len(batch) < 2_000:
+                try:
+                    batch.append(incoming.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            await journal.record_events(batch)
+            for event in batch:
+                await hand_over(out, event)
+
+    def _merge_status(self, venue: VenueRuntime) -> m.BrokerStatus:
+        supervised, reported = venue.supervised, venue.reported
+        assert supervised is not None
+        merged = supervised if reported is None else msgspec.structs.replace(
+            supervised, reason=supervised.reason or reported.reason,
+            market_data_degraded=reported.market_data_degraded, unknown_symbols=reported.unknown_symbols,
+            session=reported.session, next_session_change=reported.next_session_change,
+            timestamp=max(supervised.timestamp, reported.timestamp))
+        venue.status = merged
+        venue.changed.set()
+        venue.changed = trio.Event()
+        return merged
+
     async def _publish_status(self, status: m.BrokerStatus) -> None:
         venue = self.venues[status.venue]
-        venue.status = status
+        venue.supervised = status
+        status = self._merge_status(venue)
         if status.state is m.ConnectionState.CONNECTED:
             venue.connected.set()
         elif venue.connected.is_set():
             venue.connected = trio.Event()
-        venue.changed.set()
-        venue.changed = trio.Event()
         assert self._events_in is not None
         await self._events_in.send(status)
 
@@ -242,6 +285,9 @@ class Router:
         if venue.mailbox is not None:
             venue.mailbox.close()
         venue.mailbox = None
+        if venue.reported is not None and venue.reported.market_data_degraded:
+            # A new incarnation opens fresh sockets; it reports again if they stay down.
+            venue.reported = msgspec.structs.replace(venue.reported, market_data_degraded=False)
         if venue.connected.is_set():
             venue.connected = trio.Event()
         for cid, pending in list(self._pending.items()):
@@ -277,6 +323,7 @@ class Router:
     def _route(self, event: m.EventMsg) -> None:
         self.events_routed += 1
         kind = m.EVENT_KIND[type(event)]
+        self.events_by_kind[kind] += 1
         if isinstance(event, Ticker):
             self.last_prices[(event.venue, event.symbol)] = event.last
         elif isinstance(event, Trade):
@@ -298,12 +345,34 @@ class Router:
         if isinstance(command, (m.PlaceOrder, m.AmendOrder)) and venue.mailbox is not None:
             rejection = await self._risk_check(command)
             if rejection is not None:
+                if isinstance(rejection, RiskRejected):
+                    await self._count_rejection(command.venue, rejection.rule)
                 return m.ErrorReply(id=command.id, error=rejection.to_info())
+        elif isinstance(command, m.SetLeverage):
+            refused = self.risk.check_leverage(command.venue, command.symbol, command.leverage)
+            if refused is not None:
+                await self._count_rejection(command.venue, refused.rule)
+                return m.ErrorReply(id=command.id, error=refused.to_info())
         mailbox = venue.mailbox
         if mailbox is None:
             state = venue.status.state.value if venue.status else "starting"
             return m.ErrorReply(id=command.id, error=NotConnected(
                 f"{venue.name} is not connected ({state})", venue=venue.name).to_info())
+        command = _with_client_order_id(command)
+        intent = _order_intent(command)
+        if intent is not None and self.journal is not None:
+            await self.journal.record_submission(venue.name, intent[0], intent[1], command)
+        reply = await self._send(venue, mailbox, command)
+        if intent is not None and isinstance(reply, m.ErrorReply):
+            key = (venue.name, reply.error.kind)
+            self.rejected[key] = self.rejected.get(key, 0) + 1
+            if self.journal is not None and reply.error.kind in NOT_PLACED:
+                await self.journal.record_rejection(venue.name, intent[0],
+                                                    f"{reply.error.kind}: {reply.error.message}")
+        return reply
+
+    async def _send(self, venue: VenueRuntime, mailbox: trio.MemorySendChannel[m.CommandMsg],
+                    command: m.CommandMsg) -> m.ReplyMsg:
         pending = _Pending(venue.name, command)
         self._pending[command.id] = pending
         try:
@@ -325,6 +394,12 @@ class Router:
             return pending.reply
         finally:
             del self._pending[command.id]
+
+    async def _count_rejection(self, venue: str, rule: str) -> None:
+        key = (venue, f"risk:{rule}")
+        self.rejected[key] = self.rejected.get(key, 0) + 1
+        if self.journal is not None:
+            await self.journal.bump(f"risk_rejected.{rule}")
 
     async def _risk_check(self, command: m.PlaceOrder | m.AmendOrder) -> BrokerError | None:
         """The risk verdict on a new order, or on an order as an amendment would leave it."""
@@ -370,12 +445,32 @@ class Router:
 
     async def call(self, command: m.CommandMsg, expect: type[R]) -> R:
         """`request`, raising the typed error of an `ErrorReply`."""
-        reply = await self.request(command)
-        if isinstance(reply, m.ErrorReply):
-            raise error_from_info(reply.error)
-        if not isinstance(reply, expect):
-            raise BrokerError(f"unexpected reply {type(reply).__name__} to {type(command).__name__}")
-        return reply
+        return unwrap(await self.request(command), expect, type(command).__name__)
+
+    # ------------------------------------------------------------------ kill switch
+    async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
+        """Block every new order, then cancel every open order on every connected venue."""
+        self.risk.engage_kill_switch(reason)
+        if self.journal is not None:
+            await self.journal.record_kill_switch(self.risk.kill_switch_reason)
+        cancelled: list[Order] = []
+        for name, venue in self.venues.items():
+            if venue.mailbox is None:
+                continue
+            orders = await self.call(m.GetOrders(id=self.next_id(), venue=name, open_only=True), m.OrdersReply)
+            for order in orders.orders:
+                try:
+                    reply = await self.call(m.CancelOrder(id=self.next_id(), venue=name, symbol=order.symbol,
+                                                          order_id=order.order_id), m.OrderReply)
+                except OrderNotFound:
+                    continue  # it finished meanwhile
+                cancelled.append(reply.order)
+        return cancelled
+
+    async def release_kill_switch(self) -> None:
+        self.risk.release_kill_switch()
+        if self.journal is not None:
+            await self.journal.record_kill_switch(None)
 
     # ------------------------------------------------------------------ subscriptions
     def subscribe(
@@ -408,281 +503,48 @@ class Router:
             self.unsubscribe(subscriber)
 
 
-@attrs.define(eq=False)
-class RouterHandle:
-    """The embedding API: typed calls that raise `protocol.errors` types, and event subscriptions."""
-
-    router: Router
-
-    # ------------------------------------------------------------------ connection
-    async def wait_connected(self, venue: str) -> None:
-        """Until ``venue`` is CONNECTED (bound it with ``trio.fail_after``); raises if it STOPPED."""
-        runtime = self._venue(venue)
-        while not runtime.connected.is_set():
-            if runtime.status is not None and runtime.status.state is m.ConnectionState.STOPPED:
-                raise NotConnected(f"{venue} stopped: {runtime.status.reason}", venue=venue, retryable=False)
-            await runtime.changed.wait()
-
-    def status(self, venue: str) -> m.BrokerStatus | None:
-        return self._venue(venue).status
-
-    def venues(self) -> list[str]:
-        return list(self.router.venues)
-
-    def _venue(self, venue: str) -> VenueRuntime:
-        try:
-            return self.router.venues[venue]
-        except KeyError:
-            raise NotConnected(f"unknown venue {venue!r}", venue=venue, retryable=False) from None
-
-    # ------------------------------------------------------------------ commands
-    async def _call(self, command_type: type[m.Command], expect: type[R], venue: str, **fields: Any) -> R:
-        command = command_type(id=self.router.next_id(), venue=venue, **fields)
-        return await self.router.call(command, expect)  # type: ignore[arg-type]
-
-    async def instruments(self, venue: str) -> list[Instrument]:
-        return (await self._call(m.GetInstruments, m.InstrumentsReply, venue)).instruments
-
-    async def get_balance(self, venue: str, currency: str) -> Balance:
-        return (await self._call(m.GetBalance, m.BalanceReply, venue, currency=currency)).balance
-
-    async def get_balances(self, venue: str) -> list[Balance]:
-        return (await self._call(m.GetBalances, m.BalancesReply, venue)).balances
-
-    async def get_account_info(self, venue: str) -> AccountInfo:
-        return (await self._call(m.GetAccountInfo, m.AccountInfoReply, venue)).account
-
-    async def get_ticker(self, venue: str, symbol: str) -> Ticker:
-        return (await self._call(m.GetTicker, m.TickerReply, venue, symbol=symbol)).ticker
-
-    async def get_current_price(self, venue: str, symbol: str) -> Decimal:
-        return (await self.get_ticker(venue, symbol)).last
-
-    async def get_candles(self, venue: str, symbol: str, interval: str = "1m", limit: int = 100) -> list[Candle]:
-        return (await self._call(m.GetCandles, m.CandlesReply, venue, symbol=symbol, interval=interval,
-                                 limit=limit)).candles
-
-    async def get_positions(self, venue: str) -> list[Position]:
-        return (await self._call(m.GetPositions, m.PositionsReply, venue)).positions
-
-    async def get_position(self, venue: str, symbol: str) -> Position:
-        return (await self._call(m.GetPosition, m.PositionReply, venue, symbol=symbol)).position
-
-    async def place_order(
-        self,
-        request: OrderRequest | None = None,
-        *,
-        venue: str | None = None,
-        symbol: str | None = None,
-        side: Side | str | None = None,
-        type: OrderType | str = OrderType.LIMIT,
-        quantity: Decimal | str | None = None,
-        price: Decimal | str | None = None,
-        time_in_force: TimeInForce | str = TimeInForce.GTC,
-        client_order_id: str | None = None,
-        reduce_only: bool = False,
-        **extra: Any,
-    ) -> Order:
-        """Place an order (an `OrderRequest`, or its fields as keywords). Returns the venue's answer.
-
-        Without a ``client_order_id`` one is generated here, so the caller can retry with it after a
-        `NotConnected`/`VenueUnavailable`: the broker looks it up before resending. ``extra`` takes the
-        other `OrderRequest` fields (``stop_price``, ``notional``, ``leverage``, ``order_class``, ...).
-        A notional order (``notional=...``) needs no quantity.
-        """
-        if request is None:
-            if venue is None or symbol is None or side is None or (quantity is None and "notional" not in extra):
-                raise ValueError("place_order needs venue, symbol, side and quantity (or an OrderRequest)")
-            fields = {"venue": venue, "symbol": symbol, "side": side, "type": type,
-                      "quantity": "0" if quantity is None else str(quantity),
-                      "price": None if price is None else str(price), "time_in_force": time_in_force,
-                      "client_order_id": client_order_id, "reduce_only": reduce_only,
-                      **{k: (str(v) if isinstance(v, Decimal | int) and not isinstance(v, bool) else v)
-                         for k, v in extra.items()}}
-            try:
-                request = msgspec.convert(fields, OrderRequest, strict=False)
-            except msgspec.ValidationError as error:
-                raise InvalidOrder(f"bad order: {error}", venue=venue, client_order_id=client_order_id) from None
-        if request.client_order_id is None:
-            request = msgspec.structs.replace(request, client_order_id=new_client_order_id())
-        return (await self._call(m.PlaceOrder, m.OrderReply, request.venue, request=request)).order
-
-    async def cancel_order(self, venue: str, symbol: str, *, order_id: str | None = None,
-                           client_order_id: str | None = None) -> Order:
-        return (await self._call(m.CancelOrder, m.OrderReply, venue, symbol=symbol, order_id=order_id,
-                                 client_order_id=client_order_id)).order
-
-    async def get_order_status(self, venue: str, symbol: str, *, order_id: str | None = None,
-                               client_order_id: str | None = None) -> Order:
-        return (await self._call(m.GetOrderStatus, m.OrderReply, venue, symbol=symbol, order_id=order_id,
-                                 client_order_id=client_order_id)).order
-
-    async def get_orders(self, venue: str, symbol: str | None = None, *, open_only: bool = True) -> list[Order]:
-        return (await self._call(m.GetOrders, m.OrdersReply, venue, symbol=symbol, open_only=open_only)).orders
-
-    async def get_fills(self, venue: str, symbol: str, *, since: datetime | None = None,
-                        limit: int = 500) -> list[Fill]:
-        return (await self._call(m.GetFills, m.FillsReply, venue, symbol=symbol, since=since,
-                                 limit=limit)).fills
-
-    async def get_leverage_info(self, venue: str, symbol: str) -> LeverageInfo:
-        return (await self._call(m.GetLeverageInfo, m.LeverageReply, venue, symbol=symbol)).leverage
-
-    async def set_leverage(self, venue: str, symbol: str, leverage: Decimal | str | int) -> LeverageInfo:
-        lev = Decimal(str(leverage))
-        rejection = self.router.risk.check_leverage(venue, symbol, lev)
-        if rejection is not None:
-            raise rejection
-        return (await self._call(m.SetLeverage, m.LeverageReply, venue, symbol=symbol, leverage=lev)).leverage
-
-    # ------------------------------------------------------------------ contract extensions (design §11)
-    # Venues that cannot do one of these raise NotSupported; nothing here is venue-specific.
-    async def amend_order(self, venue: str, symbol: str, *, order_id: str | None = None,
-                          client_order_id: str | None = None, quantity: Decimal | str | None = None,
-                          price: Decimal | str | None = None, stop_price: Decimal | str | None = None,
-                          new_client_order_id: str | None = None) -> Order:
-        """Change a live order (risk-checked as the order it would become)."""
-        return (await self._call(m.AmendOrder, m.OrderReply, venue, symbol=symbol, order_id=order_id,
-                                 client_order_id=client_order_id, quantity=_decimal_or_none(quantity),
-                                 price=_decimal_or_none(price), stop_price=_decimal_or_none(stop_price),
-                                 new_client_order_id=new_client_order_id)).order
-
-    async def cancel_all_orders(self, venue: str, symbol: str | None = None) -> list[Order]:
-        return (await self._call(m.CancelAllOrders, m.OrdersReply, venue, symbol=symbol)).orders
-
-    async def cancel_all_after(self, venue: str, seconds: int) -> datetime | None:
-        """Arm the venue's dead man's switch for ``seconds`` (0 disarms); re-arm before it fires."""
-        return (await self._call(m.CancelAllAfter, m.DeadManSwitchReply, venue, seconds=seconds)).trigger_at
-
-    async def close_position(self, venue: str, symbol: str, *, quantity: Decimal | str | None = None,
-                             client_order_id: str | None = None) -> Order:
-        """Flatten a position with a reduce-only market order (not blocked by the kill switch)."""
-        return (await self._call(m.ClosePosition, m.OrderReply, venue, symbol=symbol,
-                                 quantity=_decimal_or_none(quantity),
-                                 client_order_id=client_order_id or new_client_order_id())).order
-
-    async def get_historical_candles(self, venue: str, symbol: str, interval: str, start: datetime,
-                                     end: datetime | None = None, limit: int = 50_000) -> list[Candle]:
-        return (await self._call(m.GetHistoricalCandles, m.CandlesReply, venue, symbol=symbol, interval=interval,
-                                 start=start, end=end, limit=limit)).candles
-
-    async def get_trades(self, venue: str, symbol: str, *, limit: int = 100, start: datetime | None = None,
-                         end: datetime | None = None) -> list[Trade]:
-        return (await self._call(m.GetTrades, m.TradesReply, venue, symbol=symbol, limit=limit, start=start,
-                                 end=end)).trades
-
-    async def get_funding_rate(self, venue: str, symbol: str) -> FundingRate:
-        return (await self._call(m.GetFundingRate, m.FundingRateReply, venue, symbol=symbol)).funding
-
-    async def get_funding_history(self, venue: str, symbol: str, *, start: datetime | None = None,
-                                  end: datetime | None = None, limit: int = 100) -> list[FundingRate]:
-        return (await self._call(m.GetFundingHistory, m.FundingHistoryReply, venue, symbol=symbol, start=start,
-                                 end=end, limit=limit)).rates
-
-    async def get_mark_price(self, venue: str, symbol: str) -> MarkPrice:
-        return (await self._call(m.GetMarkPrice, m.MarkPriceReply, venue, symbol=symbol)).mark
-
-    async def get_open_interest(self, venue: str, symbol: str) -> OpenInterest:
-        return (await self._call(m.GetOpenInterest, m.OpenInterestReply, venue, symbol=symbol)).open_interest
-
-    async def get_market_clock(self, venue: str) -> MarketClock:
-        return (await self._call(m.GetMarketClock, m.MarketClockReply, venue)).clock
-
-    async def get_market_calendar(self, venue: str, start: date, end: date) -> list[MarketDay]:
-        return (await self._call(m.GetMarketCalendar, m.MarketCalendarReply, venue, start=start, end=end)).days
-
-    async def get_earn_strategies(self, venue: str, asset: str | None = None) -> list[EarnStrategy]:
-        return (await self._call(m.GetEarnStrategies, m.EarnStrategiesReply, venue, asset=asset)).strategies
-
-    async def get_earn_allocations(self, venue: str) -> list[EarnAllocation]:
-        return (await self._call(m.GetEarnAllocations, m.EarnAllocationsReply, venue)).allocations
-
-    async def earn_allocate(self, venue: str, strategy_id: str, amount: Decimal | str) -> bool:
-        """Start an allocation; True while the venue is still processing it (see `earn_status`)."""
-        return (await self._call(m.EarnAllocate, m.EarnStatusReply, venue, strategy_id=strategy_id,
-                                 amount=Decimal(amount))).pending
-
-    async def earn_deallocate(self, venue: str, strategy_id: str, amount: Decimal | str) -> bool:
-        return (await self._call(m.EarnDeallocate, m.EarnStatusReply, venue, strategy_id=strategy_id,
-                                 amount=Decimal(amount))).pending
-
-    async def earn_status(self, venue: str, strategy_id: str, *, deallocation: bool = False) -> bool:
-        return (await self._call(m.GetEarnStatus, m.EarnStatusReply, venue, strategy_id=strategy_id,
-                                 deallocation=deallocation)).pending
-
-    async def subscribe_market_data(self, venue: str, symbols: Iterable[str],
-                                    channels: Iterable[m.StreamChannel | str] = (m.StreamChannel.TICKER,)) -> None:
-        await self._call(m.Subscribe, m.AckReply, venue, symbols=list(symbols),
-                         channels=[m.StreamChannel(c) for c in channels])
-
-    # ------------------------------------------------------------------ kill switch
-    async def engage_kill_switch(self, reason: str = "manual") -> list[Order]:
-        """Block every new order and cancel every open order on every connected venue."""
-        self.router.risk.engage_kill_switch(reason)
-        cancelled: list[Order] = []
-        for venue in self.venues():
-            if self.router.venues[venue].mailbox is None:
-                continue
-            for order in await self.get_orders(venue, None, open_only=True):
-                cancelled.append(await self.cancel_order(venue, order.symbol, order_id=order.order_id))
-        return cancelled
-
-    def release_kill_switch(self) -> None:
-        self.router.risk.release_kill_switch()
-
-    # ------------------------------------------------------------------ events
-    @asynccontextmanager
-    async def subscribe(self, **filters: Any) -> AsyncIterator[EventSubscriber]:
-        """``async with router.subscribe(kinds=["fill"]) as events: async for e in events: ...``"""
-        subscriber = self.router.subscribe(**filters)
-        try:
-            yield subscriber
-        finally:
-            self.router.unsubscribe(subscriber)
-
-    async def events(self, **filters: Any) -> AsyncIterator[m.EventMsg]:
-        """``async for event in router.events(venues=["binance"], kinds=["fill"])`` (registers at once)."""
-        subscriber = self.router.subscribe(**filters)
-        try:
-            async for event in subscriber:
-                yield event
-        finally:
-            self.router.unsubscribe(subscriber)
+T = TypeVar("T")
 
 
-def _decimal_or_none(value: Decimal | str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+def unwrap(reply: object, expect: type[T], request: str) -> T:
+    """The reply as ``expect``; an `ErrorReply` raises its typed error."""
+    if isinstance(reply, m.ErrorReply):
+        raise error_from_info(reply.error)
+    if not isinstance(reply, expect):
+        raise BrokerError(f"unexpected reply {type(reply).__name__} to {request}")
+    return reply
+
+
+# Error kinds after which an order certainly did not reach the book (others leave the outcome open).
+NOT_PLACED = frozenset({"InvalidOrder", "InsufficientFunds", "MarketClosed", "PermissionDenied",
+                        "AuthenticationError", "RateLimited", "NotSupported", "RiskRejected"})
+
+
+def _with_client_order_id(command: m.CommandMsg) -> m.CommandMsg:
+    """Orders get their client id here at the latest, so it can be recorded (and looked up) before sending."""
+    if isinstance(command, m.PlaceOrder) and command.request.client_order_id is None:
+        request = msgspec.structs.replace(command.request, client_order_id=new_client_order_id())
+        return msgspec.structs.replace(command, request=request)
+    if isinstance(command, m.ClosePosition) and command.client_order_id is None:
+        return msgspec.structs.replace(command, client_order_id=new_client_order_id())
+    return command
+
+
+def _order_intent(command: m.CommandMsg) -> tuple[str, str] | None:
+    """(client order id, symbol) of an order this command may create."""
+    match command:
+        case m.PlaceOrder(request=request) if request.client_order_id is not None:
+            return request.client_order_id, request.symbol
+        case m.ClosePosition(client_order_id=str(coid), symbol=symbol):
+            return coid, symbol
+        case m.AmendOrder(new_client_order_id=str(coid), symbol=symbol):
+            return coid, symbol
+    return None
 
 
 async def _run_actor(actor: VenueActor, link: ActorLink, *,
                      task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
     await actor(link, task_status=task_status)
-
-
-@asynccontextmanager
-async def open_router_with(
-    venues: dict[str, VenueActor],
-    *,
-    policy: BackoffPolicy | None = None,
-    risk: RiskLimits | None = None,
-    seed: int | None = None,
-    command_timeout: float = 30.0,
-) -> AsyncIterator[RouterHandle]:
-    """Run a router with one supervised actor per venue (``name -> venue actor``).
-
-    Leaving the block cancels every actor; streams close and nothing is half-sent (commands in
-    flight get `NotConnected`).
-    """
-    router = Router(risk=RiskEngine(risk or RiskLimits()), command_timeout=command_timeout)
-    for name, actor in venues.items():
-        router.venues[name] = VenueRuntime(name=name, actor=actor)
-    async with trio.open_nursery() as nursery:
-        await router.run(nursery, policy or BackoffPolicy(), random.Random(seed))
-        try:
-            yield RouterHandle(router)
-        finally:
-            router.close_subscribers()
-            nursery.cancel_scope.cancel()
 
 
 def _eager_send(channel: trio.MemorySendChannel[m.EventMsg]) -> Emit:

@@ -5,7 +5,15 @@ jittered delay and starts a new incarnation (which reconnects and reconciles); a
 health the attempt counter resets; a permanent error (bad credentials, missing permission) stops
 the venue and says why. Every transition is published as a `BrokerStatus` event.
 
-The policy is a pure function of (attempt, random draw) so property tests can check its bounds, and
+A venue fails in expected ways with `BrokerError`s and I/O errors. Anything else (TypeError,
+KeyError, AttributeError, ...) is a programming error in the venue's client: restarting cannot fix
+it. One such failure is retried once (a rare message or a rarely used command may have hit it, and
+the rest of the venue works); the same again before the venue has been healthy for
+``healthy_after`` stops the venue, the error shown in its status and the traceback logged, instead
+of restarting it forever.
+
+The policy (`protocol.backoff.BackoffPolicy`, shared with the brokers' public sockets) is a pure
+function of (attempt, random draw) so property tests can check its bounds, and
 the loop only sleeps with `trio.sleep`, so it runs on trio's virtual clock in tests.
 """
 
@@ -20,32 +28,13 @@ import attrs
 import trio
 
 from protocol import messages as m
+from protocol.backoff import BackoffPolicy as BackoffPolicy  # re-exported
 from protocol.errors import AuthenticationError, BrokerError, PermissionDenied
 from protocol.model import utc_now
 
 log = logging.getLogger(__name__)
 
 PERMANENT_ERRORS: tuple[type[BrokerError], ...] = (AuthenticationError, PermissionDenied)
-
-
-@attrs.frozen
-class BackoffPolicy:
-    """Exponential backoff with full jitter: delay ~ U(0, min(cap, base * 2**(attempt-1)))."""
-
-    base: float = 0.5
-    cap: float = 30.0
-    healthy_after: float = 30.0
-
-    def __attrs_post_init__(self) -> None:
-        if not (0 < self.base <= self.cap):
-            raise ValueError(f"backoff needs 0 < base <= cap, got base={self.base} cap={self.cap}")
-
-    def ceiling(self, attempt: int) -> float:
-        # Cap the exponent too: 2**attempt overflows a float long before a venue comes back.
-        return min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        return rng.uniform(0.0, self.ceiling(attempt))
 
 
 class Incarnation(Protocol):
@@ -57,16 +46,31 @@ class Incarnation(Protocol):
 PublishStatus = Callable[[m.BrokerStatus], Awaitable[None]]
 
 
-def permanent_cause(error: BaseException) -> BrokerError | None:
-    """The first permanent error inside ``error`` (which may be a nursery's ExceptionGroup)."""
-    if isinstance(error, PERMANENT_ERRORS):
-        return error
+def _first_leaf(error: BaseException, wanted: Callable[[BaseException], bool]) -> BaseException | None:
+    """The first failure inside ``error`` (which may be a nursery's ExceptionGroup) that is ``wanted``."""
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
-            found = permanent_cause(inner)
+            found = _first_leaf(inner, wanted)
             if found is not None:
                 return found
-    return None
+        return None
+    return error if wanted(error) else None
+
+
+def permanent_cause(error: BaseException) -> BrokerError | None:
+    """The first permanent error inside ``error``."""
+    found = _first_leaf(error, lambda leaf: isinstance(leaf, PERMANENT_ERRORS))
+    return found if isinstance(found, BrokerError) else None
+
+
+# What a venue's failures are expected to be: typed venue errors and I/O (closed streams, timeouts).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    BrokerError, OSError, trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, trio.EndOfChannel)
+
+
+def programming_error(error: BaseException) -> BaseException | None:
+    """The first failure inside ``error`` that no venue should raise (a bug in its client)."""
+    return _first_leaf(error, lambda leaf: not isinstance(leaf, TRANSIENT_ERRORS))
 
 
 def describe(error: BaseException) -> str:
@@ -98,6 +102,7 @@ async def supervise(
     rng = rng or random.Random()
     stats = stats if stats is not None else SupervisorStats()
     attempt = 0
+    bug_before = False  # the previous incarnation ended in a programming error, with no healthy spell since
     while True:
         await publish(m.BrokerStatus(venue=venue, state=m.ConnectionState.CONNECTING, attempt=attempt,
                                      timestamp=utc_now()))
@@ -122,7 +127,18 @@ async def supervise(
             await publish(m.BrokerStatus(venue=venue, state=m.ConnectionState.STOPPED, attempt=attempt,
                                          reason=describe(permanent), permanent=True, timestamp=utc_now()))
             return
-        if connected_at is not None and trio.current_time() - connected_at >= policy.healthy_after:
+        healthy = connected_at is not None and trio.current_time() - connected_at >= policy.healthy_after
+        bug = programming_error(failure)
+        if bug is not None:
+            log.error("%s: programming error in its client", venue, exc_info=bug)
+            if bug_before and not healthy:
+                await publish(m.BrokerStatus(
+                    venue=venue, state=m.ConnectionState.STOPPED, attempt=attempt, permanent=True,
+                    reason=f"programming error in the {venue} client, twice: {describe(bug)} (not restarted; "
+                           "the traceback is in the log)", timestamp=utc_now()))
+                return
+        bug_before = bug is not None
+        if healthy:
             attempt = 0
         attempt += 1
         delay = policy.delay(attempt, rng)

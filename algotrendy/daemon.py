@@ -8,20 +8,26 @@ fills are visible, serves the control API, and shuts down cleanly on SIGINT/SIGT
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable
 from decimal import ROUND_UP, Decimal
+from functools import partial
 from typing import TextIO
 
 import attrs
 import trio
 
-from actors.config import AppConfig
-from actors.router import RouterHandle, open_router_with
-from algotrendy.control import serve_control_api
-from algotrendy.wiring import plan_venues, venue_actor
+from actors.config import AppConfig, is_loopback
+from actors.handle import RouterHandle, open_router_with
+from actors.journal import Journal
+from actors.router import EventSubscriber
+from algotrendy.control import ControlEndpoint, ControlServer, bind_control, serve_control_api
+from algotrendy.metrics import DaemonMetrics, MetricsEndpoint, bind_metrics, serve_metrics
+from algotrendy.tables import num, status_flags
+from algotrendy.wiring import VenuePlan, open_journal, plan_venues, venue_actors
 from protocol import messages as m
 from protocol.errors import BrokerError
 from protocol.model import (
@@ -51,6 +57,7 @@ class Dashboard:
     fills: deque[Fill] = attrs.field(factory=lambda: deque(maxlen=10))
     positions: dict[tuple[str, str], Position] = attrs.field(factory=dict)
     notes: deque[str] = attrs.field(factory=lambda: deque(maxlen=6))
+    on_note: Callable[[str], None] | None = None  # service mode prints every note as it comes
     fill_count: int = 0
     order_updates: int = 0
     events: int = 0
@@ -59,6 +66,10 @@ class Dashboard:
         self.events += 1
         match event:
             case m.BrokerStatus():
+                before = self.status.get(event.venue)
+                if event.unknown_symbols and (before is None or before.unknown_symbols != event.unknown_symbols):
+                    self.note(f"{event.venue} does not list {', '.join(event.unknown_symbols)}: "
+                              f"check [venues.{event.venue}] symbols")
                 self.status[event.venue] = event
             case Ticker():
                 self.prices[(event.venue, event.symbol)] = event
@@ -84,6 +95,8 @@ class Dashboard:
 
     def note(self, text: str) -> None:
         self.notes.appendleft(text)
+        if self.on_note is not None:
+            self.on_note(text)
 
 
 def _price_of(event: Ticker | Trade) -> Decimal:
@@ -99,24 +112,19 @@ def unrealised_pnl(position: Position, price: Decimal) -> Decimal:
     return sign * (price - position.entry_price) * position.quantity
 
 
-def num(value: Decimal | None) -> str:
-    """A decimal for people: no exponent, no trailing zeros."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
-
-
 def render(dash: Dashboard) -> object:
     from rich.console import Group
     from rich.table import Table
 
     venues = Table(title="Venues", expand=True)
-    for col in ("venue", "state", "attempt", "reason"):
+    for col in ("venue", "state", "attempt", "reason", "notes"):
         venues.add_column(col)
     for name, st in sorted(dash.status.items()):
         colour = {"connected": "green", "stopped": "red"}.get(st.state.value, "yellow")
-        venues.add_row(name, f"[{colour}]{st.state.value}[/]", str(st.attempt), (st.reason or "")[:60])
+        if st.state is m.ConnectionState.CONNECTED and st.market_data_degraded:
+            colour = "yellow"
+        venues.add_row(name, f"[{colour}]{st.state.value}[/]", str(st.attempt), (st.reason or "")[:60],
+                       "; ".join(status_flags(st)))
 
     prices = Table(title="Prices", expand=True)
     for col in ("venue", "symbol", "last", "bid", "ask", "time (UTC)"):
@@ -160,7 +168,8 @@ def plain_line(event: m.EventMsg) -> str | None:
     match event:
         case m.BrokerStatus():
             extra = f" attempt={event.attempt} next={event.next_delay:.2f}s" if event.next_delay is not None else ""
-            return f"[status] {event.venue} {event.state.value}{extra} {event.reason or ''}".rstrip()
+            flags = "".join(f" [{flag}]" for flag in status_flags(event))
+            return f"[status] {event.venue} {event.state.value}{extra}{flags} {event.reason or ''}".rstrip()
         case Order():
             return (f"[order] {event.venue} {event.symbol} {event.side.value} {event.type.value} {num(event.quantity)}"
                     f" @ {num(event.price) or 'mkt'} filled={num(event.filled_quantity)} {event.status.value}")
@@ -225,14 +234,13 @@ async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, 
         await router.cancel_order(venue, symbol, order_id=resting.order_id)
 
 
-async def _follow_events(router: RouterHandle, dash: Dashboard, echo: Callable[[str], None] | None) -> None:
-    async with router.subscribe(market_capacity=4096) as events:
-        async for event in events:
-            dash.apply(event)
-            if echo is not None:
-                line = plain_line(event)
-                if line:
-                    echo(line)
+async def _follow_events(events: EventSubscriber, dash: Dashboard, echo: Callable[[str], None] | None) -> None:
+    async for event in events:
+        dash.apply(event)
+        if echo is not None:
+            line = plain_line(event)
+            if line:
+                echo(line)
 
 
 async def _show(dash: Dashboard, out: TextIO) -> None:
@@ -246,47 +254,130 @@ async def _show(dash: Dashboard, out: TextIO) -> None:
             live.update(render(dash))  # type: ignore[arg-type]
 
 
-async def _stop_on_signals(cancel: trio.CancelScope, dash: Dashboard) -> None:
+async def _stop_on_signals(stop: trio.Event, dash: Dashboard, note: Callable[[str], None]) -> None:
+    """The first SIGTERM/SIGINT asks for a graceful stop; a second one ends at once."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
-            dash.note(f"received {signal.Signals(signum).name}: shutting down")
-            cancel.cancel()
-            return
+            if stop.is_set():
+                raise KeyboardInterrupt  # the operator insists
+            note(f"received {signal.Signals(signum).name}: shutting down")
+            stop.set()
 
 
 async def run_daemon(config: AppConfig, *, seed: int = 1, duration: float | None = None,
                      interactive: bool | None = None, out: TextIO | None = None,
                      handle_signals: bool = True, dash: Dashboard | None = None) -> Dashboard:
-    """Run until a signal (or ``duration`` seconds); returns what the dashboard saw."""
+    """Run until SIGTERM/SIGINT (or ``duration`` seconds), then stop gracefully; returns what the
+    dashboard saw.
+
+    Everything that can refuse to start is done before any venue or emulator starts: the control API's
+    port is bound (`ControlStartError`), the metrics port too, the journal opened and loaded
+    (`JournalError`)."""
     out = out or sys.stdout
     dash = dash or Dashboard()
     interactive = out.isatty() if interactive is None else interactive
     echo = None if interactive else (lambda line: print(line, file=out, flush=True))
-    with trio.CancelScope() as scope:
-        if duration is not None:
-            scope.deadline = trio.current_time() + duration
+
+    def print_note(text: str) -> None:
+        log.info("%s", text)
+        if echo is not None:
+            echo(f"[note] {text}")
+
+    dash.on_note = print_note
+    note = dash.note
+
+    endpoint = await bind_control(config.control, note) if config.control.enabled else None
+    metrics_at: MetricsEndpoint | None = None
+    journal: Journal | None = None
+    try:
+        if config.metrics.enabled:
+            metrics_at = await bind_metrics(config.metrics)
+            note(f"metrics on {metrics_at.url} (and /healthz, /readyz)" + (
+                "" if is_loopback(config.metrics.host) else "; not loopback: anyone who reaches it reads them"))
+        journal = open_journal(config, daemon=True)
+        if journal is not None:
+            note(f"journal {journal.path}")
         async with plan_venues(config, seed=seed) as plans:
             for name, plan in plans.items():
                 emu = plan.emulator
                 if emu is not None:
-                    line = f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}"  # type: ignore[attr-defined]
-                    dash.note(line)
-                    if echo:
-                        echo(line)
-            actors = {name: venue_actor(plan) for name, plan in plans.items()}
-            async with open_router_with(actors, policy=config.supervisor.policy(), risk=config.risk,
-                                        seed=seed) as router, trio.open_nursery() as nursery:
-                nursery.start_soon(_follow_events, router, dash, echo)
-                if handle_signals:
-                    nursery.start_soon(_stop_on_signals, scope, dash)
-                if interactive:
-                    nursery.start_soon(_show, dash, out)
-                if config.control.enabled:
-                    nursery.start_soon(serve_control_api, router, config.control, dash.note)
-                if config.demo:
-                    for name, plan in plans.items():
-                        if plan.config.symbols:
-                            nursery.start_soon(run_demo, router, name, plan.config.symbols, dash)
+                    note(f"paper venue {name}: emulator at {emu.rest_url} / {emu.ws_url}")  # type: ignore[attr-defined]
+            async with open_router_with(venue_actors(plans, journal), policy=config.supervisor.policy(),
+                                        risk=config.risk, seed=seed, journal=journal) as router:
+                if router.router.risk.kill_switch_engaged:
+                    note(f"kill switch still engaged ({router.router.risk.kill_switch_reason}): no new orders "
+                         "until it is released")
+                # Subscribed before any venue task runs: the view (a strategy too) misses nothing.
+                events = router.router.subscribe(market_capacity=4096)
+                metrics = DaemonMetrics(router, journal=journal) if metrics_at is not None else None
+                await _serve(config, router, plans, events, dash, note, echo, endpoint, journal, metrics_at, metrics,
+                             duration=duration, interactive=interactive, out=out, handle_signals=handle_signals)
+    finally:
+        if endpoint is not None:
+            endpoint.close()
+        if metrics_at is not None:
+            for listener in metrics_at.listeners:
+                await trio.aclose_forcefully(listener)
+        if journal is not None:
+            journal.close()
     if echo:
         echo(f"stopped: {dash.fill_count} fills, {dash.order_updates} order updates, {dash.events} events")
     return dash
+
+
+async def _serve(config: AppConfig, router: RouterHandle, plans: dict[str, VenuePlan], events: EventSubscriber,
+                 dash: Dashboard, note: Callable[[str], None], echo: Callable[[str], None] | None,
+                 endpoint: ControlEndpoint | None, journal: Journal | None, metrics_at: MetricsEndpoint | None,
+                 metrics: DaemonMetrics | None, *, duration: float | None, interactive: bool, out: TextIO, handle_signals: bool) -> None:
+    stop = trio.Event()
+    async with trio.open_nursery() as services:
+        services.start_soon(_follow_events, events, dash, echo)
+        if handle_signals:
+            services.start_soon(_stop_on_signals, stop, dash, note)
+        if interactive:
+            services.start_soon(_show, dash, out)
+        control: ControlServer | None = None
+        if endpoint is not None:
+            control = await services.start(partial(serve_control_api, router, config.control, note,
+                                                   endpoint=endpoint,
+                                                   journal=str(journal.path) if journal else None))
+        if metrics_at is not None and metrics is not None:
+            metrics.control = control
+            await services.start(serve_metrics, metrics, metrics_at)
+        async with trio.open_nursery() as strategies:
+            if config.demo:
+                for name, plan in plans.items():
+                    if plan.config.symbols:
+                        strategies.start_soon(run_demo, router, name, plan.config.symbols, dash)
+            with trio.move_on_after(duration if duration is not None else math.inf):
+                await stop.wait()
+            strategies.cancel_scope.cancel()
+        await shutdown(router, control, config, note)
+        services.cancel_scope.cancel()
+
+
+async def shutdown(router: RouterHandle, control: ControlServer | None, config: AppConfig,
+                   note: Callable[[str], None]) -> None:
+    """Stop taking commands, finish those in flight, then cancel or count the open orders."""
+    limit = config.daemon.shutdown_timeout
+    if control is not None:
+        with trio.move_on_after(limit) as waited:
+            await control.drain()
+        if waited.cancelled_caught:
+            note(f"{control.in_flight} control commands still in flight after {limit}s: abandoned")
+    for venue in router.venues():
+        if router.router.venues[venue].mailbox is None:
+            note(f"{venue}: not connected at shutdown; its open orders are unknown")
+            continue
+        with trio.move_on_after(limit):
+            try:
+                if config.daemon.cancel_on_shutdown:
+                    cancelled = await router.cancel_all_orders(venue)
+                    note(f"{venue}: cancelled {len(cancelled)} open orders")
+                else:
+                    open_orders = await router.get_orders(venue, None, open_only=True)
+                    symbols = sorted({o.symbol for o in open_orders})
+                    where = f" ({', '.join(symbols)})" if symbols else ""
+                    note(f"{venue}: leaving {len(open_orders)} open orders{where}")
+            except BrokerError as error:
+                note(f"{venue}: open orders at shutdown unknown: {error}")

@@ -10,16 +10,19 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import attrs
 
 import brokers
-from actors.config import AppConfig, VenueConfig, load_config
-from actors.router import RouterHandle, open_router_with
-from brokers.base import Broker, BrokerSettings, BrokerState, Subscription, broker_actor
+from actors.config import AppConfig, ConfigError, VenueConfig, config_problems, load_config
+from actors.handle import RouterHandle, open_router_with
+from actors.journal import Journal, VenueRecord
+from brokers.base import Broker, BrokerSettings, BrokerState, Subscription, broker_actor, fill_key
 from protocol.actor import VenueActor
 from protocol.credentials import Credentials
+from protocol.model import utc_now
 
 PAPER_SYMBOLS: dict[str, list[str]] = {
     "binance": ["BTC/USDT", "ETH/USDT"],
@@ -29,6 +32,12 @@ PAPER_SYMBOLS: dict[str, list[str]] = {
 
 def implemented_venues() -> list[str]:
     return sorted(brokers.BROKER_FACTORIES)
+
+
+def emulated_venues() -> list[str]:
+    from emulators import available
+
+    return available()
 
 
 def paper_config(venues: list[str] | None = None, *, demo: bool = True) -> AppConfig:
@@ -96,13 +105,74 @@ async def plan_venues(config: AppConfig, *, seed: int = 1) -> AsyncIterator[dict
         yield plans
 
 
-def venue_actor(plan: VenuePlan, make_broker: Callable[[BrokerSettings], Broker] | None = None) -> VenueActor:
-    factory = make_broker or brokers.load_broker_factory(plan.config.kind)
-    state = BrokerState(venue=plan.config.name)
+# A restart reconciles from this long before the last recorded fill (then a second more, as every
+# reconnect does): a crash loses at most the batch being committed, and the ids of the recorded fills
+# in this window are loaded, so the overlap is de-duplicated, never delivered twice.
+RESTART_MARGIN = timedelta(seconds=4)
+
+
+def broker_state(plan: VenuePlan, record: VenueRecord | None = None, *, now: datetime | None = None) -> BrokerState:
+    """A venue's lasting state: its subscriptions and, from the journal, where reconciliation resumes.
+
+    Without a record (no journal, or a venue's first start) the venue's history starts now: fills
+    from before are not delivered as new. A paper venue's emulator is new each run: no record applies.
+    """
+    state = BrokerState(venue=plan.config.name, history_start=now or utc_now())
     for symbol in plan.config.symbols:
         for channel in plan.config.channels:
             state.subscriptions.add(Subscription(symbol, channel))
-    return broker_actor(lambda: factory(plan.settings), state)
+    # Configured symbols are reconciled too: the account may trade them from elsewhere (another
+    # client, the venue's website) and their fills are ours to report all the same.
+    state.active_symbols |= set(plan.config.symbols)
+    if record is None or plan.emulator is not None:
+        return state
+    state.history_start = record.history_start
+    for symbol, mark in record.watermarks.items():
+        state.fill_watermark[symbol] = mark - RESTART_MARGIN
+    for symbol, trade_id in record.seen_fills:
+        state.seen_fills.add(fill_key(symbol, trade_id))
+    for order in record.open_orders:
+        state.orders[order.client_order_id] = order
+    state.filled_from_fills.update(record.filled)
+    state.active_symbols |= record.active_symbols
+    for client_order_id in record.submitted:
+        state.submitted.add(client_order_id)
+    return state
+
+
+def venue_actor(plan: VenuePlan, make_broker: Callable[[BrokerSettings], Broker] | None = None, *,
+                state: BrokerState | None = None) -> VenueActor:
+    factory = make_broker or brokers.load_broker_factory(plan.config.kind)
+    return broker_actor(lambda: factory(plan.settings), state or broker_state(plan))
+
+
+def journal_path(config: AppConfig, *, daemon: bool) -> Path | None:
+    """Where the journal lives: ``[journal] path``; for the daemon by default one per control port
+    (none when every venue is paper: their emulators start empty each run)."""
+    if not config.journal.enabled:
+        return None
+    if config.journal.path is not None:
+        return Path(config.journal.path).expanduser()
+    if not daemon or all(v.effective_mode == "paper" for v in config.venues.values()):
+        return None
+    return config.journal.file(config.control.port)
+
+
+def open_journal(config: AppConfig, *, daemon: bool) -> Journal | None:
+    """Open and load the journal (raises `JournalError`); None without one."""
+    path = journal_path(config, daemon=daemon)
+    if path is None:
+        return None
+    journal = Journal.open(path, synchronous=config.journal.synchronous)
+    journal.snapshot(list(config.venues), utc_now())
+    return journal
+
+
+def venue_actors(plans: dict[str, VenuePlan], journal: Journal | None) -> dict[str, VenueActor]:
+    records = journal.loaded.venues if journal is not None and journal.loaded is not None else {}
+    now = utc_now()
+    return {name: venue_actor(plan, state=broker_state(plan, records.get(name), now=now))
+            for name, plan in plans.items()}
 
 
 @asynccontextmanager
@@ -114,7 +184,7 @@ async def open_router(
     """``async with open_router(config) as router:`` — the embedding entry point.
 
     ``config`` is an `AppConfig`, a path to a TOML file, or None for paper mode (every implemented
-    venue against an embedded emulator).
+    venue against an embedded emulator). It is validated first: `ConfigError` lists every problem.
     """
     if config is None:
         app = paper_config(demo=False)
@@ -122,7 +192,15 @@ async def open_router(
         app = config
     else:
         app = load_config(config)
-    async with plan_venues(app, seed=seed) as plans:
-        actors = {name: venue_actor(plan) for name, plan in plans.items()}
-        async with open_router_with(actors, policy=app.supervisor.policy(), risk=app.risk, seed=seed) as router:
+    problems = config_problems(app, implemented=implemented_venues(), emulated=emulated_venues())
+    if problems:
+        raise ConfigError(problems)
+    journal = open_journal(app, daemon=False)
+    try:
+        async with plan_venues(app, seed=seed) as plans, open_router_with(
+                venue_actors(plans, journal), policy=app.supervisor.policy(), risk=app.risk, seed=seed,
+                journal=journal) as router:
             yield router
+    finally:
+        if journal is not None:
+            journal.close()

@@ -104,7 +104,7 @@ def bare(f: Feed, count: int) -> Samples:
 
 
 def ours(f: Feed, count: int) -> Samples:
-    from actors.router import open_router_with
+    from actors.handle import open_router_with
     from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
     from brokers.binance import create_broker
     from protocol.credentials import Credentials
@@ -196,7 +196,7 @@ def bare_bybit(f: Feed, count: int) -> Samples:
 
 
 def ours_bybit(f: Feed, count: int) -> Samples:
-    from actors.router import open_router_with
+    from actors.handle import open_router_with
     from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
     from brokers.bybit import create_broker
     from protocol.credentials import Credentials

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import trio
 
-from actors.router import open_router_with
+from actors.handle import open_router_with
 from actors.supervisor import BackoffPolicy
 from brokers.base import BrokerSettings, BrokerState, broker_actor
 from brokers.binance import create_broker

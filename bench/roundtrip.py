@@ -104,7 +104,7 @@ def _binance_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
 
 
 def ours(f: Feed, rounds: int) -> Rounds:
-    from actors.router import open_router_with
+    from actors.handle import open_router_with
     from brokers.base import BrokerSettings, BrokerState, broker_actor
     from brokers.binance import create_broker
     from protocol.credentials import Credentials
@@ -246,7 +246,7 @@ def _bybit_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
 
 
 def bybit_ours(f: Feed, rounds: int) -> Rounds:
-    from actors.router import open_router_with
+    from actors.handle import open_router_with
     from brokers.base import BrokerSettings, BrokerState, broker_actor
     from brokers.bybit import create_broker
     from protocol.credentials import Credentials

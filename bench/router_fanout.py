@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import trio
 
-from actors.router import open_router_with
+from actors.handle import open_router_with
 from protocol.actor import ActorLink
 from protocol.model import Ticker, utc_now
 

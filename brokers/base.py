@@ -24,6 +24,7 @@ import trio
 
 from protocol import messages as m
 from protocol.actor import ActorLink, VenueActor, hand_over
+from protocol.backoff import BackoffPolicy
 from protocol.credentials import Credentials
 from protocol.errors import (
     BrokerError,
@@ -58,6 +59,7 @@ from protocol.model import (
     Ticker,
     Trade,
     new_client_order_id,
+    utc_now,
 )
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,9 @@ class BrokerSettings:
     request_timeout: float = 10.0
     recv_window_ms: int = 5000
     options: dict[str, str] = attrs.field(factory=dict)
+    public_backoff: BackoffPolicy = attrs.field(factory=BackoffPolicy)
+    """How a dropped public (market-data) socket re-opens itself (the supervisor's policy by default)."""
+    seed: int | None = None  # seeds the jitter of those re-opens (tests); None draws from the OS
 
 
 @attrs.frozen
@@ -113,6 +118,11 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     def instruments(self) -> list[Instrument]:
         """Instruments loaded by `connect` (unified symbol order)."""
+
+    @abc.abstractmethod
+    def instrument(self, symbol: str) -> Instrument:
+        """The instrument of a unified symbol; an unknown one is `InvalidOrder(filter="SYMBOL")`
+        (venues on the chassis answer from their `brokers.instruments.InstrumentIndex`)."""
 
     # ------------------------------------------------------------------ account
     async def get_balance(self, currency: str) -> Balance:
@@ -182,10 +192,13 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Stream market data for ``subscriptions`` until the connection fails (then raise).
+        """Stream market data for ``subscriptions`` for as long as the broker runs.
 
-        Call ``task_status.started()`` once subscribed. The set may grow while running: `subscribe`
-        is called for additions, and the whole set is resubscribed on every new connection.
+        Call ``task_status.started()`` once subscribed; a failure before that raises (the actor does not
+        connect). After it, a failing public socket re-opens itself and resubscribes the whole set,
+        reporting its drop and recovery as `BrokerStatus` (``market_data_degraded``) through ``emit``
+        (`brokers.stream.run_public_socket`), so market data never restarts the actor. The set may grow
+        while running: `subscribe` is called for additions.
         """
 
     async def subscribe(self, added: Iterable[Subscription]) -> None:  # noqa: B027 - optional hook
@@ -277,13 +290,6 @@ class Broker(abc.ABC):
         """True while the last (de)allocation of ``strategy_id`` is still pending at the venue."""
         raise self._unsupported("Earn / staking")
 
-    # ------------------------------------------------------------------ helpers for venues
-    def instrument(self, symbol: str) -> Instrument:
-        for instrument in self.instruments():
-            if instrument.symbol == symbol:
-                return instrument
-        raise InvalidOrder(f"unknown symbol {symbol!r}", venue=self.venue, filter="SYMBOL")
-
 
 BrokerFactory = Callable[[BrokerSettings], Broker]
 
@@ -331,6 +337,11 @@ class BrokerState:
     submitted: SeenSet = attrs.field(factory=SeenSet)  # client ids we have tried to place (bounded)
     active_symbols: set[str] = attrs.field(factory=set)
     reconciliations: int = 0
+    # Fills before this are history, never delivered (None: the venue's whole history is new to us).
+    history_start: datetime | None = None
+
+    def is_history(self, fill: Fill) -> bool:
+        return self.history_start is not None and fill.timestamp < self.history_start
 
     def merge_order(self, order: Order) -> Order | None:
         """Fold an update into our view; return the merged order if it moves forward, else None."""
@@ -408,7 +419,7 @@ class EventGate:
             await self.out(event)
 
     def _fill_key(self, fill: Fill) -> str:
-        return f"{fill.symbol}|{fill.trade_id}"
+        return fill_key(fill.symbol, fill.trade_id)
 
     async def _deliver_fill(self, fill: Fill) -> None:
         if self._fill_key(fill) in self.state.seen_fills:
@@ -470,9 +481,20 @@ async def reconcile_fills(broker: Broker, state: BrokerState, gate: EventGate, s
     for symbol in sorted(symbols):
         mark = state.fill_watermark.get(symbol)
         # Venue times have millisecond resolution; start one second early and let the de-dup drop repeats.
-        since = None if mark is None else mark - timedelta(seconds=1)
-        for fill in await broker.get_fills(symbol, since=since):
-            await gate.deliver(fill)
+        since = state.history_start if mark is None else mark - timedelta(seconds=1)
+        while True:  # a venue answers one page (the oldest): read on until a short one
+            page = await broker.get_fills(symbol, since=since)
+            for fill in page:
+                if not state.is_history(fill):
+                    await gate.deliver(fill)
+            if len(page) < 500 or page[-1].timestamp == since:
+                break
+            since = page[-1].timestamp
+
+
+def fill_key(symbol: str, trade_id: str) -> str:
+    """How a venue's fills are told apart: its trade ids are unique per symbol."""
+    return f"{symbol}|{trade_id}"
 
 
 async def place_order_idempotent(broker: Broker, state: BrokerState, request: OrderRequest) -> Order:
@@ -651,17 +673,21 @@ async def run_broker_actor(
     """
     async def resync(symbol: str) -> list[Fill]:
         mark = state.fill_watermark.get(symbol)
-        return await broker.get_fills(symbol, since=None if mark is None else mark - timedelta(seconds=1))
+        since = state.history_start if mark is None else mark - timedelta(seconds=1)
+        return [fill for fill in await broker.get_fills(symbol, since=since) if not state.is_history(fill)]
 
     gate = EventGate(state, link.events, resync_fills=resync)
     try:
         await broker.connect()
+        unlisted = drop_unlisted_subscriptions(broker, state)
         async with trio.open_nursery() as nursery:
             await nursery.start(broker.run_private_stream, gate.from_stream)
             await nursery.start(broker.run_public_stream, state.subscriptions, gate.from_stream)
             await reconcile(broker, state, gate)
             await gate.release()
             task_status.started()
+            if unlisted is not None:
+                await gate.deliver(unlisted)
             async for command in link.commands:
                 nursery.start_soon(_serve_one, broker, state, gate, command, link.replies)
             raise ProtocolViolation("router closed the command channel", venue=broker.venue,
@@ -669,6 +695,29 @@ async def run_broker_actor(
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(2):
             await broker.disconnect()
+
+
+def drop_unlisted_subscriptions(broker: Broker, state: BrokerState) -> m.BrokerStatus | None:
+    """Remove subscriptions the venue cannot serve (symbols it does not list, channels it does not
+    stream: configured ones never went through `Subscribe`'s checks) and say so once, typed."""
+    unknown = sorted({sub.symbol for sub in state.subscriptions if not _lists(broker, sub.symbol)})
+    unserved = sorted({sub.channel for sub in state.subscriptions} - broker.stream_channels)
+    if not unknown and not unserved:
+        return None
+    state.subscriptions -= {sub for sub in state.subscriptions if sub.symbol in unknown or sub.channel in unserved}
+    said = [f"{broker.venue} lists no {', '.join(unknown)}"] if unknown else []
+    said += [f"{broker.venue} does not stream {', '.join(unserved)}"] if unserved else []
+    log.error("%s: subscriptions removed: %s", broker.venue, "; ".join(said))
+    return m.BrokerStatus(venue=broker.venue, state=m.ConnectionState.CONNECTED, unknown_symbols=unknown,
+                          reason="subscriptions removed: " + "; ".join(said), timestamp=utc_now())
+
+
+def _lists(broker: Broker, symbol: str) -> bool:
+    try:
+        broker.instrument(symbol)
+    except InvalidOrder:
+        return False
+    return True
 
 
 async def _serve_one(broker: Broker, state: BrokerState, gate: EventGate, command: m.CommandMsg,

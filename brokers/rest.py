@@ -11,6 +11,7 @@ client order id (brokers/base.py).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,6 +39,13 @@ AnswerDecoder = Callable[[bytes, Any, Mapping[str, str]], Any]
 
 For venues that report failures inside successful HTTP answers (Bybit's ``retCode``); the default
 decodes the body as the wanted type directly."""
+
+
+RestObserver = Callable[["RestChannel", str, str, float], None]
+"""(channel, HTTP method, outcome: "ok" or the error's type name, seconds) after every attempt."""
+
+OBSERVERS: list[RestObserver] = []
+"""Process-wide hooks (the daemon's metrics); a channel calls each after every request."""
 
 
 @attrs.frozen
@@ -103,7 +111,16 @@ class RestChannel:
                 for limiter in every:
                     await limiter.acquire(weight=weight, orders=orders)
                 prepared = request() if isinstance(request, Resignable) else request
-                return await self._send_once(prepared, decode, every)
+                started = time.perf_counter()
+                try:
+                    answer = await self._send_once(prepared, decode, every)
+                except BrokerError as failed:
+                    for observe in OBSERVERS:
+                        observe(self, prepared.method, type(failed).__name__, time.perf_counter() - started)
+                    raise
+                for observe in OBSERVERS:
+                    observe(self, prepared.method, "ok", time.perf_counter() - started)
+                return answer
             except (VenueUnavailable, RateLimited) as error:
                 banned = isinstance(error, RateLimited) and error.banned
                 if attempt + 1 >= attempts or banned:

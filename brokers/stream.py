@@ -1,16 +1,26 @@
-"""The websocket session on trio-websocket: connect, open (auth + subscribe), heartbeat, watchdog.
+"""The websocket session on trio-websocket: connect, open (auth + subscribe), heartbeat, watchdogs,
+and the public socket that re-opens itself.
 
 `run_websocket` holds one connection until it fails, then raises `VenueUnavailable`; it never
-reconnects by itself. Reconnection belongs to the supervisor, which restarts the whole broker actor
-so that every new connection is followed by reconciliation. The ``on_open`` step (auth, subscribe)
-runs on every new connection, so a resubscription can never be forgotten.
+reconnects by itself. The ``on_open`` step (auth, subscribe) runs on every new connection, so a
+resubscription can never be forgotten. Two ways back after a failure (design §4):
+
+- a private (or authenticated) socket raises out of the broker actor; the supervisor restarts the
+  whole actor, so every new private connection is followed by reconciliation;
+- a public (market-data) socket runs under `run_public_socket`, which re-opens it with the
+  supervisor's jittered backoff, re-runs its ``on_open`` (resubscribe, reset books), and reports the
+  drop and the recovery as `BrokerStatus` events (``market_data_degraded``) through
+  `MarketDataHealth`, while orders and the private stream carry on. Its `Freshness` watches each
+  subscribed (symbol, channel): one silent for longer than its channel allows counts as a drop.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
+import attrs
 import trio
 from trio_websocket import (
     ConnectionClosed,
@@ -22,7 +32,11 @@ from trio_websocket import (
     open_websocket_url,
 )
 
-from protocol.errors import VenueUnavailable
+from brokers.base import Emit, Subscription
+from protocol.backoff import BackoffPolicy
+from protocol.errors import BrokerError, ProtocolViolation, VenueUnavailable
+from protocol.messages import BrokerStatus, ConnectionState, EventMsg, StreamChannel
+from protocol.model import Candle, FundingRate, MarkPrice, OpenInterest, OrderBook, Ticker, Trade, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +55,15 @@ async def run_websocket(
     stale_after: float | None = None,
     open_timeout: float = 15.0,
     app_ping: Callable[[WebSocketConnection], Awaitable[None]] | None = None,
+    freshness: Freshness | None = None,
     task_status: trio.TaskStatus[WebSocketConnection] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve one connection to ``url``: ``on_open`` first, then every message to ``on_message``.
 
     ``ping_interval``: a protocol ping (or ``app_ping`` for venues that want a JSON ping) that must be
     answered within ``pong_timeout``; ``stale_after``: no message at all for that long means the feed
-    is dead even if pings pass (a stalled venue).
+    is dead even if pings pass (a stalled venue); ``freshness``: the same, per subscribed (symbol,
+    channel), restarted when the connection opens.
     """
     where = url.split("?")[0]
     try:
@@ -65,6 +81,9 @@ async def run_websocket(
                     nursery.start_soon(_heartbeat, ws, ping_interval, pong_timeout, app_ping, venue)
                 if stale_after is not None:
                     nursery.start_soon(_watchdog, last_message, stale_after, venue, where)
+                if freshness is not None:
+                    freshness.restart()
+                    nursery.start_soon(_freshness_watchdog, freshness, venue, where)
                 task_status.started(ws)
                 while True:
                     message = await ws.get_message()
@@ -124,3 +143,193 @@ def started_without_value(task_status: trio.TaskStatus[None]) -> trio.TaskStatus
             task_status.started()
 
     return _Adapter()  # type: ignore[return-value]
+
+
+# ============================================================================== public sockets
+
+
+CHANNEL_OF: dict[type[EventMsg], StreamChannel] = {
+    Ticker: StreamChannel.TICKER, Trade: StreamChannel.TRADES, Candle: StreamChannel.CANDLES,
+    OrderBook: StreamChannel.BOOK, FundingRate: StreamChannel.FUNDING, MarkPrice: StreamChannel.MARK_PRICE,
+    OpenInterest: StreamChannel.OPEN_INTEREST,
+}
+"""The public channel each market-data event answers (how `Freshness` knows what arrived)."""
+
+
+@attrs.define
+class Freshness:
+    """When each watched (symbol, channel) of one public socket last delivered an event.
+
+    ``limits``: how long each channel may stay silent (None: never stale, e.g. trades, which a
+    quiet market legitimately does not print). The socket's parser emits through `track`, so
+    freshness is measured on what reaches the router, not on raw frames: a book that cannot be
+    rebuilt goes stale like a silent one.
+    """
+
+    limits: Mapping[StreamChannel, float | None]
+    _last: dict[tuple[str, StreamChannel], float] = attrs.field(factory=dict)
+
+    def watch(self, subscriptions: Iterable[Subscription]) -> None:
+        """Start watching ``subscriptions`` (a new one gets its channel's full allowance)."""
+        now = trio.current_time()
+        for sub in subscriptions:
+            if self.limits.get(sub.channel) is not None:
+                self._last.setdefault((sub.symbol, sub.channel), now)
+
+    def restart(self) -> None:
+        """A new connection: every watched pair gets its full allowance again."""
+        now = trio.current_time()
+        for key in self._last:
+            self._last[key] = now
+
+    def seen(self, event: EventMsg) -> None:
+        channel = CHANNEL_OF.get(type(event))
+        if channel is not None:
+            key = (event.symbol, channel)  # type: ignore[union-attr]  # every market event has a symbol
+            if key in self._last:
+                self._last[key] = trio.current_time()
+
+    def track(self, emit: Emit) -> Emit:
+        """``emit`` that also records what it delivers."""
+        async def tracked(event: EventMsg) -> None:
+            self.seen(event)
+            await emit(event)
+
+        return tracked
+
+    def overdue(self, now: float) -> tuple[str, StreamChannel, float] | None:
+        """The first (symbol, channel, silence) past its limit, if any."""
+        for (symbol, channel), last in self._last.items():
+            limit = self.limits.get(channel)
+            if limit is not None and now - last >= limit:
+                return symbol, channel, now - last
+        return None
+
+    def next_deadline(self) -> float | None:
+        deadlines = [last + limit for (_, channel), last in self._last.items()
+                     if (limit := self.limits.get(channel)) is not None]
+        return min(deadlines, default=None)
+
+
+async def _freshness_watchdog(freshness: Freshness, venue: str, where: str) -> None:
+    while True:
+        now = trio.current_time()
+        stale = freshness.overdue(now)
+        if stale is not None:
+            symbol, channel, quiet = stale
+            raise VenueUnavailable(f"websocket {where}: no {channel} for {symbol} in {quiet:.1f}s", venue=venue)
+        deadline = freshness.next_deadline()
+        # Nothing watched yet: look again soon (a subscription may arrive at any time).
+        await trio.sleep(max(deadline - now, 0.0) if deadline is not None else 1.0)
+
+
+@attrs.define
+class MarketDataHealth:
+    """Which public sockets of one venue are down, reported as `BrokerStatus` events.
+
+    The venue stays CONNECTED (orders and the private stream carry on); ``market_data_degraded`` says
+    its prices may be stale: True from a drop until every public socket is open again.
+    """
+
+    venue: str
+    emit: Emit
+    down: dict[str, str] = attrs.field(factory=dict)  # socket name -> why
+
+    async def dropped(self, socket: str, reason: str, attempt: int, delay: float) -> None:
+        self.down[socket] = reason
+        await self.emit(BrokerStatus(
+            venue=self.venue, state=ConnectionState.CONNECTED, attempt=attempt, next_delay=delay,
+            reason=f"market data {socket} dropped ({reason}); re-opening", market_data_degraded=True,
+            timestamp=utc_now()))
+
+    async def recovered(self, socket: str) -> None:
+        if self.down.pop(socket, None) is None:
+            return
+        still = f"; still down: {', '.join(sorted(self.down))}" if self.down else ""
+        await self.emit(BrokerStatus(
+            venue=self.venue, state=ConnectionState.CONNECTED, reason=f"market data {socket} re-opened{still}",
+            market_data_degraded=bool(self.down), timestamp=utc_now()))
+
+
+@attrs.frozen
+class Reopen:
+    """How a public socket comes back: the backoff policy, its random draws, where status goes."""
+
+    policy: BackoffPolicy
+    rng: random.Random
+    health: MarketDataHealth
+
+
+async def run_public_socket(
+    url: str | Callable[[], str],
+    on_message: OnMessage,
+    *,
+    venue: str,
+    name: str,
+    reopen: Reopen,
+    on_open: OnOpen | None = None,
+    freshness: Freshness | None = None,
+    ping_interval: float | None = 20.0,
+    app_ping: Callable[[WebSocketConnection], Awaitable[None]] | None = None,
+    stale_after: float | None = None,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Keep one public socket open for as long as the broker runs.
+
+    The first connection is `run_websocket`'s: if it cannot open, the error goes to the caller (the
+    actor has not connected yet). After ``task_status.started()`` every failure of the socket (closed,
+    stalled, a channel gone stale, an unreadable frame) is reported through ``reopen.health`` and the
+    socket opens again after the policy's jittered delay (the attempt count resets once a connection
+    lived ``healthy_after`` seconds); ``url`` (re-evaluated each time when callable) and ``on_open``
+    give each connection the subscriptions of that moment. Never raises for a socket failure after
+    that; cancellation ends it.
+    """
+    started = False
+    opened_at: float | None = None
+    attempt = 0
+
+    async def opened(ws: WebSocketConnection) -> None:
+        nonlocal opened_at
+        if on_open is not None:
+            await on_open(ws)
+        opened_at = trio.current_time()
+        await reopen.health.recovered(name)
+
+    class _FirstStart:
+        def started(self, value: object = None) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                task_status.started()
+
+    while True:
+        try:
+            await run_websocket(url() if callable(url) else url, on_message, venue=venue, on_open=opened,
+                                ping_interval=ping_interval, app_ping=app_ping, stale_after=stale_after,
+                                freshness=freshness, task_status=_FirstStart())  # type: ignore[arg-type]
+            reason = "closed"
+        except (VenueUnavailable, ProtocolViolation, BaseExceptionGroup) as error:
+            if not started or not _socket_failure(error):
+                raise
+            reason = _describe(error)
+        if opened_at is not None and trio.current_time() - opened_at >= reopen.policy.healthy_after:
+            attempt = 0
+        opened_at = None
+        attempt += 1
+        delay = reopen.policy.delay(attempt, reopen.rng)
+        log.warning("%s: public socket %s dropped (%s); re-opening in %.2fs", venue, name, reason, delay)
+        await reopen.health.dropped(name, reason, attempt, delay)
+        await trio.sleep(delay)
+
+
+def _socket_failure(error: BaseException) -> bool:
+    """A failure of the connection or its feed (re-open it), as opposed to a bug or a cancellation."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_socket_failure(inner) for inner in error.exceptions)
+    return isinstance(error, (VenueUnavailable, ProtocolViolation))
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        return "; ".join(_describe(inner) for inner in error.exceptions)
+    return error.message if isinstance(error, BrokerError) else str(error)

@@ -504,6 +504,9 @@ def decode_message(data: bytes | str) -> CommandMsg | ReplyMsg | EventMsg:
 
 
 # ---------------------------------------------------------------------------------- control API
+# The daemon's websocket: ``Hello`` first, then venue commands (answered by id), watches (events) and
+# the daemon-level requests below. Anything the server cannot read is answered by an `ErrorReply`
+# carrying the request's id whenever one could be read.
 
 
 class Hello(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
@@ -513,27 +516,84 @@ class Hello(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind
 
 
 class Welcome(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """The answer to a good `Hello`: the venues and where each stands right now."""
+
     venues: list[str]
+    statuses: list[BrokerStatus] = msgspec.field(default_factory=list)
+    kill_switch: str | None = None  # the reason while engaged
 
 
 class Watch(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
-    """Stream events matching these filters to this control connection (None = everything)."""
+    """Stream events matching these filters to this control connection (None = everything).
 
+    With an ``id`` the server acknowledges (`AckReply` with that id) once the watch is live, wraps
+    each event in a `WatchEvent` naming it, and ends it on `Unwatch`; a watch that falls too far
+    behind on orders and fills ends with an `ErrorReply` (SubscriberOverflow) under its id. Without
+    an id, events come bare and an overflow ends the connection."""
+
+    id: str | None = None
     venues: list[str] | None = None
     symbols: list[str] | None = None
     kinds: list[EventKind] | None = None
 
 
-ControlMsg = Hello | Watch
+class Unwatch(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    id: str
+
+
+class WatchEvent(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    watch: str
+    event: EventMsg
+
+
+class KillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """Engage (block new orders, cancel open ones: `OrdersReply`) or release (`AckReply`)."""
+
+    id: str
+    engage: bool
+    reason: str = "manual"
+
+
+class GetDaemonStatus(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    id: str
+
+
+class DaemonStatusReply(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """What an operator asks first: every venue's status, the kill switch, the daemon's sessions."""
+
+    id: str
+    venues: list[BrokerStatus]
+    kill_switch: str | None = None
+    sessions: int = 0
+    started_at: UtcDatetime | None = None
+    journal: str | None = None
+    shutting_down: bool = False
+
+
+ControlMsg = Hello | Watch | Unwatch | KillSwitch | GetDaemonStatus
 _control_decoder = msgspec.json.Decoder(ControlMsg | CommandMsg)
 
 
-def decode_control(data: bytes | str) -> Hello | Watch | CommandMsg:
+def decode_control(data: bytes | str) -> ControlMsg | CommandMsg:
     return _control_decoder.decode(data)  # type: ignore[no-any-return]
 
 
-_control_reply_decoder = msgspec.json.Decoder(Welcome | ReplyMsg | EventMsg)
+ControlReplyMsg = Welcome | ReplyMsg | EventMsg | WatchEvent | DaemonStatusReply
+_control_reply_decoder = msgspec.json.Decoder(ControlReplyMsg)
 
 
-def decode_control_reply(data: bytes | str) -> Welcome | ReplyMsg | EventMsg:
+def decode_control_reply(data: bytes | str) -> ControlReplyMsg:
     return _control_reply_decoder.decode(data)  # type: ignore[no-any-return]
+
+
+class _RequestId(msgspec.Struct):
+    id: str | None = None
+
+
+def request_id(data: bytes | str) -> str:
+    """The ``id`` of a message that does not decode as a whole ("" when even that cannot be read)."""
+    try:
+        found = msgspec.json.decode(data, type=_RequestId).id
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ""
+    return found or ""

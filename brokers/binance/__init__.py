@@ -1,7 +1,8 @@
 """Binance spot: REST + streams client implementing the Broker contract (see README.md)."""
 
 from brokers.base import Broker, BrokerSettings
-from brokers.binance.client import MAINNET, TESTNET, BinanceBroker
+from brokers.binance.client import BinanceBroker
+from brokers.binance.constants import MAINNET, TESTNET
 
 
 def create_broker(settings: BrokerSettings) -> Broker:

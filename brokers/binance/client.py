@@ -1,171 +1,130 @@
-"""Binance spot: the REST endpoints, HMAC-SHA256 signing, and the Broker contract on top of them.
+"""Binance spot: the Broker contract on the REST endpoints and streams, built on the chassis (see README.md).
 
-Signing: HMAC-SHA256 of the exact query string (with ``timestamp`` and ``recvWindow``) under the API
-secret, hex, appended as ``signature`` last; the key travels in ``X-MBX-APIKEY``. Timestamps are
-local time plus the offset measured against ``GET /api/v3/time`` at connect.
+What is Binance's own lives beside it: signing in auth.py, paths, weights and limits in constants.py,
+JSON shapes in schemas.py, both directions of mapping in mapping.py, the depth book in book.py, the
+stream parsers in stream.py. Clock offset, instruments, positions and pre-trade checks come from
+`brokers.venue.VenueClient`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
+from enum import Enum
+from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import attrs
 import trio
-from trio_websocket import WebSocketConnection
+from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from brokers.base import Broker, BrokerSettings, Emit, Subscription
+from brokers.base import Emit, Subscription
+from brokers.binance import constants as c
 from brokers.binance import schemas as s
+from brokers.binance.auth import key_header, signed_query
 from brokers.binance.errors import map_error
 from brokers.binance.mapping import (
-    ORDER_TYPE_TO_VENUE,
-    SIDE_TO_VENUE,
-    TIF_TO_VENUE,
-    check_filters,
+    candle_from_kline,
     fill_from_trade,
     instrument_from,
+    new_order_params,
     order_from,
-    plain,
+    order_ref_params,
 )
 from brokers.binance.stream import MarketParser, UserParser, stream_name
-from brokers.ratelimit import RateLimiter, WindowRule
-from brokers.rest import PreparedRequest, Resignable, RestChannel
-from brokers.spot import average_cost
-from brokers.stream import run_websocket, started_without_value
+from brokers.paging import Page, collect, next_after
+from brokers.rest import PreparedRequest, Resignable
+from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
+from brokers.venue import VenueClient
 from protocol import errors as e
-from protocol.credentials import Credentials
 from protocol.model import (
     AccountInfo,
     Balance,
     Candle,
     Fill,
     Instrument,
-    MarginMode,
-    MarketType,
     Order,
     OrderRequest,
-    OrderType,
-    Position,
-    PositionSide,
     Ticker,
-    TimeInForce,
     from_epoch_ms,
     to_epoch_ms,
     utc_now,
 )
 
-VENUE = "binance"
-MAINNET = ("https://api.binance.com", "wss://stream.binance.com:9443")
-TESTNET = ("https://testnet.binance.vision", "wss://stream.testnet.binance.vision")
-
-# Published limits: 6,000 request weight per minute per IP; 100 orders per 10 s and 200,000 per day per account.
-# Binance counts in fixed intervals on its own clock; ours is not aligned to it, so the minute and the
-# 10 s are kept as rolling logs (a sender within every rolling window is within any fixed one), which
-# the headers only ever raise: our requests in flight are not in the venue's count yet. Fixed windows
-# whose count the headers replaced let -1015 through under the soak's 12 concurrent traders.
-RATE_RULES = [
-    WindowRule("weight-1m", 60, 6000, header="x-mbx-used-weight-1m", sliding=True, margin=0.1),
-    WindowRule("orders-10s", 10, 100, counts_orders=True, header="x-mbx-order-count-10s", sliding=True,
-               margin=0.1),
-    WindowRule("orders-1d", 86400, 200_000, counts_orders=True, header="x-mbx-order-count-1d"),
-]
-LISTEN_KEY_KEEPALIVE = 30 * 60  # seconds; Binance expires a listen key after 60 minutes without one
-KLINE_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
+T = TypeVar("T")
+Params = Mapping[str, str | int]
 
 
-def sign(secret: str, payload: str) -> str:
-    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+class Access(Enum):
+    """How a request proves who sends it (rest-api.md "Endpoint security type")."""
+
+    PUBLIC = "NONE"
+    KEYED = "USER_STREAM"  # the API key only
+    SIGNED = "TRADE/USER_DATA"  # key and HMAC signature with a timestamp
 
 
 @attrs.define(eq=False)
-class BinanceBroker(Broker):
-    settings: BrokerSettings
-    venue: str = VENUE
-    rest: RestChannel = attrs.field(init=False)
-    clock_offset_ms: int = 0
-    _instruments: dict[str, Instrument] = attrs.field(factory=dict)  # unified symbol -> instrument
-    _by_id: dict[str, Instrument] = attrs.field(factory=dict)  # venue id -> instrument
-    _connected: bool = False
+class BinanceBroker(VenueClient):
+    """Binance spot over /api/v3 and the market and user-data streams."""
+
+    VENUE: ClassVar[str] = c.VENUE
+    stream_channels = frozenset(c.STREAM_NAMES)
+    rate_rules = c.RATE_RULES
+    order_features = c.ORDER_FEATURES
+    stale_after = c.STALE_AFTER
     _public_ws: WebSocketConnection | None = None
     _subscribe_ids: int = 0
-    _live_streams: set[str] = attrs.field(factory=set)
+    _streams: dict[str, Subscription] = attrs.field(factory=dict)  # stream name -> what asked for it
+    _live_streams: set[str] = attrs.field(factory=set)  # what the open connection is subscribed to
+    _freshness: Freshness | None = None
 
-    def __attrs_post_init__(self) -> None:
-        self.venue = self.settings.venue or VENUE
-        self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, RATE_RULES), map_error,
-                                timeout=self.settings.request_timeout)
+    # ================================================================ the chassis hooks
+    def map_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
+        return map_error(status, body, headers)
 
-    # ================================================================ signing and requests
-    def _credentials(self) -> Credentials:
-        if self.settings.credentials is None:
-            raise e.AuthenticationError("no Binance API key configured", venue=self.venue)
-        return self.settings.credentials
+    async def server_time_ms(self) -> int:
+        return (await self._send("GET", c.SERVER_TIME, s.ServerTime)).serverTime
 
-    def _now_ms(self) -> int:
-        return int(time.time() * 1000) + self.clock_offset_ms
+    async def load_instruments(self) -> list[Instrument]:
+        info = await self._send("GET", c.EXCHANGE_INFO, s.ExchangeInfo)
+        return [instrument_from(symbol) for symbol in info.symbols]
 
-    def _public(self, method: str, path: str, params: dict[str, str | int] | None = None) -> PreparedRequest:
+    async def check_credentials(self) -> None:
+        await self.get_account_info()  # proves the key and signature before we report connected
+
+    # ================================================================ requests
+    def _public(self, method: str, path: str, params: Params | None = None) -> PreparedRequest:
         return PreparedRequest(method, path, urlencode(params or {}))
 
-    def _signed(self, method: str, path: str, params: dict[str, str | int]) -> Resignable:
-        creds = self._credentials()
+    def _keyed(self, method: str, path: str, params: Params | None = None) -> PreparedRequest:
+        return PreparedRequest(method, path, urlencode(params or {}), headers=key_header(self.credentials()))
+
+    def _signed(self, method: str, path: str, params: Params) -> Resignable:
+        """A SIGNED request, re-signed with a fresh timestamp on every attempt."""
+        creds = self.credentials()
 
         def build() -> PreparedRequest:
-            query = urlencode({**params, "recvWindow": self.settings.recv_window_ms, "timestamp": self._now_ms()})
-            signature = sign(creds.api_secret.reveal(), query)
-            return PreparedRequest(method, path, f"{query}&signature={signature}",
-                                   headers={"X-MBX-APIKEY": creds.api_key})
+            query = signed_query(creds, params, timestamp_ms=self.now_ms(), recv_window_ms=self.settings.recv_window_ms)
+            return PreparedRequest(method, path, query, headers=key_header(creds))
 
         return Resignable(method, build)
 
-    def _keyed(self, method: str, path: str, params: dict[str, str | int] | None = None) -> PreparedRequest:
-        return PreparedRequest(method, path, urlencode(params or {}),
-                               headers={"X-MBX-APIKEY": self._credentials().api_key})
-
-    # ================================================================ lifecycle
-    async def connect(self) -> None:
-        await self.rest.open()
-        before = time.time()
-        server = await self.rest.send(self._public("GET", "/api/v3/time"), s.ServerTime, weight=1)
-        midpoint_ms = int((before + time.time()) / 2 * 1000)
-        self.clock_offset_ms = server.serverTime - midpoint_ms
-        info = await self.rest.send(self._public("GET", "/api/v3/exchangeInfo"), s.ExchangeInfo, weight=20)
-        self._instruments.clear()
-        self._by_id.clear()
-        for symbol in info.symbols:
-            instrument = instrument_from(symbol)
-            self._instruments[instrument.symbol] = instrument
-            self._by_id[instrument.venue_symbol] = instrument
-        await self.get_account_info()  # proves the key and signature before we report connected
-        self._connected = True
-
-    async def disconnect(self) -> None:
-        self._connected = False
-        await self.rest.aclose()
-
-    @property
-    def is_connected(self) -> bool:
-        return self._connected
-
-    def instruments(self) -> list[Instrument]:
-        return sorted(self._instruments.values(), key=lambda i: i.symbol)
-
-    def instrument(self, symbol: str) -> Instrument:
-        try:
-            return self._instruments[symbol]
-        except KeyError:
-            raise e.InvalidOrder(f"unknown symbol {symbol!r} on Binance spot", venue=self.venue,
-                                 filter="SYMBOL") from None
+    async def _send(self, method: str, path: str, decode: type[T], params: Params | None = None, *,
+                    access: Access = Access.PUBLIC, weight: int | None = None, orders: int = 0) -> T:
+        """One request at the endpoint's published weight (constants.WEIGHTS) unless told otherwise."""
+        request: PreparedRequest | Resignable
+        if access is Access.SIGNED:
+            request = self._signed(method, path, params or {})
+        elif access is Access.KEYED:
+            request = self._keyed(method, path, params)
+        else:
+            request = self._public(method, path, params)
+        return await self.rest.send(request, decode, weight=weight or c.WEIGHTS[(method, path)], orders=orders)
 
     # ================================================================ account
     async def _account(self) -> s.Account:
-        return await self.rest.send(self._signed("GET", "/api/v3/account", {"omitZeroBalances": "true"}),
-                                    s.Account, weight=20)
+        return await self._send("GET", c.ACCOUNT, s.Account, {"omitZeroBalances": "true"}, access=Access.SIGNED)
 
     async def get_account_info(self) -> AccountInfo:
         account = await self._account()
@@ -187,118 +146,42 @@ class BinanceBroker(Broker):
     # ================================================================ market data
     async def get_ticker(self, symbol: str) -> Ticker:
         instrument = self.instrument(symbol)
-        t = await self.rest.send(self._public("GET", "/api/v3/ticker/24hr", {"symbol": instrument.venue_symbol}),
-                                 s.Ticker24h, weight=2)
+        t = await self._send("GET", c.TICKER_24H, s.Ticker24h, {"symbol": instrument.venue_symbol})
         return Ticker(venue=self.venue, symbol=symbol, last=t.lastPrice, bid=t.bidPrice, bid_size=t.bidQty,
                       ask=t.askPrice, ask_size=t.askQty, timestamp=from_epoch_ms(t.closeTime))
 
     async def get_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
         instrument = self.instrument(symbol)
-        if interval not in KLINE_INTERVALS:
-            raise e.InvalidOrder(f"Binance has no {interval!r} klines; use one of {sorted(KLINE_INTERVALS)}",
+        if interval not in c.KLINE_INTERVALS:
+            raise e.InvalidOrder(f"Binance has no {interval!r} klines; use one of {sorted(c.KLINE_INTERVALS)}",
                                  venue=self.venue, filter="INTERVAL")
-        rows = await self.rest.send(
-            self._public("GET", "/api/v3/klines", {"symbol": instrument.venue_symbol, "interval": interval,
-                                                   "limit": max(1, min(limit, 1000))}),
-            list[s.Kline], weight=2)
+        rows = await self._send("GET", c.KLINES, list[s.Kline], {
+            "symbol": instrument.venue_symbol, "interval": interval, "limit": max(1, min(limit, c.KLINE_LIMIT_MAX))})
         now = to_epoch_ms(utc_now())
-        return [Candle(venue=self.venue, symbol=symbol, interval=interval, open_time=from_epoch_ms(r[0]),
-                       open=r[1], high=r[2], low=r[3], close=r[4], volume=r[5], closed=r[6] < now) for r in rows]
+        return [candle_from_kline(row, instrument, interval, now_ms=now, venue=self.venue) for row in rows]
 
     async def _depth_snapshot(self, venue_symbol: str) -> s.Depth:
-        return await self.rest.send(self._public("GET", "/api/v3/depth", {"symbol": venue_symbol, "limit": 100}),
-                                    s.Depth, weight=5)
-
-    # ================================================================ positions (spot meaning)
-    def flat_position(self, symbol: str) -> Position:
-        return Position(venue=self.venue, symbol=symbol, market_type=MarketType.SPOT, side=PositionSide.FLAT,
-                        quantity=Decimal(0), updated_at=utc_now())
-
-    async def get_positions(self) -> list[Position]:
-        """Spot positions: holdings of each base asset whose market against the account's quote asset
-        (option ``position_quote``, default USDT) exists, LONG, marked at the last price, with the
-        average cost of our own trades as entry price (see README: deposits have no known cost)."""
-        quote = self.settings.options.get("position_quote", "USDT")
-        held = {b.currency: b.total for b in await self.get_balances() if b.total > 0}
-        positions: list[Position] = []
-        for instrument in self.instruments():
-            if instrument.quote != quote or instrument.base not in held:
-                continue
-            positions.append(await self._spot_position(instrument, held[instrument.base]))
-        return positions
-
-    async def get_position(self, symbol: str) -> Position:
-        instrument = self.instrument(symbol)
-        held = (await self.get_balance(instrument.base)).total
-        if held <= 0:
-            return self.flat_position(symbol)
-        return await self._spot_position(instrument, held)
-
-    async def _spot_position(self, instrument: Instrument, quantity: Decimal) -> Position:
-        mark = (await self.get_ticker(instrument.symbol)).last
-        entry, realized = average_cost(await self.get_fills(instrument.symbol, limit=1000), instrument)
-        unrealized = (mark - entry) * quantity if entry is not None else Decimal(0)
-        return Position(venue=self.venue, symbol=instrument.symbol, market_type=MarketType.SPOT,
-                        side=PositionSide.LONG, quantity=quantity, entry_price=entry, mark_price=mark,
-                        unrealized_pnl=unrealized, realized_pnl=realized, leverage=Decimal(1),
-                        margin_mode=MarginMode.CASH, updated_at=utc_now())
+        return await self._send("GET", c.DEPTH, s.Depth, {"symbol": venue_symbol, "limit": c.DEPTH_SNAPSHOT_LIMIT})
 
     # ================================================================ orders
     async def place_order(self, request: OrderRequest) -> Order:
-        instrument = self.instrument(request.symbol)
-        if request.type not in ORDER_TYPE_TO_VENUE:
-            raise e.NotSupported(f"Binance spot has no {request.type} orders", venue=self.venue)
-        if request.reduce_only:
-            raise e.NotSupported("reduce-only does not exist on Binance spot", venue=self.venue)
-        needs_price = request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
-        if needs_price and request.price is None:
-            raise e.InvalidOrder("a limit order needs a price", venue=self.venue, filter="PRICE_FILTER")
-        check_filters(instrument, request.quantity, request.price if needs_price else None, None)
-        params: dict[str, str | int] = {
-            "symbol": instrument.venue_symbol, "side": SIDE_TO_VENUE[request.side],
-            "type": ORDER_TYPE_TO_VENUE[request.type], "quantity": plain(request.quantity),
-            "newClientOrderId": request.client_order_id or "", "newOrderRespType": "FULL",
-        }
-        if request.time_in_force is TimeInForce.POST_ONLY and request.type is OrderType.LIMIT:
-            params["type"] = "LIMIT_MAKER"
-        elif needs_price:
-            if request.time_in_force not in TIF_TO_VENUE:
-                raise e.NotSupported(f"Binance spot has no {request.time_in_force} time in force", venue=self.venue)
-            params["timeInForce"] = TIF_TO_VENUE[request.time_in_force]
-        if needs_price:
-            assert request.price is not None
-            params["price"] = plain(request.price)
-        if request.stop_price is not None:
-            params["stopPrice"] = plain(request.stop_price)
-        answer = await self.rest.send(self._signed("POST", "/api/v3/order", params), s.OrderResponse,
-                                      weight=1, orders=1)
+        instrument = self.check_order(request)
+        answer = await self._send("POST", c.ORDER, s.OrderResponse, new_order_params(request, instrument),
+                                  access=Access.SIGNED, orders=1)
         return order_from(answer, instrument)
-
-    def _order_ref(self, instrument: Instrument, order_id: str | None,
-                   client_order_id: str | None) -> dict[str, str | int]:
-        params: dict[str, str | int] = {"symbol": instrument.venue_symbol}
-        if order_id is not None:
-            params["orderId"] = order_id
-        elif client_order_id is not None:
-            params["origClientOrderId"] = client_order_id
-        else:
-            raise e.InvalidOrder("an order id or a client order id is needed", venue=self.venue)
-        return params
 
     async def cancel_order(self, symbol: str, *, order_id: str | None = None,
                            client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
-        answer = await self.rest.send(
-            self._signed("DELETE", "/api/v3/order", self._order_ref(instrument, order_id, client_order_id)),
-            s.OrderResponse, weight=1)
+        answer = await self._send("DELETE", c.ORDER, s.OrderResponse,
+                                  order_ref_params(instrument, order_id, client_order_id), access=Access.SIGNED)
         return order_from(answer, instrument)
 
     async def get_order_status(self, symbol: str, *, order_id: str | None = None,
                                client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
-        answer = await self.rest.send(
-            self._signed("GET", "/api/v3/order", self._order_ref(instrument, order_id, client_order_id)),
-            s.OrderResponse, weight=4)
+        answer = await self._send("GET", c.ORDER, s.OrderResponse,
+                                  order_ref_params(instrument, order_id, client_order_id), access=Access.SIGNED)
         return order_from(answer, instrument)
 
     async def get_orders(self, symbol: str | None = None, *, open_only: bool = True) -> list[Order]:
@@ -306,32 +189,32 @@ class BinanceBroker(Broker):
             params: dict[str, str | int] = {}
             if symbol is not None:
                 params["symbol"] = self.instrument(symbol).venue_symbol
-            rows = await self.rest.send(self._signed("GET", "/api/v3/openOrders", params), list[s.OrderResponse],
-                                        weight=6 if symbol else 80)
+            rows = await self._send("GET", c.OPEN_ORDERS, list[s.OrderResponse], params, access=Access.SIGNED,
+                                    weight=None if symbol else c.OPEN_ORDERS_ALL_WEIGHT)
         else:
             if symbol is None:
                 raise e.NotSupported("Binance lists finished orders per symbol only: pass a symbol",
                                      venue=self.venue)
-            rows = await self.rest.send(
-                self._signed("GET", "/api/v3/allOrders", {"symbol": self.instrument(symbol).venue_symbol,
-                                                          "limit": 1000}),
-                list[s.OrderResponse], weight=20)
-        return [order_from(r, self._by_id[r.symbol]) for r in rows if r.symbol in self._by_id]
+            rows = await self._send("GET", c.ALL_ORDERS, list[s.OrderResponse], {
+                "symbol": self.instrument(symbol).venue_symbol, "limit": c.ORDERS_LIMIT_MAX}, access=Access.SIGNED)
+        ids = self.index.venue_ids()
+        return [order_from(r, ids[r.symbol]) for r in rows if r.symbol in ids]
 
     async def get_fills(self, symbol: str, *, since: datetime | None = None, limit: int = 500) -> list[Fill]:
+        """Our trades (``myTrades``) from ``since``, oldest first, paged by ``fromId``."""
         instrument = self.instrument(symbol)
-        params: dict[str, str | int] = {"symbol": instrument.venue_symbol, "limit": min(max(limit, 1), 1000)}
-        if since is not None:
-            params["startTime"] = to_epoch_ms(since)
-        trades: list[s.MyTrade] = []
-        while True:
-            page = await self.rest.send(self._signed("GET", "/api/v3/myTrades", params), list[s.MyTrade],
-                                        weight=20)
-            trades += page
-            if len(page) < int(params["limit"]) or len(trades) >= limit:
-                break
-            params = {"symbol": instrument.venue_symbol, "limit": params["limit"], "fromId": page[-1].id + 1}
-        trades = trades[:limit]  # paging fetches whole pages; the caller asked for at most `limit`
+        page_size = min(max(limit, 1), c.MY_TRADES_LIMIT_MAX)
+
+        async def fetch(from_id: int | None) -> Page[s.MyTrade, int]:
+            params: dict[str, str | int] = {"symbol": instrument.venue_symbol, "limit": page_size}
+            if from_id is not None:
+                params["fromId"] = from_id
+            elif since is not None:
+                params["startTime"] = to_epoch_ms(since)
+            rows = await self._send("GET", c.MY_TRADES, list[s.MyTrade], params, access=Access.SIGNED)
+            return Page(rows, next_after(rows, page_size, lambda trade: trade.id + 1))
+
+        trades = (await collect(fetch, enough=limit, what=f"{self.venue} myTrades {symbol}"))[:limit]
         client_ids = await self._client_ids(instrument, {t.orderId for t in trades})
         return [fill_from_trade(t, instrument, client_ids.get(t.orderId, "")) for t in trades]
 
@@ -339,57 +222,76 @@ class BinanceBroker(Broker):
         """myTrades has no client order id: take it from the symbol's order history (one request)."""
         if not order_ids:
             return {}
-        first = min(order_ids)
-        rows = await self.rest.send(
-            self._signed("GET", "/api/v3/allOrders", {"symbol": instrument.venue_symbol, "orderId": first,
-                                                      "limit": 1000}),
-            list[s.OrderResponse], weight=20)
+        rows = await self._send("GET", c.ALL_ORDERS, list[s.OrderResponse], {
+            "symbol": instrument.venue_symbol, "orderId": min(order_ids), "limit": c.ORDERS_LIMIT_MAX},
+            access=Access.SIGNED)
         return {r.orderId: r.clientOrderId for r in rows}
 
     # ================================================================ streams
     async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        names = sorted({stream_name(sub, self.instrument(sub.symbol)) for sub in subscriptions
-                        if sub.symbol in self._instruments})
-        if not names:
-            # Nothing asked yet: open the socket anyway so later subscriptions go live at once.
-            names = []
-        parser = MarketParser(self._by_id, emit, self._depth_snapshot)
-        url = f"{self.settings.ws_url}/stream" + (f"?streams={'/'.join(names)}" if names else "")
-        self._live_streams = set(names)
+        """The combined market stream, re-opened on failure with every stream asked for so far.
+
+        The URL names the streams of the moment (``/stream?streams=…``; with none the socket opens
+        anyway, so later subscriptions go live at once); each new connection starts its depth books
+        from fresh snapshots."""
+        self._streams = {stream_name(sub, self.instrument(sub.symbol)): sub for sub in subscriptions
+                         if self.index.knows(sub.symbol)}
+        self._freshness = freshness = self.freshness()
+        freshness.watch(self._streams.values())
+        parser = MarketParser(self.index.venue_ids(), freshness.track(emit), self._depth_snapshot)
+
+        def url() -> str:
+            self._live_streams = set(self._streams)
+            names = "/".join(sorted(self._live_streams))
+            return f"{self.settings.ws_url}/stream" + (f"?streams={names}" if names else "")
 
         async def opened(ws: WebSocketConnection) -> None:
+            parser.books.clear()
             self._public_ws = ws
+            await self._send_subscribe(sorted(set(self._streams) - self._live_streams))  # asked while opening
 
         try:
-            await run_websocket(url, parser.on_message, venue=self.venue, on_open=opened, ping_interval=20,
-                                stale_after=60 if names else None, task_status=started_without_value(task_status))
+            await run_public_socket(url, parser.on_message, venue=self.venue, name="market",
+                                    reopen=self.public_reopen(emit), on_open=opened, freshness=freshness,
+                                    ping_interval=c.PING_INTERVAL_S,
+                                    stale_after=c.SOCKET_STALE_AFTER_S if self._streams else None,
+                                    task_status=task_status)
         finally:
             self._public_ws = None
+            self._freshness = None
 
     async def subscribe(self, added: Iterable[Subscription]) -> None:
-        names = sorted({stream_name(sub, self.instrument(sub.symbol)) for sub in added} - self._live_streams)
-        if not names or self._public_ws is None:
-            return  # not connected: the next connection subscribes to the whole set
-        import json
+        new = {stream_name(sub, self.instrument(sub.symbol)): sub for sub in added}
+        new = {name: sub for name, sub in new.items() if name not in self._streams}
+        self._streams.update(new)
+        if self._freshness is not None:
+            self._freshness.watch(new.values())
+        await self._send_subscribe(sorted(set(new) - self._live_streams))
 
+    async def _send_subscribe(self, names: list[str]) -> None:
+        """SUBSCRIBE on the open socket; without one (or if it just closed) the next connection's URL
+        carries them."""
+        if not names or self._public_ws is None:
+            return
         self._subscribe_ids += 1
-        await self._public_ws.send_message(json.dumps({"method": "SUBSCRIBE", "params": names,
-                                                       "id": self._subscribe_ids}))
+        try:
+            await self._public_ws.send_message(json.dumps({"method": "SUBSCRIBE", "params": names,
+                                                           "id": self._subscribe_ids}))
+        except ConnectionClosed:
+            return  # the socket is re-opening: its URL will name these streams
         self._live_streams |= set(names)
 
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        key = (await self.rest.send(self._keyed("POST", "/api/v3/userDataStream"), s.ListenKey, weight=2)).listenKey
-        parser = UserParser(self._by_id, emit)
+        key = (await self._send("POST", c.USER_DATA_STREAM, s.ListenKey, access=Access.KEYED)).listenKey
+        parser = UserParser(self.index.venue_ids(), emit)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._keep_listen_key_alive, key)
             await run_websocket(f"{self.settings.ws_url}/ws/{key}", parser.on_message, venue=self.venue,
-                                ping_interval=20, task_status=started_without_value(task_status))
+                                ping_interval=c.PING_INTERVAL_S, task_status=started_without_value(task_status))
 
     async def _keep_listen_key_alive(self, key: str) -> None:
         while True:
-            await trio.sleep(LISTEN_KEY_KEEPALIVE)
-            await self.rest.send(self._keyed("PUT", "/api/v3/userDataStream", {"listenKey": key}), s.Empty,
-                                 weight=2)
-
+            await trio.sleep(c.LISTEN_KEY_KEEPALIVE_S)
+            await self._send("PUT", c.USER_DATA_STREAM, s.Empty, {"listenKey": key}, access=Access.KEYED)

@@ -8,78 +8,80 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import msgspec
 
+from brokers.binance.constants import VENUE
 from brokers.binance.schemas import ErrorBody
+from brokers.errors import SYMBOL, CodeRow
 from protocol import errors as e
 
-VENUE = "binance"
-
-CODE_TABLE: dict[int, type[e.BrokerError]] = {
-    -1000: e.VenueUnavailable,  # UNKNOWN
-    -1001: e.VenueUnavailable,  # DISCONNECTED: internal error
-    -1002: e.AuthenticationError,  # UNAUTHORIZED
-    -1003: e.RateLimited,  # TOO_MANY_REQUESTS
-    -1006: e.VenueUnavailable,  # UNEXPECTED_RESP: execution status unknown
-    -1007: e.VenueUnavailable,  # TIMEOUT: execution status unknown
-    -1008: e.VenueUnavailable,  # SERVER_BUSY
-    -1013: e.InvalidOrder,  # filter failures
-    -1015: e.RateLimited,  # TOO_MANY_ORDERS
-    -1021: e.AuthenticationError,  # INVALID_TIMESTAMP (clock / recvWindow)
-    -1022: e.AuthenticationError,  # INVALID_SIGNATURE
-    -1100: e.InvalidOrder,  # ILLEGAL_CHARS
-    -1102: e.InvalidOrder,  # MANDATORY_PARAM_EMPTY_OR_MALFORMED
-    -1106: e.InvalidOrder,  # PARAM_NOT_REQUIRED
-    -1111: e.InvalidOrder,  # BAD_PRECISION
-    -1116: e.InvalidOrder,  # INVALID_ORDER_TYPE
-    -1117: e.InvalidOrder,  # INVALID_SIDE
-    -1121: e.InvalidOrder,  # BAD_SYMBOL
-    -1125: e.VenueUnavailable,  # INVALID_LISTEN_KEY: expired; a reconnect gets a new one
-    -2010: e.InvalidOrder,  # NEW_ORDER_REJECTED (refined by message below)
-    -2011: e.OrderNotFound,  # CANCEL_REJECTED: unknown order
-    -2013: e.OrderNotFound,  # NO_SUCH_ORDER
-    -2014: e.AuthenticationError,  # BAD_API_KEY_FMT
-    -2015: e.AuthenticationError,  # REJECTED_MBX_KEY
+CODE_TABLE: dict[int, CodeRow] = {
+    -1000: CodeRow(e.VenueUnavailable),  # UNKNOWN
+    -1001: CodeRow(e.VenueUnavailable),  # DISCONNECTED: internal error
+    -1002: CodeRow(e.AuthenticationError),  # UNAUTHORIZED
+    -1003: CodeRow(e.RateLimited),  # TOO_MANY_REQUESTS
+    -1006: CodeRow(e.VenueUnavailable),  # UNEXPECTED_RESP: execution status unknown
+    -1007: CodeRow(e.VenueUnavailable),  # TIMEOUT: execution status unknown
+    -1008: CodeRow(e.VenueUnavailable),  # SERVER_BUSY
+    -1013: CodeRow(e.InvalidOrder),  # filter failures ("Filter failure: X" names X)
+    -1015: CodeRow(e.RateLimited),  # TOO_MANY_ORDERS
+    -1021: CodeRow(e.AuthenticationError),  # INVALID_TIMESTAMP (clock / recvWindow): retryable, see below
+    -1022: CodeRow(e.AuthenticationError),  # INVALID_SIGNATURE
+    -1100: CodeRow(e.InvalidOrder),  # ILLEGAL_CHARS
+    -1102: CodeRow(e.InvalidOrder),  # MANDATORY_PARAM_EMPTY_OR_MALFORMED
+    -1106: CodeRow(e.InvalidOrder),  # PARAM_NOT_REQUIRED
+    -1111: CodeRow(e.InvalidOrder, "PRECISION"),  # BAD_PRECISION
+    -1116: CodeRow(e.InvalidOrder),  # INVALID_ORDER_TYPE
+    -1117: CodeRow(e.InvalidOrder),  # INVALID_SIDE
+    -1121: CodeRow(e.InvalidOrder, SYMBOL),  # BAD_SYMBOL
+    -1125: CodeRow(e.VenueUnavailable),  # INVALID_LISTEN_KEY: expired; a reconnect gets a new one
+    -2010: CodeRow(e.InvalidOrder),  # NEW_ORDER_REJECTED (refined by message below)
+    -2011: CodeRow(e.OrderNotFound),  # CANCEL_REJECTED: unknown order
+    -2013: CodeRow(e.OrderNotFound),  # NO_SUCH_ORDER
+    -2014: CodeRow(e.AuthenticationError),  # BAD_API_KEY_FMT
+    -2015: CodeRow(e.AuthenticationError),  # REJECTED_MBX_KEY
 }
 
 # -2010 carries several reasons; Binance distinguishes them only by message.
-REJECTION_MESSAGES: list[tuple[str, type[e.BrokerError]]] = [
-    ("insufficient balance", e.InsufficientFunds),
-    ("duplicate order", e.DuplicateOrder),
-    ("market is closed", e.MarketClosed),
-    ("action is disabled on this account", e.PermissionDenied),  # trading switched off for the account
+REJECTION_MESSAGES: list[tuple[str, CodeRow]] = [
+    ("insufficient balance", CodeRow(e.InsufficientFunds)),
+    ("duplicate order", CodeRow(e.DuplicateOrder)),
+    ("market is closed", CodeRow(e.MarketClosed)),
+    ("action is disabled on this account", CodeRow(e.PermissionDenied)),  # trading switched off for the account
 ]
+RETRYABLE_CODES = frozenset({-1021})  # a clock offset: every reconnect measures it again
+
+# What we say, by code first, then by kind of error (Binance's own words travel as venue_message).
+CODE_MESSAGES: dict[int, str] = {
+    -1021: "request timestamp outside recvWindow (clock offset)",
+    -1125: "Binance listen key expired or unknown: reconnect for a new one",
+}
+KIND_MESSAGES: dict[type[e.BrokerError], str] = {
+    e.InvalidOrder: "Binance rejected the order parameters",
+    e.AuthenticationError: "Binance refused the API key or signature",
+    e.VenueUnavailable: "Binance could not process the request (outcome unknown)",
+}
 
 FILTER = re.compile(r"Filter failure: (\w+)")
 
 
 def error_from_code(code: int, msg: str, *, status: int = 400,
                     retry_after: float | None = None) -> e.BrokerError:
-    cls = CODE_TABLE.get(code, e.InvalidOrder if 400 <= status < 500 else e.VenueUnavailable)
+    row = CODE_TABLE.get(code) or CodeRow(e.InvalidOrder if 400 <= status < 500 else e.VenueUnavailable)
     if code == -2010:
         lowered = msg.lower()
-        cls = next((kind for text, kind in REJECTION_MESSAGES if text in lowered), e.InvalidOrder)
-    common: dict[str, Any] = {"venue": VENUE, "code": code, "venue_message": msg}
-    if cls is e.RateLimited or status in (418, 429):
-        return e.RateLimited("Binance rate limit" + (" ban" if status == 418 else ""), retry_after=retry_after,
-                             banned=status == 418, **common)
-    if cls is e.InvalidOrder:
-        found = FILTER.search(msg)
-        filter_name = found.group(1) if found else ("SYMBOL" if code == -1121 else "PRECISION" if code == -1111
-                                                     else None)
-        return e.InvalidOrder("Binance rejected the order parameters", filter=filter_name, **common)
-    if cls is e.AuthenticationError and code == -1021:
-        return e.AuthenticationError("request timestamp outside recvWindow (clock offset)", retryable=True,
-                                     **common)
-    if cls is e.AuthenticationError:
-        return e.AuthenticationError("Binance refused the API key or signature", **common)
-    if cls is e.VenueUnavailable and code == -1125:
-        return e.VenueUnavailable("Binance listen key expired or unknown: reconnect for a new one", **common)
-    if cls is e.VenueUnavailable:
-        return e.VenueUnavailable("Binance could not process the request (outcome unknown)", **common)
-    return cls(f"Binance error {code}", **common)
+        row = next((kind for text, kind in REJECTION_MESSAGES if text in lowered), row)
+    if status in (418, 429):
+        row = CodeRow(e.RateLimited)
+    if row.kind is e.RateLimited:
+        message = "Binance rate limit" + (" ban" if status == 418 else "")
+    else:
+        message = CODE_MESSAGES.get(code) or KIND_MESSAGES.get(row.kind) or f"Binance error {code}"
+    named = FILTER.search(msg)
+    return row.error(message, venue=VENUE, code=code, venue_message=msg, retry_after=retry_after,
+                     banned=status == 418, retryable=True if code in RETRYABLE_CODES else None,
+                     filter=named.group(1) if named else None)
 
 
 def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:

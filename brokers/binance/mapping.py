@@ -1,4 +1,5 @@
-"""Binance <-> protocol, both directions, in one place: symbols, enums, orders, fills, instruments."""
+"""Binance <-> protocol, both directions, in one place: symbols, enums, orders, fills, instruments, and the
+request parameters of an order. Pure functions and tables: nothing here keeps state."""
 
 from __future__ import annotations
 
@@ -6,20 +7,22 @@ from decimal import Decimal
 from typing import Any
 
 from brokers.binance import schemas as s
+from brokers.binance.constants import VENUE
+from brokers.wire import plain
 from protocol.errors import InvalidOrder
 from protocol.model import (
+    Candle,
     Fill,
     Instrument,
     MarketType,
     Order,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Side,
     TimeInForce,
     from_epoch_ms,
 )
-
-VENUE = "binance"
 
 STATUS = {
     "NEW": OrderStatus.NEW,
@@ -43,12 +46,6 @@ TIF_TO_VENUE = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK:
 TIF = {v: k for k, v in TIF_TO_VENUE.items()}
 SIDE_TO_VENUE = {Side.BUY: "BUY", Side.SELL: "SELL"}
 SIDE = {v: k for k, v in SIDE_TO_VENUE.items()}
-
-
-def plain(value: Decimal) -> str:
-    """A decimal as Binance wants it: no exponent, no trailing zeros."""
-    text = format(value.normalize(), "f")
-    return text
 
 
 def instrument_from(info: s.SymbolInfo) -> Instrument:
@@ -125,18 +122,44 @@ def fill_from_execution(x: s.ExecutionReport, instrument: Instrument) -> Fill:
     )
 
 
-def check_filters(instrument: Instrument, quantity: Decimal, price: Decimal | None,
-                  reference_price: Decimal | None) -> None:
-    """Binance's filters, checked before sending so the caller learns which one at once."""
-    if quantity <= 0 or quantity < instrument.min_qty or \
-            (instrument.max_qty is not None and quantity > instrument.max_qty) or \
-            (quantity - instrument.min_qty) % instrument.lot_size:
-        raise InvalidOrder(f"quantity {quantity} breaks LOT_SIZE (min {instrument.min_qty}, step "
-                           f"{instrument.lot_size}, max {instrument.max_qty})", venue=VENUE, filter="LOT_SIZE")
-    if price is not None and (price <= 0 or price % instrument.tick_size):
-        raise InvalidOrder(f"price {price} breaks PRICE_FILTER (tick {instrument.tick_size})", venue=VENUE,
-                           filter="PRICE_FILTER")
-    reference = price if price is not None else reference_price
-    if reference is not None and quantity * reference < instrument.min_notional:
-        raise InvalidOrder(f"notional {quantity * reference} is below NOTIONAL minimum {instrument.min_notional}",
-                           venue=VENUE, filter="NOTIONAL")
+# --- requests ----------------------------------------------------------------------------------------
+
+def new_order_params(request: OrderRequest, instrument: Instrument) -> dict[str, str | int]:
+    """POST /api/v3/order parameters (checked by the chassis first: features, filters, prices).
+
+    A post-only limit order is Binance's ``LIMIT_MAKER`` (which takes no ``timeInForce``); priced
+    orders carry ``timeInForce``, market and stop-market orders none (they take none at Binance).
+    """
+    params: dict[str, str | int] = {
+        "symbol": instrument.venue_symbol, "side": SIDE_TO_VENUE[request.side],
+        "type": ORDER_TYPE_TO_VENUE[request.type], "quantity": plain(request.quantity, venue=VENUE),
+        "newClientOrderId": request.client_order_id or "", "newOrderRespType": "FULL",
+    }
+    priced = request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+    if request.time_in_force is TimeInForce.POST_ONLY and request.type is OrderType.LIMIT:
+        params["type"] = "LIMIT_MAKER"
+    elif priced:
+        params["timeInForce"] = TIF_TO_VENUE[request.time_in_force]
+    if priced and request.price is not None:
+        params["price"] = plain(request.price, venue=VENUE)
+    if request.stop_price is not None:
+        params["stopPrice"] = plain(request.stop_price, venue=VENUE)
+    return params
+
+
+def order_ref_params(instrument: Instrument, order_id: str | None, client_order_id: str | None) -> dict[str, str | int]:
+    """The parameters that name one order: ``orderId`` if known, else ``origClientOrderId``."""
+    params: dict[str, str | int] = {"symbol": instrument.venue_symbol}
+    if order_id is not None:
+        params["orderId"] = order_id
+    elif client_order_id is not None:
+        params["origClientOrderId"] = client_order_id
+    else:
+        raise InvalidOrder("an order id or a client order id is needed", venue=VENUE)
+    return params
+
+
+def candle_from_kline(row: s.Kline, instrument: Instrument, interval: str, *, now_ms: int, venue: str = VENUE) -> Candle:
+    """A GET /api/v3/klines row; closed once its close time has passed."""
+    return Candle(venue=venue, symbol=instrument.symbol, interval=interval, open_time=from_epoch_ms(row[0]),
+                  open=row[1], high=row[2], low=row[3], close=row[4], volume=row[5], closed=row[6] < now_ms)

@@ -1,32 +1,30 @@
 """Binance market and user-data streams: parse messages into protocol events.
 
 Market data comes over the combined-stream endpoint (``/stream?streams=…``, messages wrapped as
-``{"stream": …, "data": …}``) with live SUBSCRIBE for additions. The diff-depth stream is turned into
-a consistent book by Binance's documented procedure (`DepthBook`): buffer diffs, take a REST snapshot,
-drop diffs older than it, require the first to straddle ``lastUpdateId + 1`` and each next ``U`` to
-follow the previous ``u``; on any gap the book is rebuilt and nothing corrupt is emitted.
+``{"stream": …, "data": …}``) with live SUBSCRIBE for additions. The diff-depth stream feeds one
+`DepthBook` per symbol (book.py), which follows Binance's snapshot-plus-diffs procedure; on any gap
+the book is rebuilt from a fresh snapshot and nothing corrupt is emitted.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import attrs
 import msgspec
 
 from brokers.base import Emit, Subscription
+from brokers.binance import constants as c
 from brokers.binance import schemas as s
+from brokers.binance.book import DepthBook
+from brokers.binance.constants import VENUE
 from brokers.binance.mapping import fill_from_execution, order_from_execution
 from protocol.errors import ProtocolViolation
-from protocol.messages import StreamChannel
 from protocol.model import (
     Balance,
-    BookLevel,
     Candle,
     Instrument,
-    OrderBook,
     Side,
     Ticker,
     Trade,
@@ -34,9 +32,6 @@ from protocol.model import (
 )
 
 log = logging.getLogger(__name__)
-
-VENUE = "binance"
-BOOK_DEPTH = 10
 
 _envelope = msgspec.json.Decoder(s.Envelope)
 _trade = msgspec.json.Decoder(s.TradeEvent)
@@ -47,70 +42,7 @@ _user = msgspec.json.Decoder(s.UserEvent)
 
 
 def stream_name(sub: Subscription, instrument: Instrument) -> str:
-    base = instrument.venue_symbol.lower()
-    return {
-        StreamChannel.TICKER: f"{base}@ticker",
-        StreamChannel.TRADES: f"{base}@trade",
-        StreamChannel.CANDLES: f"{base}@kline_1m",
-        StreamChannel.BOOK: f"{base}@depth@100ms",
-    }[sub.channel]
-
-
-@attrs.define
-class DepthBook:
-    """One symbol's order book kept in sync from a snapshot plus diffs (Binance's procedure)."""
-
-    symbol: str
-    bids: dict[Decimal, Decimal] = attrs.field(factory=dict)
-    asks: dict[Decimal, Decimal] = attrs.field(factory=dict)
-    last_update_id: int | None = None  # None: waiting for a snapshot
-    pending: list[s.DepthUpdate] = attrs.field(factory=list)
-    synced: bool = False
-    resyncs: int = 0
-
-    def load_snapshot(self, snapshot: s.Depth) -> None:
-        self.bids = {p: q for p, q in snapshot.bids if q}
-        self.asks = {p: q for p, q in snapshot.asks if q}
-        self.last_update_id = snapshot.lastUpdateId
-        self.synced = False
-        buffered, self.pending = self.pending, []
-        for diff in buffered:
-            self.apply(diff)
-
-    def apply(self, diff: s.DepthUpdate) -> bool:
-        """Apply one diff; True if the book is now consistent and changed. Raises on a gap."""
-        if self.last_update_id is None:
-            self.pending.append(diff)
-            return False
-        if diff.u <= self.last_update_id:
-            return False  # older than what we have
-        if not self.synced:
-            if not diff.U <= self.last_update_id + 1 <= diff.u:
-                raise ProtocolViolation(f"{self.symbol} depth: first diff {diff.U}-{diff.u} does not follow "
-                                        f"snapshot {self.last_update_id}", venue=VENUE)
-            self.synced = True
-        elif diff.U != self.last_update_id + 1:
-            raise ProtocolViolation(f"{self.symbol} depth gap: expected {self.last_update_id + 1}, got {diff.U}",
-                                    venue=VENUE)
-        for side, changes in ((self.bids, diff.b), (self.asks, diff.a)):
-            for price, quantity in changes:
-                if quantity:
-                    side[price] = quantity
-                else:
-                    side.pop(price, None)
-        self.last_update_id = diff.u
-        return True
-
-    def reset(self) -> None:
-        self.bids, self.asks, self.last_update_id, self.synced = {}, {}, None, False
-        self.resyncs += 1
-
-    def top(self, instrument: Instrument, event_ms: int) -> OrderBook:
-        bids = sorted(self.bids.items(), reverse=True)[:BOOK_DEPTH]
-        asks = sorted(self.asks.items())[:BOOK_DEPTH]
-        return OrderBook(venue=VENUE, symbol=instrument.symbol, bids=[BookLevel(p, q) for p, q in bids],
-                         asks=[BookLevel(p, q) for p, q in asks], sequence=self.last_update_id or 0,
-                         timestamp=from_epoch_ms(event_ms))
+    return c.STREAM_NAMES[sub.channel].format(symbol=instrument.venue_symbol.lower())
 
 
 SnapshotFetcher = Callable[[str], Awaitable[s.Depth]]
@@ -137,36 +69,41 @@ class MarketParser:
 
     async def _dispatch(self, text: str) -> None:
         envelope = _envelope.decode(text)
-        if len(envelope.data):
+        if len(envelope.data):  # combined stream: {"stream": "<symbol>@<name>[_<interval>][@<speed>]", "data": …}
             payload: bytes | memoryview | str = envelope.data
-            kind = envelope.stream.split("@", 1)[1] if envelope.stream else ""
-        elif envelope.e is not None or envelope.id is None:
-            payload, kind = text, envelope.e or ""
+            name = envelope.stream.split("@")[1] if envelope.stream else ""
+        elif envelope.e is not None or envelope.id is None:  # raw stream: the event type "e"
+            payload, name = text, envelope.e or ""
         else:
             return  # a reply to SUBSCRIBE/UNSUBSCRIBE
-        if kind == "trade":
-            t = _trade.decode(payload)
-            instrument = self.by_id.get(t.s)
-            if instrument is not None:
-                await self.emit(Trade(venue=VENUE, symbol=instrument.symbol, trade_id=str(t.t), price=t.p,
-                                      quantity=t.q, taker_side=Side.SELL if t.m else Side.BUY,
-                                      timestamp=from_epoch_ms(t.T)))
-        elif kind in ("ticker", "24hrTicker"):
-            tick = _ticker.decode(payload)
-            instrument = self.by_id.get(tick.s)
-            if instrument is not None:
-                await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=tick.c, bid=tick.b,
-                                       bid_size=tick.B, ask=tick.a, ask_size=tick.A, timestamp=from_epoch_ms(tick.E)))
-        elif kind.startswith("kline"):
-            c = _kline.decode(payload)
-            instrument = self.by_id.get(c.s)
-            if instrument is not None:
-                k = c.k
-                await self.emit(Candle(venue=VENUE, symbol=instrument.symbol, interval=k.i,
-                                       open_time=from_epoch_ms(k.t), open=k.o, high=k.h, low=k.l, close=k.c,
-                                       volume=k.v, closed=k.x))
-        elif kind.startswith("depth"):
-            await self._on_depth(_depth.decode(payload))
+        match name.partition("_")[0]:
+            case "trade":
+                await self._on_trade(_trade.decode(payload))
+            case "ticker" | "24hrTicker":
+                await self._on_ticker(_ticker.decode(payload))
+            case "kline":
+                await self._on_kline(_kline.decode(payload))
+            case "depth" | "depthUpdate":
+                await self._on_depth(_depth.decode(payload))
+
+    async def _on_trade(self, t: s.TradeEvent) -> None:
+        instrument = self.by_id.get(t.s)
+        if instrument is not None:
+            await self.emit(Trade(venue=VENUE, symbol=instrument.symbol, trade_id=str(t.t), price=t.p,
+                                  quantity=t.q, taker_side=Side.SELL if t.m else Side.BUY, timestamp=from_epoch_ms(t.T)))
+
+    async def _on_ticker(self, tick: s.Ticker24hEvent) -> None:
+        instrument = self.by_id.get(tick.s)
+        if instrument is not None:
+            await self.emit(Ticker(venue=VENUE, symbol=instrument.symbol, last=tick.c, bid=tick.b, bid_size=tick.B,
+                                   ask=tick.a, ask_size=tick.A, timestamp=from_epoch_ms(tick.E)))
+
+    async def _on_kline(self, event: s.KlineEvent) -> None:
+        instrument = self.by_id.get(event.s)
+        if instrument is not None:
+            k = event.k
+            await self.emit(Candle(venue=VENUE, symbol=instrument.symbol, interval=k.i, open_time=from_epoch_ms(k.t),
+                                   open=k.o, high=k.h, low=k.l, close=k.c, volume=k.v, closed=k.x))
 
     async def _on_depth(self, diff: s.DepthUpdate) -> None:
         instrument = self.by_id.get(diff.s)

@@ -1,43 +1,42 @@
-"""Bybit V5 (unified trading account): the REST endpoints and the Broker contract on top of them.
+"""Bybit V5 (unified trading account): the REST endpoints and the Broker contract, built on the chassis.
 
 One client serves the categories named in option ``categories`` (default ``spot,linear,inverse``);
 unified symbols say which category an order is for (``BTC/USDT`` spot, ``BTC/USDT:USDT`` linear
-perpetual, ``BTC/USD:BTC`` inverse perpetual).
+perpetual, ``BTC/USD:BTC`` inverse perpetual), and the instrument index is keyed by category.
 
 Answers: Bybit reports most failures inside HTTP 200 with a non-zero ``retCode``, so every answer
-goes through `_decode_answer`, which raises the typed error (brokers/bybit/errors.py) before any
-field is read. Signing: brokers/bybit/auth.py; the timestamp is local time plus the offset measured
-against ``/v5/market/time`` at connect. Rate limits: 600 requests per 5 s per IP on the channel,
-plus one per-second window per (endpoint, category) corrected by ``X-Bapi-Limit-Status``.
+goes through `schemas.decode_answer`, which raises the typed error (errors.py) before any field is
+read. Signing: auth.py; timestamps come from the chassis clock offset (``/v5/market/time``). Rate
+limits: 600 requests per 5 s per IP on the channel, plus one per-second window per (endpoint,
+category) corrected by ``X-Bapi-Limit-Status``. Every list endpoint pages by ``cursor`` through one
+helper (`_cursor_pages` on `brokers.paging.collect`).
 """
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import attrs
 import msgspec
 import trio
 
-from brokers.base import Broker, BrokerSettings, Emit, Subscription
+from brokers.base import Emit, Subscription
 from brokers.bybit import constants as c
 from brokers.bybit import schemas as s
 from brokers.bybit.auth import rest_headers
 from brokers.bybit.constants import Category
-from brokers.bybit.errors import is_leverage_not_modified, map_error, raise_for_ret_code
+from brokers.bybit.errors import is_leverage_not_modified, map_error
 from brokers.bybit.mapping import (
-    SymbolMap,
+    MARGIN_MODES,
     balance_from,
     candles_from_rows,
     category_of,
     category_of_instrument,
-    encode_body,
     fill_from_execution,
     instrument_from,
     is_trade_execution,
@@ -50,12 +49,13 @@ from brokers.bybit.mapping import (
     venue_interval,
 )
 from brokers.bybit.stream import PrivateStream, PublicStreams
+from brokers.paging import Page, collect, next_token
 from brokers.ratelimit import RateLimiter, WindowRule
-from brokers.rest import PreparedRequest, Resignable, RestChannel
-from brokers.spot import average_cost
+from brokers.rest import AnswerDecoder, PreparedRequest, Resignable
+from brokers.venue import VenueClient
+from brokers.wire import json_body
 from protocol import errors as e
 from protocol import messages as m
-from protocol.credentials import Credentials
 from protocol.model import (
     AccountInfo,
     Balance,
@@ -64,13 +64,11 @@ from protocol.model import (
     Instrument,
     LeverageInfo,
     MarginMode,
-    MarketType,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
     Position,
-    PositionSide,
     Ticker,
     TimeInForce,
     from_epoch_ms,
@@ -79,82 +77,69 @@ from protocol.model import (
 )
 
 T = TypeVar("T")
-
-MAINNET = (c.REST_MAINNET, "wss://stream.bybit.com")
-TESTNET = (c.REST_TESTNET, "wss://stream-testnet.bybit.com")
-
-IP_RULE = WindowRule("ip-5s", c.IP_LIMIT_WINDOW_S, c.IP_LIMIT_REQUESTS)
-EXECUTION_WINDOW = timedelta(days=7)  # /v5/execution/list answers at most 7 days per query
-MAX_PAGES = 50  # bound on cursor paging per call (50 pages x 100 rows)
-MARGIN_MODES = {"REGULAR_MARGIN": MarginMode.CROSS, "ISOLATED_MARGIN": MarginMode.ISOLATED,
-                "PORTFOLIO_MARGIN": MarginMode.CROSS}
-DERIVATIVES = (Category.LINEAR, Category.INVERSE)
-RECENT_ORDERS = 5_000
+R = TypeVar("R")
+RECENT_ORDERS = 5_000  # orders whose latest state is kept to answer a cancel without a lookup
 
 
-class _Answer(msgspec.Struct):
-    retCode: int
-    retMsg: str = ""
+class CursorPage(Protocol):
+    """Every V5 list answer: its rows, and ``nextPageCursor`` ("" on the last page)."""
+
+    @property
+    def nextPageCursor(self) -> str: ...
 
 
-_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
-_answer = msgspec.json.Decoder(_Answer)
-
-
-def _decode_answer(body: bytes, wanted: Any, headers: Mapping[str, str]) -> Any:
-    """Decode ``{"retCode", "retMsg", "result", ...}`` into ``result`` of type ``wanted``, or raise.
-
-    One decode on the happy path; an error answer (whose ``result`` is usually ``{}``) fails
-    validation or carries a non-zero ``retCode``, and is then read for its code and message.
-    """
-    decoder = _decoders.get(wanted)
-    if decoder is None:
-        decoder = _decoders[wanted] = msgspec.json.Decoder(s.Envelope[wanted])  # type: ignore[valid-type]
-    try:
-        envelope = decoder.decode(body)
-    except msgspec.ValidationError:
-        answer = _answer.decode(body)  # a body without retCode raises ValidationError: a ProtocolViolation
-        raise_for_ret_code(answer.retCode, answer.retMsg, headers=headers, now_ms=int(time.time() * 1000))
-        raise
-    if envelope.retCode != 0:
-        raise_for_ret_code(envelope.retCode, envelope.retMsg, headers=headers, now_ms=int(time.time() * 1000))
-    return envelope.result
+P = TypeVar("P", bound=CursorPage)
 
 
 @attrs.define(eq=False)
-class BybitBroker(Broker):
-    settings: BrokerSettings
-    venue: str = c.VENUE
-    rest: RestChannel = attrs.field(init=False)
-    clock_offset_ms: int = 0
+class BybitBroker(VenueClient):
+    """Bybit V5 spot, linear and inverse over one REST API and a socket per category plus a private one."""
+
+    VENUE: ClassVar[str] = c.VENUE
+    stream_channels = frozenset(c.PUBLIC_TOPICS)
+    rate_rules = (c.IP_RULE,)
+    order_features = c.ORDER_FEATURES
+    stale_after = c.STALE_AFTER
     categories: tuple[Category, ...] = attrs.field(init=False)
-    symbols: SymbolMap = attrs.field(factory=SymbolMap)
-    margin_mode: MarginMode = MarginMode.CROSS
     _endpoint_limiters: dict[tuple[str, Category | None], RateLimiter] = attrs.field(factory=dict)
-    _connected: bool = False
     _public: PublicStreams | None = None
     _recent: OrderedDict[str, Order] = attrs.field(factory=OrderedDict)  # by order id and by client id
 
     def __attrs_post_init__(self) -> None:
-        self.venue = self.settings.venue or c.VENUE
-        self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, [IP_RULE]), map_error,
-                                timeout=self.settings.request_timeout, decode_answer=_decode_answer)
+        super().__attrs_post_init__()
         wanted = self.settings.options.get("categories", "spot,linear,inverse")
         try:
             self.categories = tuple(Category(name.strip()) for name in wanted.split(",") if name.strip())
         except ValueError:
             raise e.NotSupported(f"Bybit categories {wanted!r}: use spot, linear, inverse",
-                                       venue=self.venue) from None
+                                 venue=self.venue) from None
 
-    # ================================================================ signing and requests
-    def _credentials(self) -> Credentials:
-        if self.settings.credentials is None:
-            raise e.AuthenticationError("no Bybit API key configured", venue=self.venue)
-        return self.settings.credentials
+    # ================================================================ the chassis hooks
+    def map_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
+        return map_error(status, body, headers)
 
-    def _now_ms(self) -> int:
-        return int(time.time() * 1000) + self.clock_offset_ms
+    def answer_decoder(self) -> AnswerDecoder | None:
+        return s.decode_answer
 
+    def venue_key(self, instrument: Instrument) -> str:
+        return category_of_instrument(instrument)
+
+    async def server_time_ms(self) -> int:
+        return int((await self._get(c.SERVER_TIME, {}, s.ServerTime)).timeNano) // 1_000_000
+
+    async def load_instruments(self) -> list[Instrument]:
+        instruments: list[Instrument] = []
+        for category in self.categories:
+            rows = await self._cursor_pages(c.INSTRUMENTS_INFO, {"category": category.value, "limit": c.INSTRUMENTS_PAGE},
+                                            s.InstrumentsPage, lambda page: page.list, signed=False)
+            instruments += [instrument_from(category, info) for info in rows if info.status == "Trading"]
+        return instruments
+
+    async def check_credentials(self) -> None:
+        account = await self._signed_get(c.ACCOUNT_INFO, {}, s.AccountInfo)  # proves key and signature
+        self.margin_mode = MARGIN_MODES.get(account.marginMode, MarginMode.CROSS)
+
+    # ================================================================ requests
     def _limiters(self, path: str, category: Category | None) -> tuple[RateLimiter, ...]:
         key = (path, category)
         limiter = self._endpoint_limiters.get(key)
@@ -166,15 +151,14 @@ class BybitBroker(Broker):
         return (limiter,)
 
     async def _get(self, path: str, params: Mapping[str, str | int], wanted: type[T]) -> T:
-        query = urlencode(params)
-        return await self.rest.send(PreparedRequest("GET", path, query), wanted)
+        return await self.rest.send(PreparedRequest("GET", path, urlencode(params)), wanted)
 
     async def _signed_get(self, path: str, params: Mapping[str, str | int], wanted: type[T]) -> T:
-        creds = self._credentials()
+        creds = self.credentials()
         query = urlencode(params)
 
         def build() -> PreparedRequest:
-            headers = rest_headers(creds, self._now_ms(), self.settings.recv_window_ms, query)
+            headers = rest_headers(creds, self.now_ms(), self.settings.recv_window_ms, query)
             return PreparedRequest("GET", path, query, headers=headers)
 
         category = _category_param(params)
@@ -182,11 +166,11 @@ class BybitBroker(Broker):
 
     async def _signed_post(self, path: str, body: Mapping[str, object], wanted: type[T], *,
                            orders: int = 0) -> T:
-        creds = self._credentials()
-        raw = encode_body(body)
+        creds = self.credentials()
+        raw = json_body(body)
 
         def build() -> PreparedRequest:
-            headers = rest_headers(creds, self._now_ms(), self.settings.recv_window_ms, raw)
+            headers = rest_headers(creds, self.now_ms(), self.settings.recv_window_ms, raw)
             headers["Content-Type"] = "application/json"
             return PreparedRequest("POST", path, body=raw, headers=headers)
 
@@ -194,44 +178,19 @@ class BybitBroker(Broker):
         return await self.rest.send(Resignable("POST", build), wanted, orders=orders,
                                     limiters=self._limiters(path, category))
 
-    # ================================================================ lifecycle
-    async def connect(self) -> None:
-        await self.rest.open()
-        before = time.time()
-        server = await self._get(c.SERVER_TIME, {}, s.ServerTime)
-        server_ms = int(server.timeNano) // 1_000_000
-        self.clock_offset_ms = server_ms - int((before + time.time()) / 2 * 1000)
-        self.symbols = SymbolMap()
-        for category in self.categories:
-            cursor = ""
-            for _ in range(MAX_PAGES):
-                params: dict[str, str | int] = {"category": category.value, "limit": 1000}
-                if cursor:
-                    params["cursor"] = cursor
-                page = await self._get(c.INSTRUMENTS_INFO, params, s.InstrumentsPage)
-                for info in page.list:
-                    if info.status == "Trading":
-                        self.symbols.add(instrument_from(category, info))
-                cursor = page.nextPageCursor
-                if not cursor:
-                    break
-        account = await self._signed_get(c.ACCOUNT_INFO, {}, s.AccountInfo)  # proves key and signature
-        self.margin_mode = MARGIN_MODES.get(account.marginMode, MarginMode.CROSS)
-        self._connected = True
+    async def _cursor_pages(self, path: str, params: Mapping[str, str | int], page_type: type[P],
+                            rows: Callable[[P], Sequence[R]], *, signed: bool = True,
+                            enough: int | None = None) -> list[R]:
+        """Every row of a V5 list (``cursor`` / ``nextPageCursor``), filtered by ``rows``."""
+        async def fetch(cursor: str | None) -> Page[R, str]:
+            query = {**params, "cursor": cursor} if cursor else params
+            page = await (self._signed_get if signed else self._get)(path, query, page_type)
+            return Page(rows(page), next_token(page.nextPageCursor))
 
-    async def disconnect(self) -> None:
-        self._connected = False
-        await self.rest.aclose()
+        return await collect(fetch, enough=enough, what=f"{self.venue} {path}")
 
-    @property
-    def is_connected(self) -> bool:
-        return self._connected
-
-    def instruments(self) -> list[Instrument]:
-        return sorted(self.symbols.all(), key=lambda i: i.symbol)
-
-    def instrument(self, symbol: str) -> Instrument:
-        return self.symbols.instrument(symbol)
+    def _instrument_of(self, category: str, venue_symbol: str) -> Instrument | None:
+        return self.index.find(venue_symbol, category)
 
     # ================================================================ account
     async def _wallet(self) -> list[s.WalletCoin]:
@@ -250,98 +209,62 @@ class BybitBroker(Broker):
 
     # ================================================================ market data
     async def get_ticker(self, symbol: str) -> Ticker:
-        category, venue_symbol = self.symbols.to_venue(symbol)
-        page = await self._get(c.TICKERS, {"category": category.value, "symbol": venue_symbol}, s.TickersPage)
+        category, venue_symbol = self.index.to_venue(symbol)
+        page = await self._get(c.TICKERS, {"category": category, "symbol": venue_symbol}, s.TickersPage)
         if not page.list:
             raise e.ProtocolViolation(f"Bybit sent no ticker for {venue_symbol}", venue=self.venue)
         return ticker_from(page.list[0], self.instrument(symbol), utc_now())  # REST tickers carry no time
 
     async def get_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
-        category, venue_symbol = self.symbols.to_venue(symbol)
-        page = await self._get(c.KLINE, {"category": category.value, "symbol": venue_symbol,
+        category, venue_symbol = self.index.to_venue(symbol)
+        page = await self._get(c.KLINE, {"category": category, "symbol": venue_symbol,
                                          "interval": venue_interval(interval),
                                          "limit": max(1, min(limit, c.KLINE_LIMIT_MAX))}, s.KlinePage)
         return candles_from_rows(page.list, self.instrument(symbol), interval, now=utc_now())
 
-    async def order_book(self, symbol: str, depth: int = 50) -> s.OrderbookSnapshot:
-        category, venue_symbol = self.symbols.to_venue(symbol)
-        return await self._get(c.ORDERBOOK, {"category": category.value, "symbol": venue_symbol, "limit": depth},
+    async def order_book(self, symbol: str, depth: int = c.BOOK_DEPTH) -> s.OrderbookSnapshot:
+        category, venue_symbol = self.index.to_venue(symbol)
+        return await self._get(c.ORDERBOOK, {"category": category, "symbol": venue_symbol, "limit": depth},
                                s.OrderbookSnapshot)
 
-    # ================================================================ positions
-    def flat_position(self, symbol: str) -> Position:
-        market_type = MarketType.SPOT
-        try:
-            market_type = self.instrument(symbol).market_type
-        except e.InvalidOrder:
-            pass
-        return Position(venue=self.venue, symbol=symbol, market_type=market_type, side=PositionSide.FLAT,
-                        quantity=Decimal(0), margin_mode=MarginMode.CASH if market_type is MarketType.SPOT
-                        else self.margin_mode, updated_at=utc_now())
-
+    # ================================================================ positions (derivatives; spot is the chassis')
     async def _position_rows(self, category: Category, venue_symbol: str | None = None) -> list[s.PositionInfo]:
         """Open positions of a derivatives category (or one symbol's, open or not)."""
         queries: list[dict[str, str | int]]
         if venue_symbol is not None:
             queries = [{"category": category.value, "symbol": venue_symbol}]
         elif category is Category.LINEAR:
-            settle = self.settings.options.get("settle_coins", "USDT,USDC")
-            queries = [{"category": "linear", "settleCoin": coin.strip(), "limit": 200}
-                       for coin in settle.split(",") if coin.strip()]
+            queries = [{"category": "linear", "settleCoin": coin, "limit": c.POSITIONS_PAGE}
+                       for coin in self._settle_coins()]
         else:
-            queries = [{"category": category.value, "limit": 200}]
+            queries = [{"category": category.value, "limit": c.POSITIONS_PAGE}]
         rows: list[s.PositionInfo] = []
         for params in queries:
-            cursor = ""
-            for _ in range(MAX_PAGES):
-                page = await self._signed_get(c.POSITION_LIST, {**params, **({"cursor": cursor} if cursor else {})},
-                                              s.PositionsPage)
-                rows += page.list
-                cursor = page.nextPageCursor
-                if not cursor:
-                    break
+            rows += await self._cursor_pages(c.POSITION_LIST, params, s.PositionsPage, lambda page: page.list)
         return rows
 
-    def _position(self, category: Category, row: s.PositionInfo) -> Position:
-        return position_from(row, self.symbols.from_venue(category, row.symbol), margin_mode=self.margin_mode)
+    def _settle_coins(self) -> list[str]:
+        """Linear positions and open orders are listed per settle coin (option ``settle_coins``)."""
+        listed = self.settings.options.get("settle_coins", "USDT,USDC")
+        return [coin.strip() for coin in listed.split(",") if coin.strip()]
 
-    async def get_positions(self) -> list[Position]:
+    def _position(self, category: Category, row: s.PositionInfo) -> Position:
+        return position_from(row, self.index.from_venue(row.symbol, category), margin_mode=self.margin_mode)
+
+    async def venue_positions(self) -> list[Position]:
         positions: list[Position] = []
-        if Category.SPOT in self.categories:
-            positions += await self._spot_positions()
-        for category in DERIVATIVES:
+        for category in c.DERIVATIVES:
             if category in self.categories:
                 positions += [self._position(category, row) for row in await self._position_rows(category)
-                              if row.size > 0 and self.symbols.has(category, row.symbol)]
+                              if row.size > 0 and self._instrument_of(category, row.symbol) is not None]
         return positions
 
-    async def get_position(self, symbol: str) -> Position:
-        instrument = self.instrument(symbol)
+    async def venue_position(self, instrument: Instrument) -> Position:
         category = category_of_instrument(instrument)
-        if category is Category.SPOT:
-            held = (await self.get_balance(instrument.base)).total
-            return await self._spot_position(instrument, held) if held > 0 else self.flat_position(symbol)
-        rows = await self._position_rows(category, instrument.venue_symbol)
-        for row in rows:
+        for row in await self._position_rows(category, instrument.venue_symbol):
             if row.size > 0:
                 return self._position(category, row)
-        return self.flat_position(symbol)
-
-    async def _spot_positions(self) -> list[Position]:
-        """Spot holdings as LONG positions against option ``position_quote`` (default USDT), as Binance."""
-        quote = self.settings.options.get("position_quote", "USDT")
-        held = {b.currency: b.total for b in await self.get_balances() if b.total > 0}
-        return [await self._spot_position(i, held[i.base]) for i in self.instruments()
-                if i.market_type is MarketType.SPOT and i.quote == quote and i.base in held]
-
-    async def _spot_position(self, instrument: Instrument, quantity: Decimal) -> Position:
-        mark = (await self.get_ticker(instrument.symbol)).last
-        entry, realized = average_cost(await self.get_fills(instrument.symbol, limit=1000), instrument)
-        return Position(venue=self.venue, symbol=instrument.symbol, market_type=MarketType.SPOT,
-                        side=PositionSide.LONG, quantity=quantity, entry_price=entry, mark_price=mark,
-                        unrealized_pnl=(mark - entry) * quantity if entry is not None else Decimal(0),
-                        realized_pnl=realized, leverage=Decimal(1), margin_mode=MarginMode.CASH,
-                        updated_at=utc_now())
+        return self.flat_position(instrument.symbol)
 
     # ================================================================ leverage
     async def get_leverage_info(self, symbol: str) -> LeverageInfo:
@@ -369,9 +292,8 @@ class BybitBroker(Broker):
 
     # ================================================================ orders
     async def place_order(self, request: OrderRequest) -> Order:
-        instrument = self.instrument(request.symbol)
+        instrument = self.check_order(request)
         client_order_id = request.client_order_id or ""
-        _check_filters(instrument, request, self.venue)
         body = order_create_body(request, instrument, client_order_id)
         ack = await self._signed_post(c.ORDER_CREATE, body, s.OrderAck, orders=1)
         if request.type is OrderType.MARKET or request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
@@ -386,11 +308,11 @@ class BybitBroker(Broker):
         # private stream (and reconciliation). Reporting it as NEW keeps placement one round trip.
         now = utc_now()
         placed = Order(venue=self.venue, symbol=request.symbol, order_id=ack.orderId,
-                     client_order_id=ack.orderLinkId or client_order_id, side=request.side, type=request.type,
-                     status=OrderStatus.NEW, quantity=request.quantity,
-                     price=request.price if request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None,
-                     stop_price=request.stop_price, time_in_force=request.time_in_force,
-                     reduce_only=request.reduce_only, created_at=now, updated_at=now)
+                       client_order_id=ack.orderLinkId or client_order_id, side=request.side, type=request.type,
+                       status=OrderStatus.NEW, quantity=request.quantity,
+                       price=request.price if request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None,
+                       stop_price=request.stop_price, time_in_force=request.time_in_force,
+                       reduce_only=request.reduce_only, created_at=now, updated_at=now)
         self.remember(placed)
         return placed
 
@@ -417,8 +339,8 @@ class BybitBroker(Broker):
     async def get_order_status(self, symbol: str, *, order_id: str | None = None,
                                client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
-        category = category_of_instrument(instrument)
-        params: dict[str, str | int] = {"category": category.value, "symbol": instrument.venue_symbol}
+        params: dict[str, str | int] = {"category": category_of_instrument(instrument),
+                                        "symbol": instrument.venue_symbol}
         if order_id:
             params["orderId"] = order_id
         elif client_order_id:
@@ -437,29 +359,24 @@ class BybitBroker(Broker):
         path = c.ORDER_REALTIME if open_only else c.ORDER_HISTORY
         queries: list[tuple[Category, dict[str, str | int]]] = []
         if symbol is not None:
-            category, venue_symbol = self.symbols.to_venue(symbol)
-            queries.append((category, {"category": category.value, "symbol": venue_symbol}))
+            key, venue_symbol = self.index.to_venue(symbol)
+            queries.append((Category(key), {"category": key, "symbol": venue_symbol}))
         else:
             if not open_only:
                 raise e.NotSupported("Bybit lists finished orders per symbol here: pass a symbol", venue=self.venue)
             for category in self.categories:
                 if category is Category.LINEAR:
-                    settle = self.settings.options.get("settle_coins", "USDT,USDC")
-                    queries += [(category, {"category": "linear", "settleCoin": coin.strip()})
-                                for coin in settle.split(",") if coin.strip()]
+                    queries += [(category, {"category": "linear", "settleCoin": coin}) for coin in self._settle_coins()]
                 else:
                     queries.append((category, {"category": category.value}))
         orders: list[Order] = []
         for category, params in queries:
-            cursor = ""
-            for _ in range(MAX_PAGES):
-                page = await self._signed_get(path, {**params, "limit": 50, **({"cursor": cursor} if cursor else {})},
-                                              s.OrdersPage)
-                orders += [order_from(row, self.symbols.from_venue(category, row.symbol)) for row in page.list
-                           if self.symbols.has(category, row.symbol)]
-                cursor = page.nextPageCursor
-                if not cursor:
-                    break
+            ids = self.index.venue_ids(category)
+
+            def known(page: s.OrdersPage, ids: dict[str, Instrument] = ids) -> list[Order]:
+                return [order_from(row, ids[row.symbol]) for row in page.list if row.symbol in ids]
+
+            orders += await self._cursor_pages(path, {**params, "limit": c.ORDERS_PAGE}, s.OrdersPage, known)
         return orders
 
     async def get_fills(self, symbol: str, *, since: datetime | None = None, limit: int = 500) -> list[Fill]:
@@ -469,19 +386,13 @@ class BybitBroker(Broker):
         (README: a longer outage loses no fill Bybit still lists, but Bybit lists 7 days per window).
         """
         instrument = self.instrument(symbol)
-        category = category_of_instrument(instrument)
-        params: dict[str, str | int] = {"category": category.value, "symbol": instrument.venue_symbol, "limit": 100}
+        params: dict[str, str | int] = {"category": category_of_instrument(instrument),
+                                        "symbol": instrument.venue_symbol, "limit": c.EXECUTIONS_PAGE}
         if since is not None:
-            params["startTime"] = max(to_epoch_ms(since), self._now_ms() - to_ms(EXECUTION_WINDOW) + 60_000)
-        rows: list[s.ExecutionInfo] = []
-        cursor = ""
-        for _ in range(MAX_PAGES):
-            page = await self._signed_get(c.EXECUTION_LIST, {**params, **({"cursor": cursor} if cursor else {})},
-                                          s.ExecutionsPage)
-            rows += [row for row in page.list if is_trade_execution(row)]
-            cursor = page.nextPageCursor
-            if not cursor or (since is None and len(rows) >= limit):
-                break
+            params["startTime"] = max(to_epoch_ms(since), self.now_ms() - to_ms(c.EXECUTION_WINDOW) + 60_000)
+        rows = await self._cursor_pages(c.EXECUTION_LIST, params, s.ExecutionsPage,
+                                        lambda page: [row for row in page.list if is_trade_execution(row)],
+                                        enough=limit if since is None else None)
         fills = sorted((fill_from_execution(row, instrument) for row in rows),
                        key=lambda fill: (fill.timestamp, fill.trade_id))
         return fills[:limit] if since is not None else fills[-limit:]
@@ -489,26 +400,28 @@ class BybitBroker(Broker):
     # ================================================================ streams
     async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        self._public = PublicStreams(self.settings.ws_url, self.symbols, emit, self.categories, venue=self.venue)
+        self._public = PublicStreams(self.settings.ws_url, self.index, emit, self.categories, venue=self.venue,
+                                     reopen=self.public_reopen(emit), stale_limits=self.stale_limits())
         try:
-            await self._public.run({sub for sub in subscriptions if self.symbols.knows(sub.symbol)},
+            await self._public.run({sub for sub in subscriptions if self.index.knows(sub.symbol)},
                                    task_status=task_status)
         finally:
             self._public = None
 
     async def subscribe(self, added: Iterable[Subscription]) -> None:
         if self._public is not None:
-            await self._public.subscribe([sub for sub in added if self.symbols.knows(sub.symbol)])
+            await self._public.subscribe([sub for sub in added if self.index.knows(sub.symbol)])
 
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         url = self.settings.private_ws_url or f"{self.settings.ws_url}/v5/private"
+
         async def remember_and_emit(event: m.EventMsg) -> None:
             if isinstance(event, Order):
                 self.remember(event)
             await emit(event)
 
-        stream = PrivateStream(url, self._credentials(), self.symbols, remember_and_emit, self._now_ms,
+        stream = PrivateStream(url, self.credentials(), self.index, remember_and_emit, self.now_ms,
                                venue=self.venue, margin_mode=lambda: self.margin_mode)
         await stream.run(task_status=task_status)
 
@@ -517,7 +430,7 @@ def to_ms(delta: timedelta) -> int:
     return delta // timedelta(milliseconds=1)
 
 
-def _category_param(params: Mapping[str, object]) -> Category | None:
+def _category_param(params: Mapping[str, Any]) -> Category | None:
     value = params.get("category")
     try:
         return Category(str(value)) if value is not None else None
@@ -525,24 +438,4 @@ def _category_param(params: Mapping[str, object]) -> Category | None:
         return None
 
 
-def _check_filters(instrument: Instrument, request: OrderRequest, venue: str) -> None:
-    """Refuse before sending what Bybit would refuse for the instrument's filters (typed, with the filter)."""
-    cid = request.client_order_id
-    quantity = request.quantity
-    if quantity <= 0 or (instrument.lot_size and quantity % instrument.lot_size):
-        raise e.InvalidOrder(f"quantity {quantity} is not a positive multiple of {instrument.lot_size}", venue=venue,
-                             filter="LOT_SIZE", client_order_id=cid)
-    if quantity < instrument.min_qty or (instrument.max_qty is not None and quantity > instrument.max_qty):
-        raise e.InvalidOrder(f"quantity {quantity} outside [{instrument.min_qty}, {instrument.max_qty}]",
-                             venue=venue, filter="LOT_SIZE", client_order_id=cid)
-    if request.price is not None and request.type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-        if request.price <= 0 or request.price % instrument.tick_size:
-            raise e.InvalidOrder(f"price {request.price} is not a positive multiple of {instrument.tick_size}",
-                                 venue=venue, filter="PRICE_FILTER", client_order_id=cid)
-        notional = quantity * request.price if instrument.market_type is not MarketType.INVERSE else quantity
-        if instrument.min_notional and notional < instrument.min_notional:
-            raise e.InvalidOrder(f"order value {notional} below the minimum {instrument.min_notional}", venue=venue,
-                                 filter="NOTIONAL", client_order_id=cid)
-
-
-__all__ = ["MAINNET", "TESTNET", "BybitBroker", "category_of"]
+__all__ = ["BybitBroker", "category_of"]

@@ -7,8 +7,16 @@ source repository bybit-exchange/docs), so the client, the stream and the emulat
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
+
+import attrs
+
+from brokers.features import OrderFeatures
+from brokers.ratelimit import WindowRule
+from protocol.messages import StreamChannel
+from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "bybit"
 
@@ -19,6 +27,9 @@ class Category(StrEnum):
     SPOT = "spot"
     LINEAR = "linear"  # USDT/USDC perpetuals and futures, settled in the quote coin
     INVERSE = "inverse"  # inverse perpetuals and futures, settled in the base coin
+
+
+DERIVATIVES: Final = (Category.LINEAR, Category.INVERSE)
 
 
 # --- hosts (docs/v5/guide, docs/v5/ws/connect) -------------------------------------------------------
@@ -39,6 +50,12 @@ WS_PUBLIC_TESTNET: Final = {
 }
 WS_PRIVATE_MAINNET: Final = "wss://stream.bybit.com/v5/private"
 WS_PRIVATE_TESTNET: Final = "wss://stream-testnet.bybit.com/v5/private"
+
+
+WS_MAINNET: Final = "wss://stream.bybit.com"  # the websocket base: /v5/public/<category>, /v5/private follow
+WS_TESTNET: Final = "wss://stream-testnet.bybit.com"
+MAINNET: Final = (REST_MAINNET, WS_MAINNET)
+TESTNET: Final = (REST_TESTNET, WS_TESTNET)
 
 
 def rest_url(*, testnet: bool) -> str:
@@ -74,6 +91,14 @@ ORDER_REALTIME: Final = "/v5/order/realtime"  # open orders, plus the last 500 c
 ORDER_HISTORY: Final = "/v5/order/history"
 EXECUTION_LIST: Final = "/v5/execution/list"  # at most 7 days per query window, limit [1, 100]
 
+# --- page sizes and windows of the list endpoints ---------------------------------------------------------
+
+INSTRUMENTS_PAGE: Final = 1000  # instruments-info limit [1, 1000]
+POSITIONS_PAGE: Final = 200  # position/list limit [1, 200]
+ORDERS_PAGE: Final = 50  # order/realtime and order/history limit [1, 50]
+EXECUTIONS_PAGE: Final = 100  # execution/list limit [1, 100]
+EXECUTION_WINDOW: Final = timedelta(days=7)  # execution/list answers at most 7 days per query
+
 # --- signing headers (docs/v5/guide "Parameters for Authenticated Endpoints") --------------------------
 
 HEADER_API_KEY: Final = "X-BAPI-API-KEY"
@@ -97,6 +122,8 @@ IP_LIMIT_REQUESTS: Final = 600
 IP_LIMIT_WINDOW_S: Final = 5.0
 IP_BAN_MIN_S: Final = 600.0
 """Past the IP limit Bybit answers HTTP 403 "access too frequent"; stop and wait at least 10 minutes."""
+
+IP_RULE: Final = WindowRule("ip-5s", IP_LIMIT_WINDOW_S, IP_LIMIT_REQUESTS)
 
 UID_LIMITS_PER_SECOND: Final[dict[tuple[str, Category], int]] = {
     # Per UID and per endpoint, rolling 1-second window (UTA 2.0 defaults as published; "upgradable"
@@ -155,6 +182,12 @@ WS_MAX_ACTIVE_TIME_PARAM: Final = "max_active_time"  # optional private-stream q
 WS_PUBLIC_ARGS_MAX_CHARS: Final = 21_000
 """A public connection's ``args`` array of a subscribe op may not exceed 21,000 characters."""
 WS_CONNECTIONS_PER_5_MIN: Final = 500
+TOPICS_PER_OP: Final = 10
+"""Spot refuses more than 10 args in one subscribe op; we use that bound for every category."""
+STALE_AFTER_S: Final = 60.0
+"""Seconds without any message on a socket (pongs included) that mean it is dead."""
+BOOK_DEPTH: Final = 50  # the orderbook.{depth} topic we subscribe to
+BOOK_LEVELS_EMITTED: Final = 10  # levels per side in each OrderBook event
 
 TOPIC_ORDERBOOK: Final = "orderbook.{depth}.{symbol}"
 TOPIC_TRADE: Final = "publicTrade.{symbol}"
@@ -165,12 +198,37 @@ TOPIC_EXECUTION: Final = "execution"
 TOPIC_POSITION: Final = "position"
 TOPIC_WALLET: Final = "wallet"
 
+STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
+    # How long a subscribed topic may stay silent before its socket counts as dropped (docs/v5/websocket/
+    # public: tickers push every 50 ms (spot) / 100 ms, orderbook.50 every 20 ms on change, kline every
+    # 1-60 s; publicTrade only when trades happen).
+    StreamChannel.TICKER: 10.0, StreamChannel.BOOK: 10.0, StreamChannel.CANDLES: 75.0, StreamChannel.TRADES: None,
+}
+PUBLIC_TOPICS: Final = {  # the topic of each channel we stream
+    StreamChannel.TICKER: TOPIC_TICKER,
+    StreamChannel.TRADES: TOPIC_TRADE,
+    StreamChannel.CANDLES: TOPIC_KLINE.format(interval="1", symbol="{symbol}"),  # 1-minute candles
+    StreamChannel.BOOK: TOPIC_ORDERBOOK.format(depth=BOOK_DEPTH, symbol="{symbol}"),
+}
+
 ORDERBOOK_DEPTHS: Final[dict[Category, tuple[int, ...]]] = {
     # docs/v5/websocket/public/orderbook (newer pages)
     Category.SPOT: (1, 50, 200, 1000),
     Category.LINEAR: (1, 50, 200, 500, 1000),
     Category.INVERSE: (1, 50, 200, 500, 1000),
 }
+
+# --- order features (docs/v5/order/create-order) ----------------------------------------------------------
+
+_PRICED_TIF: Final = frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.POST_ONLY})
+_MARKET_TIF: Final = frozenset({TimeInForce.GTC, TimeInForce.IOC})  # a Bybit market order is always IOC
+SPOT_ORDERS: Final = OrderFeatures(time_in_force={
+    OrderType.MARKET: _MARKET_TIF, OrderType.LIMIT: _PRICED_TIF,
+    OrderType.STOP_MARKET: _MARKET_TIF, OrderType.STOP_LIMIT: _PRICED_TIF,  # conditional orders
+})
+DERIVATIVE_ORDERS: Final = attrs.evolve(SPOT_ORDERS, reduce_only=True)
+ORDER_FEATURES: Final = {MarketType.SPOT: SPOT_ORDERS, MarketType.LINEAR: DERIVATIVE_ORDERS,
+                         MarketType.INVERSE: DERIVATIVE_ORDERS}
 
 # --- kline intervals (docs/v5/enum#interval) -------------------------------------------------------------
 

@@ -2,22 +2,20 @@
 
 Symbols: ``BTC/USDT`` is spot ``BTCUSDT``; ``BTC/USDT:USDT`` linear ``BTCUSDT``; ``BTC/USD:BTC`` inverse
 ``BTCUSD``. Bybit's own names are not derivable from base/quote (USDC perpetuals are ``BTCPERP``,
-dated futures ``BTCUSDT-21FEB25``), so the venue symbol always comes from instruments-info and
-`SymbolMap` holds both directions once instruments are loaded. Dated futures get ccxt's expiry suffix
+dated futures ``BTCUSDT-21FEB25``), so the venue symbol always comes from instruments-info, and the
+client's instrument index (brokers/instruments.py, keyed by category) holds both directions. Dated futures get ccxt's expiry suffix
 (``BTC/USDT:USDT-250221``) so they never collide with the perpetual.
 
-Enums, orders, fills, positions, balances, tickers and candles map here, the order-create body is
-built here, and `BybitOrderBook` applies the ``orderbook.{depth}.{symbol}`` deltas with a continuity
-check, so a gap raises `ProtocolViolation` instead of serving a corrupt book.
+Enums, orders, fills, positions, balances, tickers and candles map here, and the request bodies are
+built here; nothing here keeps state (the book is in book.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import attrs
 import msgspec
 
 from brokers.bybit import schemas as s
@@ -29,18 +27,17 @@ from brokers.bybit.constants import (
     Category,
     is_valid_order_link_id,
 )
+from brokers.wire import plain
 from protocol.errors import InvalidOrder, NotSupported, ProtocolViolation
 from protocol.model import (
     ZERO,
     Balance,
-    BookLevel,
     Candle,
     Fill,
     Instrument,
     MarginMode,
     MarketType,
     Order,
-    OrderBook,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -78,6 +75,10 @@ TIF_TO_VENUE = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK:
                 TimeInForce.POST_ONLY: "PostOnly"}
 TIF = {v: k for k, v in TIF_TO_VENUE.items()} | {"RPI": TimeInForce.POST_ONLY}  # RPI is post-only
 
+MARGIN_MODES = {"REGULAR_MARGIN": MarginMode.CROSS, "ISOLATED_MARGIN": MarginMode.ISOLATED,
+                "PORTFOLIO_MARGIN": MarginMode.CROSS}
+"""/v5/account/info ``marginMode`` -> ours (portfolio margin is cross margin across the account)."""
+
 TRADE_EXEC_TYPES = frozenset({"Trade"})
 """Executions that are fills of our orders; Funding, Settle, Delivery, AdlTrade, BustTrade ... are not."""
 
@@ -101,14 +102,6 @@ def time_in_force_from(venue_tif: str) -> TimeInForce:
         return TIF[venue_tif]
     except KeyError:
         raise ProtocolViolation(f"unknown Bybit timeInForce {venue_tif!r}", venue=VENUE) from None
-
-
-def plain(value: Decimal) -> str:
-    """A decimal as Bybit wants it in a request: no exponent, no trailing zeros ("0.001", "65000")."""
-    if not value.is_finite():
-        raise InvalidOrder(f"{value} is not a finite number", venue=VENUE)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 def _ms(text: str | int, field: str) -> datetime:
@@ -191,61 +184,6 @@ def instrument_from(category: Category, info: s.InstrumentInfo) -> Instrument:
     )
 
 
-@attrs.define
-class SymbolMap:
-    """Unified symbol <-> (category, Bybit symbol), built from loaded instruments.
-
-    The same Bybit symbol exists in several categories (``BTCUSDT`` is spot and linear), so the venue
-    side of the key is always the pair.
-    """
-
-    _by_unified: dict[str, Instrument] = attrs.field(factory=dict)
-    _by_venue: dict[tuple[Category, str], Instrument] = attrs.field(factory=dict)
-
-    def add(self, instrument: Instrument) -> None:
-        category = CATEGORY[instrument.market_type]
-        self._by_unified[instrument.symbol] = instrument
-        self._by_venue[(category, instrument.venue_symbol)] = instrument
-
-    @classmethod
-    def of(cls, instruments: Iterable[Instrument]) -> SymbolMap:
-        built = cls()
-        for instrument in instruments:
-            built.add(instrument)
-        return built
-
-    def instrument(self, symbol: str) -> Instrument:
-        try:
-            return self._by_unified[symbol]
-        except KeyError:
-            raise InvalidOrder(f"Bybit has no instrument {symbol!r} loaded", venue=VENUE, filter="SYMBOL") from None
-
-    def to_venue(self, symbol: str) -> tuple[Category, str]:
-        instrument = self.instrument(symbol)
-        return CATEGORY[instrument.market_type], instrument.venue_symbol
-
-    def from_venue(self, category: Category | str, venue_symbol: str) -> Instrument:
-        try:
-            return self._by_venue[(Category(category), venue_symbol)]
-        except (KeyError, ValueError):
-            raise ProtocolViolation(f"Bybit sent unknown {category} symbol {venue_symbol!r}", venue=VENUE) from None
-
-    def has(self, category: Category | str, venue_symbol: str) -> bool:
-        try:
-            return (Category(category), venue_symbol) in self._by_venue
-        except ValueError:
-            return False
-
-    def knows(self, symbol: str) -> bool:
-        return symbol in self._by_unified
-
-    def all(self) -> list[Instrument]:
-        return list(self._by_unified.values())
-
-    def __len__(self) -> int:
-        return len(self._by_unified)
-
-
 def category_of_instrument(instrument: Instrument) -> Category:
     try:
         return CATEGORY[instrument.market_type]
@@ -314,13 +252,13 @@ def order_create_body(request: OrderRequest, instrument: Instrument, client_orde
         "symbol": instrument.venue_symbol,
         "side": SIDE_TO_VENUE[request.side],
         "orderType": "Market" if is_market else "Limit",
-        "qty": plain(request.quantity),
+        "qty": plain(request.quantity, venue=VENUE),
     }
     if not is_market:
         if request.price is None:
             raise InvalidOrder("a limit order needs a price", venue=VENUE, filter="PRICE_FILTER",
                                client_order_id=client_order_id)
-        body["price"] = plain(request.price)
+        body["price"] = plain(request.price, venue=VENUE)
     if request.time_in_force not in TIF_TO_VENUE:
         raise InvalidOrder(f"Bybit has no time in force {request.time_in_force}", venue=VENUE,
                            filter="TIME_IN_FORCE", client_order_id=client_order_id)
@@ -333,7 +271,7 @@ def order_create_body(request: OrderRequest, instrument: Instrument, client_orde
         if request.stop_price is None:
             raise InvalidOrder("a stop order needs a stop price", venue=VENUE, filter="PRICE_FILTER",
                                client_order_id=client_order_id)
-        body["triggerPrice"] = plain(request.stop_price)
+        body["triggerPrice"] = plain(request.stop_price, venue=VENUE)
         if category is Category.SPOT:
             body["orderFilter"] = "StopOrder"
         else:
@@ -373,14 +311,9 @@ def set_leverage_body(instrument: Instrument, leverage: Decimal) -> dict[str, ob
     if leverage <= 0 or leverage > instrument.max_leverage:
         raise InvalidOrder(f"leverage {leverage} outside (0, {instrument.max_leverage}]", venue=VENUE,
                            filter="LEVERAGE")
-    value = plain(leverage)
+    value = plain(leverage, venue=VENUE)
     return {"category": category.value, "symbol": instrument.venue_symbol, "buyLeverage": value,
             "sellLeverage": value}
-
-
-def encode_body(body: Mapping[str, object]) -> bytes:
-    """The exact bytes to send and to sign (compact JSON, insertion order kept)."""
-    return msgspec.json.encode(body)
 
 
 # --- fills ------------------------------------------------------------------------------------------------
@@ -573,64 +506,3 @@ def candle_from_ws(kline: s.WsKline, instrument: Instrument) -> Candle:
                   interval=KLINE_INTERVALS_FROM_VENUE.get(kline.interval, kline.interval),
                   open_time=_ms(kline.start, "start"), open=kline.open, high=kline.high, low=kline.low,
                   close=kline.close, volume=kline.volume, closed=kline.confirm)
-
-
-# --- order book -------------------------------------------------------------------------------------------
-
-@attrs.define
-class BybitOrderBook:
-    """A local ``orderbook.{depth}.{symbol}`` book.
-
-    A ``snapshot`` replaces everything (Bybit re-sends one after a problem on its side, and after a
-    service restart with ``u`` = 1). A ``delta`` must carry ``u`` = previous ``u`` + 1; size 0 deletes
-    a level. Any gap, or a delta before the first snapshot, raises `ProtocolViolation` and leaves the
-    book unusable until the next snapshot, so no corrupt book is ever served.
-    """
-
-    symbol: str
-    depth: int
-    bids: dict[Decimal, Decimal] = attrs.field(factory=dict)
-    asks: dict[Decimal, Decimal] = attrs.field(factory=dict)
-    update_id: int | None = None
-    timestamp: datetime | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self.update_id is not None
-
-    def apply(self, kind: str, data: s.WsOrderbookData, ts_ms: int) -> None:
-        if kind == "snapshot":
-            self.bids = {price: size for price, size in data.b if size != 0}
-            self.asks = {price: size for price, size in data.a if size != 0}
-        elif kind == "delta":
-            if self.update_id is None:
-                raise ProtocolViolation(f"{self.symbol} book: delta u={data.u} before any snapshot", venue=VENUE)
-            if data.u != self.update_id + 1:
-                expected = self.update_id + 1
-                self.update_id = None  # unusable until a new snapshot
-                raise ProtocolViolation(f"{self.symbol} book gap: expected u={expected}, got u={data.u}",
-                                        venue=VENUE)
-            for side, levels in ((self.bids, data.b), (self.asks, data.a)):
-                for price, size in levels:
-                    if size == 0:
-                        side.pop(price, None)
-                    else:
-                        side[price] = size
-        else:
-            raise ProtocolViolation(f"unknown Bybit orderbook message type {kind!r}", venue=VENUE)
-        self.update_id = data.u
-        self.timestamp = _ms(ts_ms, "ts")
-
-    def apply_message(self, message: s.WsOrderbookMessage) -> None:
-        self.apply(message.type, message.data, message.ts)
-
-    def snapshot(self, instrument: Instrument, levels: int | None = None) -> OrderBook:
-        if self.update_id is None or self.timestamp is None:
-            raise ProtocolViolation(f"{self.symbol} book is not synchronised", venue=VENUE)
-        count = levels or self.depth
-        bids = sorted(self.bids.items(), key=lambda level: level[0], reverse=True)[:count]
-        asks = sorted(self.asks.items(), key=lambda level: level[0])[:count]
-        return OrderBook(venue=VENUE, symbol=instrument.symbol,
-                         bids=[BookLevel(price, size) for price, size in bids],
-                         asks=[BookLevel(price, size) for price, size in asks],
-                         sequence=self.update_id, timestamp=self.timestamp)

@@ -8,17 +8,21 @@ book's ``bid1Price`` ... -- stay `str` and are read through `opt_decimal` / `dec
 map ``""`` to None / 0 and refuse anything that is not a number. Timestamps Bybit sends as strings of
 epoch milliseconds stay `str` (`mapping` converts them with `protocol.model.from_epoch_ms`).
 
-REST answers share one envelope (`Envelope`); decode with ``Envelope[ResultType]``.
+REST answers share one envelope (`Envelope`); `decode_answer` decodes one into its ``result`` or
+raises the typed error of its ``retCode`` (every REST answer goes through it).
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from time import time as wall_clock
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from brokers.bybit.errors import raise_for_ret_code
 from protocol.errors import ProtocolViolation
 
 T = TypeVar("T")
@@ -65,6 +69,36 @@ class ErrorEnvelope(msgspec.Struct):
 
 class Empty(msgspec.Struct):
     """``result: {}`` (e.g. set-leverage)."""
+
+
+class _RetCode(msgspec.Struct):
+    retCode: int
+    retMsg: str = ""
+
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+_ret_code = msgspec.json.Decoder(_RetCode)
+
+
+def decode_answer(body: bytes, wanted: Any, headers: Mapping[str, str]) -> Any:
+    """Decode ``{"retCode", "retMsg", "result", ...}`` into ``result`` of type ``wanted``, or raise.
+
+    One decode on the happy path; an error answer (whose ``result`` is usually ``{}``) fails
+    validation or carries a non-zero ``retCode``, and is then read for its code and message.
+    (`brokers.rest.AnswerDecoder`.)
+    """
+    decoder = _decoders.get(wanted)
+    if decoder is None:
+        decoder = _decoders[wanted] = msgspec.json.Decoder(Envelope[wanted])  # type: ignore[valid-type]
+    try:
+        envelope = decoder.decode(body)
+    except msgspec.ValidationError:
+        answer = _ret_code.decode(body)  # a body without retCode raises ValidationError: a ProtocolViolation
+        raise_for_ret_code(answer.retCode, answer.retMsg, headers=headers, now_ms=int(wall_clock() * 1000))
+        raise
+    if envelope.retCode != 0:
+        raise_for_ret_code(envelope.retCode, envelope.retMsg, headers=headers, now_ms=int(wall_clock() * 1000))
+    return envelope.result
 
 
 # --- market -----------------------------------------------------------------------------------------

@@ -19,21 +19,20 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 import msgspec
 import trio
-from trio_websocket import WebSocketConnection
+from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.bybit import constants as c
 from brokers.bybit import schemas as s
 from brokers.bybit.auth import ws_auth_message
+from brokers.bybit.book import BybitOrderBook
 from brokers.bybit.constants import Category
 from brokers.bybit.mapping import (
-    BybitOrderBook,
-    SymbolMap,
     balance_from,
     candle_from_ws,
     category_of_instrument,
@@ -45,17 +44,14 @@ from brokers.bybit.mapping import (
     ticker_from,
     trade_from,
 )
-from brokers.stream import run_websocket, started_without_value
+from brokers.instruments import InstrumentIndex
+from brokers.stream import Freshness, Reopen, run_public_socket, run_websocket, started_without_value
 from protocol.credentials import Credentials
 from protocol.errors import AuthenticationError, ProtocolViolation, VenueUnavailable
 from protocol.messages import StreamChannel
 from protocol.model import Instrument, MarginMode, from_epoch_ms
 
 log = logging.getLogger(__name__)
-
-BOOK_DEPTH = 50
-TOPICS_PER_OP = 10  # spot refuses more args in one subscribe op
-STALE_AFTER = 60.0  # seconds without any message (pongs included) = dead connection
 
 _header = s.WS_HEADER_DECODER
 _op = msgspec.json.Decoder(s.WsOpResponse)
@@ -70,13 +66,7 @@ _wallet = msgspec.json.Decoder(s.WsWalletMessage)
 
 
 def topic_of(sub: Subscription, instrument: Instrument) -> str:
-    symbol = instrument.venue_symbol
-    return {
-        StreamChannel.TICKER: c.TOPIC_TICKER.format(symbol=symbol),
-        StreamChannel.TRADES: c.TOPIC_TRADE.format(symbol=symbol),
-        StreamChannel.CANDLES: c.TOPIC_KLINE.format(interval="1", symbol=symbol),
-        StreamChannel.BOOK: c.TOPIC_ORDERBOOK.format(depth=BOOK_DEPTH, symbol=symbol),
-    }[sub.channel]
+    return c.PUBLIC_TOPICS[sub.channel].format(symbol=instrument.venue_symbol)
 
 
 async def _app_ping(ws: WebSocketConnection) -> None:
@@ -88,7 +78,7 @@ class PublicConnection:
     """One category's public socket: its topics, its books and tickers, its parser."""
 
     category: Category
-    symbols: SymbolMap
+    symbols: InstrumentIndex
     emit: Emit
     venue: str
     topics: set[str] = attrs.field(factory=set)
@@ -98,16 +88,19 @@ class PublicConnection:
     req_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     unreadable: int = 0
     resyncs: int = 0
-    _known: dict[str, Instrument] = attrs.field(factory=dict)
 
     async def send_op(self, op: str, topics: Iterable[str]) -> None:
+        """Send ``op`` for ``topics`` (10 per op); without an open socket the next one subscribes all."""
         wanted = sorted(topics)
         if self.ws is None:
             return
-        for start in range(0, len(wanted), TOPICS_PER_OP):
-            chunk = wanted[start:start + TOPICS_PER_OP]
-            await self.ws.send_message(json.dumps({"op": op, "req_id": f"{op}-{next(self.req_ids)}",
-                                                   "args": chunk}))
+        try:
+            for start in range(0, len(wanted), c.TOPICS_PER_OP):
+                chunk = wanted[start:start + c.TOPICS_PER_OP]
+                await self.ws.send_message(json.dumps({"op": op, "req_id": f"{op}-{next(self.req_ids)}",
+                                                       "args": chunk}))
+        except ConnectionClosed:
+            return  # the socket is re-opening: `opened` subscribes every topic again
 
     async def opened(self, ws: WebSocketConnection) -> None:
         self.ws = ws
@@ -130,38 +123,44 @@ class PublicConnection:
                 if answer.success is False:
                     log.error("%s %s: subscription refused: %s", self.venue, self.category, answer.ret_msg)
             return  # pong and other op answers
-        kind, _, rest = header.topic.partition(".")
-        if kind == "publicTrade":
-            message = _trades.decode(text)
-            for trade in message.data:
-                instrument = self._instrument(trade.s)
-                if instrument is not None:
-                    await self.emit(trade_from(trade, instrument))
-        elif kind == "tickers":
-            tick = _ticker.decode(text)
-            instrument = self._instrument(tick.data.symbol)
-            if instrument is None:
-                return
-            if tick.type == "delta" and tick.data.symbol not in self.tickers:
-                return  # a delta before its snapshot (e.g. right after resubscribing): wait for one
-            merged = merge_ticker(self.tickers.get(tick.data.symbol), tick.data, tick.type)
-            self.tickers[tick.data.symbol] = merged
-            if merged.lastPrice:
-                await self.emit(ticker_from(merged, instrument, from_epoch_ms(tick.ts)))
-        elif kind == "kline":
-            klines = _kline.decode(text)
-            instrument = self._instrument(rest.rsplit(".", 1)[-1])
+        match header.topic.split("."):
+            case ["publicTrade", _]:
+                await self._on_trades(_trades.decode(text))
+            case ["tickers", _]:
+                await self._on_ticker(_ticker.decode(text))
+            case ["kline", _, symbol]:
+                await self._on_klines(symbol, _kline.decode(text))
+            case ["orderbook", _, _]:
+                await self._on_book(header.topic, _book.decode(text))
+
+    async def _on_trades(self, message: s.WsTradeMessage) -> None:
+        for trade in message.data:
+            instrument = self._instrument(trade.s)
             if instrument is not None:
-                for kline in klines.data:
-                    await self.emit(candle_from_ws(kline, instrument))
-        elif kind == "orderbook":
-            await self._on_book(header.topic, _book.decode(text))
+                await self.emit(trade_from(trade, instrument))
+
+    async def _on_ticker(self, tick: s.WsTickerMessage) -> None:
+        instrument = self._instrument(tick.data.symbol)
+        if instrument is None:
+            return
+        if tick.type == "delta" and tick.data.symbol not in self.tickers:
+            return  # a delta before its snapshot (e.g. right after resubscribing): wait for one
+        merged = merge_ticker(self.tickers.get(tick.data.symbol), tick.data, tick.type)
+        self.tickers[tick.data.symbol] = merged
+        if merged.lastPrice:
+            await self.emit(ticker_from(merged, instrument, from_epoch_ms(tick.ts)))
+
+    async def _on_klines(self, venue_symbol: str, klines: s.WsKlineMessage) -> None:
+        instrument = self._instrument(venue_symbol)
+        if instrument is not None:
+            for kline in klines.data:
+                await self.emit(candle_from_ws(kline, instrument))
 
     async def _on_book(self, topic: str, message: s.WsOrderbookMessage) -> None:
         instrument = self._instrument(message.data.s)
         if instrument is None:
             return
-        book = self.books.setdefault(message.data.s, BybitOrderBook(message.data.s, BOOK_DEPTH))
+        book = self.books.setdefault(message.data.s, BybitOrderBook(message.data.s, c.BOOK_DEPTH))
         if message.type == "delta" and not book.ready:
             return  # waiting for the snapshot a resubscription asked for
         try:
@@ -173,40 +172,34 @@ class PublicConnection:
             await self.send_op("unsubscribe", [topic])
             await self.send_op("subscribe", [topic])
             return
-        await self.emit(book.snapshot(instrument, 10))
+        await self.emit(book.snapshot(instrument, c.BOOK_LEVELS_EMITTED))
 
     def _instrument(self, venue_symbol: str) -> Instrument | None:
-        try:
-            return self._known[venue_symbol]
-        except KeyError:
-            pass
-        found = self.symbols.from_venue(self.category, venue_symbol) \
-            if self.symbols.has(self.category, venue_symbol) else None
-        if found is not None:
-            self._known[venue_symbol] = found  # a hot path: every trade and book message asks
-        return found
+        return self.symbols.find(venue_symbol, self.category)
 
 
 @attrs.define
 class PublicStreams:
-    """The public sockets of every configured category, run together; one failing fails all."""
+    """The public sockets of every configured category, each re-opening itself on failure (a drop of
+    one leaves the others, orders and the private stream alone)."""
 
     ws_url: str
-    symbols: SymbolMap
+    symbols: InstrumentIndex
     emit: Emit
     categories: tuple[Category, ...]
     venue: str
+    reopen: Reopen
+    stale_limits: Mapping[StreamChannel, float | None] = attrs.field(factory=dict)
     connections: dict[Category, PublicConnection] = attrs.field(factory=dict)
+    freshness: dict[Category, Freshness] = attrs.field(factory=dict)
 
     async def run(self, subscriptions: set[Subscription], *,
                   task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         for category in self.categories:
-            self.connections[category] = PublicConnection(category, self.symbols, self.emit, self.venue)
-        for sub in subscriptions:
-            instrument = self.symbols.instrument(sub.symbol)
-            connection = self.connections.get(category_of_instrument(instrument))
-            if connection is not None:
-                connection.topics.add(topic_of(sub, instrument))
+            freshness = self.freshness[category] = Freshness(self.stale_limits)
+            self.connections[category] = PublicConnection(category, self.symbols, freshness.track(self.emit),
+                                                          self.venue)
+        self._add(subscriptions)
         async with trio.open_nursery() as nursery:
             for category, connection in self.connections.items():
                 await nursery.start(self._run_one, category, connection)
@@ -215,23 +208,31 @@ class PublicStreams:
     async def _run_one(self, category: Category, connection: PublicConnection, *,
                        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         try:
-            await run_websocket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
-                                venue=self.venue, on_open=connection.opened, ping_interval=c.PING_INTERVAL_S,
-                                app_ping=_app_ping, stale_after=STALE_AFTER if connection.topics else None,
-                                task_status=started_without_value(task_status))
+            await run_public_socket(f"{self.ws_url}/v5/public/{category.value}", connection.on_message,
+                                    venue=self.venue, name=f"public/{category}", reopen=self.reopen,
+                                    on_open=connection.opened, freshness=self.freshness[category],
+                                    ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping,
+                                    stale_after=c.STALE_AFTER_S if connection.topics else None,
+                                    task_status=task_status)
         finally:
             connection.ws = None
 
-    async def subscribe(self, added: Iterable[Subscription]) -> None:
-        by_category: dict[Category, set[str]] = {}
-        for sub in added:
-            instrument = self.symbols.instrument(sub.symbol)
-            connection = self.connections.get(category_of_instrument(instrument))
+    def _add(self, subscriptions: Iterable[Subscription]) -> dict[Category, set[str]]:
+        """File new subscriptions under their category's socket; the topics each socket gained."""
+        added: dict[Category, set[str]] = {}
+        for sub in subscriptions:
+            instrument = self.symbols.get(sub.symbol)
+            category = category_of_instrument(instrument)
+            connection = self.connections.get(category)
             topic = topic_of(sub, instrument)
             if connection is not None and topic not in connection.topics:
                 connection.topics.add(topic)
-                by_category.setdefault(connection.category, set()).add(topic)
-        for category, topics in by_category.items():
+                self.freshness[category].watch([sub])
+                added.setdefault(category, set()).add(topic)
+        return added
+
+    async def subscribe(self, added: Iterable[Subscription]) -> None:
+        for category, topics in self._add(added).items():
             await self.connections[category].send_op("subscribe", topics)
 
 
@@ -241,7 +242,7 @@ class PrivateStream:
 
     url: str
     credentials: Credentials
-    symbols: SymbolMap
+    symbols: InstrumentIndex
     emit: Emit
     now_ms: Callable[[], int]
     venue: str
@@ -249,7 +250,7 @@ class PrivateStream:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         await run_websocket(self.url, self.on_message, venue=self.venue, on_open=self.opened,
-                            ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping, stale_after=STALE_AFTER,
+                            ping_interval=c.PING_INTERVAL_S, app_ping=_app_ping, stale_after=c.STALE_AFTER_S,
                             task_status=started_without_value(task_status))
 
     async def opened(self, ws: WebSocketConnection) -> None:
@@ -270,33 +271,34 @@ class PrivateStream:
             header = _header.decode(text)
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             raise ProtocolViolation(f"unreadable Bybit private message: {error}", venue=self.venue) from error
-        topic = header.topic.split(".", 1)[0]
+        topic = header.topic.split(".", 1)[0]  # "order" or a categorised "order.linear" alike
         try:
-            if topic == c.TOPIC_ORDER:
-                for info in _orders.decode(text).data:
-                    instrument = self._instrument(info.category, info.symbol)
-                    if instrument is not None:
-                        await self.emit(order_from(info, instrument))
-            elif topic == c.TOPIC_EXECUTION:
-                for execution in _executions.decode(text).data:
-                    instrument = self._instrument(execution.category, execution.symbol)
-                    if instrument is not None and is_trade_execution(execution):
-                        await self.emit(fill_from_execution(execution, instrument))
-            elif topic == c.TOPIC_POSITION:
-                for row in _positions.decode(text).data:
-                    instrument = self._instrument(row.category, row.symbol)
-                    if instrument is not None:
-                        await self.emit(position_from(row, instrument, margin_mode=self.margin_mode()))
-            elif topic == c.TOPIC_WALLET:
-                for account in _wallet.decode(text).data:
-                    for coin in account.coin:
-                        await self.emit(balance_from(coin))
+            match topic:
+                case c.TOPIC_ORDER:
+                    for info in _orders.decode(text).data:
+                        instrument = self._instrument(info.category, info.symbol)
+                        if instrument is not None:
+                            await self.emit(order_from(info, instrument))
+                case c.TOPIC_EXECUTION:
+                    for execution in _executions.decode(text).data:
+                        instrument = self._instrument(execution.category, execution.symbol)
+                        if instrument is not None and is_trade_execution(execution):
+                            await self.emit(fill_from_execution(execution, instrument))
+                case c.TOPIC_POSITION:
+                    for row in _positions.decode(text).data:
+                        instrument = self._instrument(row.category, row.symbol)
+                        if instrument is not None:
+                            await self.emit(position_from(row, instrument, margin_mode=self.margin_mode()))
+                case c.TOPIC_WALLET:
+                    for account in _wallet.decode(text).data:
+                        for coin in account.coin:
+                            await self.emit(balance_from(coin))
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             # An order or fill we cannot read: reconnecting makes reconciliation recover it.
             raise ProtocolViolation(f"unreadable Bybit {topic} event: {error}", venue=self.venue) from error
 
     def _instrument(self, category: str, venue_symbol: str) -> Instrument | None:
-        return self.symbols.from_venue(category, venue_symbol) if self.symbols.has(category, venue_symbol) else None
+        return self.symbols.find(venue_symbol, category)
 
 
 async def _await_op(ws: WebSocketConnection, op: str) -> s.WsOpResponse:

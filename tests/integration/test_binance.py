@@ -10,7 +10,7 @@ from decimal import ROUND_UP, Decimal
 import pytest
 import trio
 
-from actors.router import open_router_with
+from actors.handle import open_router_with
 from actors.supervisor import BackoffPolicy
 from brokers.base import Broker, BrokerState, broker_actor
 from protocol import errors as e

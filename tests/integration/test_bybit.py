@@ -10,7 +10,7 @@ from decimal import ROUND_UP, Decimal
 import pytest
 import trio
 
-from actors.router import open_router_with
+from actors.handle import open_router_with
 from actors.supervisor import BackoffPolicy
 from brokers.base import Broker, BrokerState, broker_actor, place_order_idempotent
 from protocol import errors as e
@@ -270,6 +270,14 @@ async def test_leverage_out_of_range_and_spot_leverage_are_refused(clock: Virtua
     assert info.value.filter == "LEVERAGE"
     with pytest.raises(e.NotSupported):
         await broker.get_leverage_info(SPOT)
+
+
+async def test_reduce_only_on_spot_is_refused_before_sending(clock: VirtualClock, broker: Broker) -> None:
+    before = await broker.get_orders(SPOT, open_only=False)
+    with pytest.raises(e.NotSupported) as refused:  # spot has no reduce-only: refused, never dropped
+        await broker.place_order(await market(broker, SPOT, Side.SELL, reduce_only=True))
+    assert refused.value.venue == VENUE and "reduce-only" in refused.value.message
+    assert len(await broker.get_orders(SPOT, open_only=False)) == len(before)
 
 
 async def test_reduce_only_cannot_open_a_position(clock: VirtualClock, broker: Broker) -> None:

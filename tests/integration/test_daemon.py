@@ -4,18 +4,26 @@ the demo strategy's orders fill, and the daemon stops cleanly when its time is u
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
+import pytest
 import trio
 
-from algotrendy.daemon import run_daemon
+from actors.config import AppConfig, ControlConfig, DaemonConfig, MetricsConfig
+from actors.handle import open_router_with
+from algotrendy.daemon import run_daemon, shutdown
 from algotrendy.wiring import paper_config
+from brokers.base import BrokerState, broker_actor
 from protocol import messages as m
+from tests.support.fake_broker import FakeBroker, FakeVenue
+from tests.support.processes import children
 
 
 async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.abc.Clock) -> None:
     config = paper_config()
     config = type(config)(venues=config.venues, demo=True,
-                          control=type(config.control)(enabled=False))
+                          control=type(config.control)(enabled=False), metrics=MetricsConfig(enabled=False))
     out = io.StringIO()
     dash = await run_daemon(config, duration=15, interactive=False, out=out, handle_signals=False)
     assert all(s.state is m.ConnectionState.CONNECTED for s in dash.status.values())
@@ -28,3 +36,65 @@ async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.a
     perp = dash.positions[("bybit", "BTC/USDT:USDT")]
     assert perp.quantity > 0 and perp.entry_price is not None and perp.leverage > 1
     assert ("bybit", "BTC/USDT:USDT") in dash.prices and "[position] bybit BTC/USDT:USDT long" in text
+
+
+async def test_plain_daemon_prints_its_control_url_token_file_and_notes(
+        autojump_clock: trio.abc.Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALGOTRENDY_CONTROL_TOKEN", raising=False)
+    token_file = tmp_path / "control.token"
+    config = paper_config(["binance"], demo=False)
+    config = type(config)(venues=config.venues, control=ControlConfig(port=0, token_file=str(token_file)),
+                          metrics=MetricsConfig(port=0))
+    out = io.StringIO()
+    seen_during_run: list[bool] = []
+
+    async def look() -> None:
+        await trio.sleep(5)
+        seen_during_run.append(token_file.exists())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(look)
+        await run_daemon(config, duration=10, interactive=False, out=out, handle_signals=False)
+    lines = out.getvalue().splitlines()
+    assert f"[note] control API token file {token_file} (set ALGOTRENDY_CONTROL_TOKEN to choose the token)" in lines
+    assert any(line.startswith("[note] control API on ws://127.0.0.1:") for line in lines)
+    assert any(line.startswith("[note] metrics on http://127.0.0.1:") for line in lines)
+    assert any(line.startswith("[note] paper venue binance: emulator at http://127.0.0.1:") for line in lines)
+    assert seen_during_run == [True] and not token_file.exists()  # removed on exit
+
+
+@pytest.mark.parametrize("cancel", [False, True])
+async def test_shutdown_cancels_or_reports_open_orders(cancel: bool, autojump_clock: trio.abc.Clock) -> None:
+    market = FakeVenue()
+    actor = broker_actor(lambda: FakeBroker(market), BrokerState(venue="fake"))
+    config = AppConfig(daemon=DaemonConfig(cancel_on_shutdown=cancel))
+    notes: list[str] = []
+    async with open_router_with({"fake": actor}, seed=1) as router:
+        await router.wait_connected("fake")
+        await router.place_order(venue="fake", symbol="BTC/USDT", side="buy", quantity="1", price="99")
+        await shutdown(router, None, config, notes.append)
+        left = await router.get_orders("fake", None)
+    if cancel:
+        assert notes == ["fake: cancelled 1 open orders"] and left == []
+    else:
+        assert notes == ["fake: leaving 1 open orders (BTC/USDT)"] and len(left) == 1
+
+
+async def test_sigterm_stops_the_service_gracefully(tmp_path: Path) -> None:
+    config = tmp_path / "paper.toml"
+    config.write_text(f"demo = true\n[venues.binance]\nmode = 'paper'\nsymbols = ['BTC/USDT']\n"
+                      f"[control]\nport = 0\ntoken_file = '{tmp_path / 'token'}'\n[metrics]\nport = 0\n"
+                      f"[daemon]\ncancel_on_shutdown = true\n")
+    async with children() as spawn:
+        daemon = await spawn(["run", "--config", str(config), "--plain"], {"ALGOTRENDY_HOME": str(tmp_path)})
+        with trio.fail_after(30):
+            await daemon.wait_for(lambda lines: any(line.startswith("[fill] binance") for line in lines), "a fill")
+        assert (tmp_path / "token").exists()
+        daemon.terminate()
+        with trio.fail_after(30):
+            assert await daemon.process.wait() == 0
+            await daemon.wait_for(lambda lines: any(line.startswith("stopped:") for line in lines), "the end")
+    notes = [line for line in daemon.lines if line.startswith("[note]")]
+    assert "[note] received SIGTERM: shutting down" in notes
+    assert any(re.fullmatch(r"\[note\] binance: cancelled \d+ open orders", n) for n in notes), notes
+    assert not (tmp_path / "token").exists()

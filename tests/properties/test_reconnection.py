@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import brokers
-from actors.router import RouterHandle, open_router_with
+from actors.handle import RouterHandle, open_router_with
 from actors.supervisor import BackoffPolicy
 from brokers.base import BrokerSettings, BrokerState, broker_actor
 from protocol import errors as e

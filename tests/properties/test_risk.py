@@ -23,8 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import brokers
+from actors.handle import RouterHandle, open_router_with
 from actors.risk import RiskLimits
-from actors.router import RouterHandle, open_router_with
 from brokers.base import BrokerSettings, BrokerState, broker_actor
 from protocol import errors as e
 from protocol.credentials import Credentials
@@ -160,7 +160,7 @@ async def _play(router: RouterHandle, venue: Any, case: Case, instrument: Instru
                 await router.engage_kill_switch("property test")
                 assert not venue.engine.open_orders("demo"), "the kill switch leaves no order open"
             else:
-                router.release_kill_switch()
+                await router.release_kill_switch()
             killed = step.engage
             continue
         if isinstance(step, SetLeverage):

@@ -111,6 +111,11 @@ class FakeBroker(Broker):
     def instruments(self) -> list[Instrument]:
         return [BTC]
 
+    def instrument(self, symbol: str) -> Instrument:
+        if symbol != BTC.symbol:
+            raise e.InvalidOrder(f"unknown symbol {symbol!r}", venue=self.venue, filter="SYMBOL")
+        return BTC
+
     def _check(self) -> None:
         if not self.market.up:
             raise e.VenueUnavailable("connection refused", venue=self.venue)

@@ -7,15 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
+import attrs
 import pytest
 import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from actors.handle import RouterHandle, open_router_with
 from actors.risk import RiskEngine, RiskLimits
-from actors.router import EventSubscriber, RouterHandle, open_router_with
+from actors.router import EventSubscriber
 from actors.supervisor import BackoffPolicy
-from brokers.base import BrokerState, broker_actor
+from brokers.base import BrokerState, Emit, Subscription, broker_actor, drop_unlisted_subscriptions
 from protocol import errors as e
 from protocol import messages as m
 from protocol.model import (
@@ -126,6 +128,101 @@ async def test_reconnects_with_bounded_backoff_and_reports_every_transition(auto
             assert s.next_delay is not None and 0 <= s.next_delay <= FAST.ceiling(s.attempt)
         assert [s.attempt for s in retries[:4]] == [1, 2, 3, 4]
         assert router.status("fake").state is m.ConnectionState.CONNECTED  # type: ignore[union-attr]
+
+
+@attrs.define
+class ReportingBroker(FakeBroker):
+    """A fake whose public stream reports the venue's own status (as real brokers do on a socket drop)."""
+
+    reports: trio.MemoryReceiveChannel[m.BrokerStatus] | None = None
+
+    async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
+                                task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        assert self.reports is not None
+        async for report in self.reports:
+            await emit(report)
+        await trio.sleep_forever()
+
+
+async def test_status_a_connected_venue_reports_is_kept_without_changing_its_state(
+        autojump_clock: trio.abc.Clock) -> None:
+    market = FakeVenue()
+    reports_tx, reports_rx = trio.open_memory_channel[m.BrokerStatus](10)
+    actor = broker_actor(lambda: ReportingBroker(market, reports=reports_rx), BrokerState(venue="fake"))
+
+    def report(**fields: object) -> m.BrokerStatus:
+        # The broker knows only that it is up; the router keeps the supervisor's word on the state.
+        fields.setdefault("state", m.ConnectionState.CONNECTED)
+        return m.BrokerStatus(venue="fake", timestamp=utc_now(), **fields)  # type: ignore[arg-type]
+
+    reports_tx.send_nowait(report(unknown_symbols=["NOPE/USDT"], reason="unknown symbols: NOPE/USDT"))
+    async with open_router_with({"fake": actor}, policy=FAST, seed=7) as router, \
+            router.subscribe(kinds=["status"]) as events:
+        with trio.fail_after(10):
+            await router.wait_connected("fake")
+        status = router.status("fake")
+        assert status is not None and status.state is m.ConnectionState.CONNECTED
+        assert status.unknown_symbols == ["NOPE/USDT"] and status.reason == "unknown symbols: NOPE/USDT"
+        await reports_tx.send(report(state=m.ConnectionState.CONNECTING, market_data_degraded=True,
+                                     unknown_symbols=["NOPE/USDT"]))
+        with trio.fail_after(10):
+            while not (await events.get()).market_data_degraded:  # type: ignore[union-attr]
+                pass
+        status = router.status("fake")
+        assert status is not None and status.market_data_degraded and status.state is m.ConnectionState.CONNECTED
+        assert router.router.venues["fake"].connected.is_set()
+        assert (await router.get_balance("fake", "USDT")).free == 1000  # commands carry on
+        await reports_tx.send(report(market_data_degraded=False, unknown_symbols=["NOPE/USDT"]))
+        with trio.fail_after(10):
+            while (await events.get()).market_data_degraded:  # type: ignore[union-attr]
+                pass
+        assert not router.status("fake").market_data_degraded  # type: ignore[union-attr]
+
+
+@attrs.define
+class BuggyBroker(FakeBroker):
+    """A client with a bug: at connect (every time), or once in its private stream."""
+
+    at_connect: bool = False
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.at_connect:
+            raise TypeError("unsupported operand type(s) for +: 'Decimal' and 'float'")
+
+    async def run_private_stream(self, emit: Emit, *,
+                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        if self.market.connects == 1:
+            task_status.started()
+            await trio.sleep(60)
+            raise KeyError("executionReport")  # a message it has never seen before
+        await super().run_private_stream(emit, task_status=task_status)
+
+
+async def test_a_programming_error_stops_the_venue_instead_of_restarting_it_forever(
+        autojump_clock: trio.abc.Clock) -> None:
+    market = FakeVenue()
+    actor = broker_actor(lambda: BuggyBroker(market, at_connect=True), BrokerState(venue="fake"))
+    async with open_router_with({"fake": actor}, policy=FAST, seed=7) as router:
+        with pytest.raises(e.NotConnected, match="stopped: programming error in the fake client, twice: "
+                                                 "TypeError: unsupported operand"):
+            await router.wait_connected("fake")
+        await trio.sleep(300)
+        status = router.status("fake")
+        assert status is not None and status.permanent and market.connects == 2
+
+
+async def test_a_one_off_programming_error_after_a_healthy_spell_costs_one_restart(
+        autojump_clock: trio.abc.Clock) -> None:
+    market = FakeVenue()
+    actor = broker_actor(lambda: BuggyBroker(market), BrokerState(venue="fake"))
+    async with open_router_with({"fake": actor}, policy=FAST, seed=7) as router:
+        await router.wait_connected("fake")
+        await trio.sleep(120)
+        status = router.status("fake")
+        assert status is not None and status.state is m.ConnectionState.CONNECTED and market.connects == 2
+        assert router.router.venues["fake"].stats.restarts == 1
 
 
 async def test_in_flight_command_fails_typed_when_venue_dies(autojump_clock: trio.abc.Clock) -> None:
@@ -285,7 +382,7 @@ async def test_kill_switch_cancels_open_orders_and_blocks_new_ones(autojump_cloc
         with pytest.raises(e.RiskRejected, match="kill switch"):
             await router.place_order(venue="fake", symbol="BTC/USDT", side="buy", quantity="1", price="99")
         assert len(market.placed) == 1
-        router.release_kill_switch()
+        await router.release_kill_switch()
         await router.place_order(venue="fake", symbol="BTC/USDT", side="buy", quantity="1", price="99")
         with pytest.raises(e.RiskRejected) as info:
             await router.set_leverage("fake", "BTC/USDT", 10)
@@ -329,3 +426,15 @@ def test_broker_state_stays_bounded_over_many_orders() -> None:
         state.merge_order(order)
     assert len(state.orders) <= 5_000 and len(state.filled_from_fills) <= 5_000
     assert "c5999" in state.submitted and len(state.submitted) <= state.submitted.capacity
+
+
+async def test_configured_subscriptions_the_venue_cannot_serve_are_removed_and_reported_once() -> None:
+    ticker = Subscription("BTC/USDT", m.StreamChannel.TICKER)
+    state = BrokerState(venue="fake", subscriptions={
+        ticker, Subscription("NOPE/USDT", m.StreamChannel.TICKER), Subscription("BTC/USDT", m.StreamChannel.FUNDING)})
+    broker = FakeBroker(FakeVenue())
+    status = drop_unlisted_subscriptions(broker, state)
+    assert status is not None and status.state is m.ConnectionState.CONNECTED
+    assert status.unknown_symbols == ["NOPE/USDT"] and "funding" in (status.reason or "")
+    assert state.subscriptions == {ticker}
+    assert drop_unlisted_subscriptions(broker, state) is None  # said once: the next incarnation has nothing to say

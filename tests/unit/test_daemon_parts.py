@@ -96,3 +96,16 @@ def test_dashboard_shows_derivative_positions_with_pnl_at_the_last_price() -> No
     out = io.StringIO()
     Console(file=out, width=200).print(render(dash))
     assert "Positions" in out.getvalue() and "BTC/USDT:USDT" in out.getvalue() and "10x" in out.getvalue()
+
+
+def test_what_a_venue_reports_about_itself_shows_once_in_notes_and_on_status_lines() -> None:
+    dash = Dashboard()
+    report = m.BrokerStatus(venue="bybit", state=m.ConnectionState.CONNECTED, unknown_symbols=["NOPE/USDT"],
+                            market_data_degraded=True, timestamp=utc_now())
+    dash.apply(report)
+    dash.apply(report)
+    assert list(dash.notes) == ["bybit does not list NOPE/USDT: check [venues.bybit] symbols"]
+    assert plain_line(report) == "[status] bybit connected [market data degraded] [unknown symbols: NOPE/USDT]"
+    out = io.StringIO()
+    Console(file=out, width=200).print(render(dash))
+    assert "market data degraded; unknown symbols: NOPE/USDT" in out.getvalue()

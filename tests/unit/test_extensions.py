@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import trio
 
+from actors.handle import RouterHandle, open_router_with
 from actors.risk import RiskLimits
-from actors.router import RouterHandle, open_router_with
 from actors.supervisor import BackoffPolicy
 from brokers.base import BrokerState, broker_actor
 from protocol import errors as e

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 import trio
 
-from brokers.binance.client import RATE_RULES as BINANCE_RULES
+from brokers.binance.constants import RATE_RULES as BINANCE_RULES
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import PreparedRequest, RestChannel
 from protocol import errors as e

@@ -12,18 +12,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brokers.binance import schemas as s
-from brokers.binance.client import sign
+from brokers.binance.auth import sign
+from brokers.binance.book import DepthBook
 from brokers.binance.errors import map_error
 from brokers.binance.mapping import (
-    check_filters,
     fill_from_execution,
     instrument_from,
     order_from,
     order_from_execution,
-    plain,
 )
-from brokers.binance.stream import DepthBook
+from brokers.instruments import check_filters
 from brokers.spot import average_cost
+from brokers.wire import plain
 from protocol import errors as e
 from protocol.model import Fill, OrderStatus, OrderType, Side, TimeInForce
 
@@ -54,15 +54,15 @@ def test_exchange_info_symbol_becomes_an_instrument_with_its_filters() -> None:
     assert instrument.min_qty == Decimal("0.001") and instrument.max_qty == Decimal("100000")
     assert instrument.min_notional == Decimal("0.0001") and instrument.trading
     with pytest.raises(e.InvalidOrder) as lot:
-        check_filters(instrument, Decimal("1.0005"), Decimal("0.05"), None)
+        check_filters(instrument, Decimal("1.0005"), Decimal("0.05"))
     assert lot.value.filter == "LOT_SIZE"
     with pytest.raises(e.InvalidOrder) as tick:
-        check_filters(instrument, Decimal("1"), Decimal("0.0500005"), None)
+        check_filters(instrument, Decimal("1"), Decimal("0.0500005"))
     assert tick.value.filter == "PRICE_FILTER"
     with pytest.raises(e.InvalidOrder) as notional:
-        check_filters(instrument, Decimal("0.001"), Decimal("0.05"), None)
+        check_filters(instrument, Decimal("0.001"), Decimal("0.05"))
     assert notional.value.filter == "NOTIONAL"
-    check_filters(instrument, Decimal("1.001"), Decimal("0.05"), None)
+    check_filters(instrument, Decimal("1.001"), Decimal("0.05"))
 
 
 # The FULL response to POST /api/v3/order, as documented.

@@ -15,7 +15,8 @@ import httpx
 import pytest
 import trio
 
-from brokers.binance.client import MAINNET, TESTNET, BinanceBroker
+from brokers.binance.client import BinanceBroker
+from brokers.binance.constants import MAINNET, TESTNET
 from protocol import errors as e
 from protocol.model import (
     MarketType,
@@ -198,6 +199,15 @@ async def test_what_spot_cannot_do_is_not_supported(changes: dict[str, Any]) -> 
     broker = await connected(venue)
     with pytest.raises(e.NotSupported):
         await broker.place_order(request(**changes))
+    assert venue.sent == []
+
+
+async def test_a_time_in_force_on_a_market_order_is_refused_not_dropped() -> None:
+    venue = Venue()
+    broker = await connected(venue)
+    with pytest.raises(e.NotSupported) as refused:  # Binance MARKET takes no timeInForce: it used to vanish
+        await broker.place_order(request(type=OrderType.MARKET, price=None, time_in_force=TimeInForce.IOC))
+    assert "time in force" in refused.value.message and refused.value.client_order_id is not None
     assert venue.sent == []
 
 

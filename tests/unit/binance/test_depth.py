@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokers.binance import schemas as s
-from brokers.binance.stream import BOOK_DEPTH, MarketParser
+from brokers.binance.constants import BOOK_DEPTH
+from brokers.binance.stream import MarketParser
 from protocol.messages import EventMsg
 from protocol.model import BookLevel, Instrument, MarketType, OrderBook
 from tests.unit.binance.samples import combined

@@ -11,6 +11,7 @@ import pytest
 from brokers.binance import mapping
 from brokers.binance import schemas as s
 from brokers.binance.stream import MarketParser, UserParser
+from brokers.wire import plain
 from protocol import errors as e
 from protocol.messages import EventMsg
 from protocol.model import (
@@ -151,7 +152,7 @@ def test_order_types_sides_and_time_in_force_round_trip() -> None:
 @pytest.mark.parametrize(("value", "text"), [("1E-7", "0.0000001"), ("0.00100", "0.001"), ("65000.10", "65000.1"),
                                              ("1E+2", "100"), ("0.1", "0.1"), ("123456789.12345678", "123456789.12345678")])
 def test_decimals_are_sent_plain(value: str, text: str) -> None:
-    assert mapping.plain(Decimal(value)) == text
+    assert plain(Decimal(value)) == text
 
 
 # ------------------------------------------------------------------------------ market streams

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from brokers.binance.client import sign
+from brokers.binance.auth import sign
 from protocol import errors as e
 from tests.unit.binance.samples import (
     DOC_API_KEY,

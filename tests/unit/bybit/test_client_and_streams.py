@@ -12,10 +12,10 @@ import trio
 
 from brokers.base import Subscription
 from brokers.bybit import schemas as s
-from brokers.bybit.client import _decode_answer
 from brokers.bybit.constants import Category
-from brokers.bybit.mapping import SymbolMap, instrument_from
+from brokers.bybit.mapping import category_of_instrument, instrument_from
 from brokers.bybit.stream import PrivateStream, PublicConnection, topic_of
+from brokers.instruments import InstrumentIndex
 from brokers.ratelimit import RateLimiter, WindowRule
 from protocol import errors as e
 from protocol import messages as m
@@ -46,14 +46,14 @@ LINEAR = instrument_from(Category.LINEAR, _first(samples.INSTRUMENTS_LINEAR))
 SPOT = instrument_from(Category.SPOT, _first(samples.INSTRUMENTS_SPOT))
 XRP = Instrument(venue="bybit", symbol="XRP/USDT:USDT", venue_symbol="XRPUSDT", market_type=MarketType.LINEAR,
                  base="XRP", quote="USDT", settle="USDT", tick_size=Decimal("0.0001"), lot_size=Decimal(1))
-SYMBOLS = SymbolMap.of([LINEAR, SPOT, XRP])
+SYMBOLS = InstrumentIndex.of("bybit", [LINEAR, SPOT, XRP], category_of_instrument)
 
 
 # ------------------------------------------------------------------------------ answers
 
 
 def test_success_answer_yields_its_result() -> None:
-    result = _decode_answer(samples.SERVER_TIME, s.ServerTime, {})
+    result = s.decode_answer(samples.SERVER_TIME, s.ServerTime, {})
     assert isinstance(result, s.ServerTime) and int(result.timeNano) > 0
 
 
@@ -69,14 +69,14 @@ def test_success_answer_yields_its_result() -> None:
 ])
 def test_error_answers_in_http_200_raise_typed_errors(body: bytes, kind: type[e.BrokerError], code: str) -> None:
     with pytest.raises(kind) as info:
-        _decode_answer(body, s.OrderAck, {})
+        s.decode_answer(body, s.OrderAck, {})
     assert info.value.code == code and info.value.venue == "bybit" and info.value.venue_message
 
 
 def test_an_error_whose_empty_result_still_decodes_is_not_mistaken_for_success() -> None:
     body = b'{"retCode":110043,"retMsg":"Set leverage not modified","result":{},"retExtInfo":{},"time":1}'
     with pytest.raises(e.InvalidOrder) as info:
-        _decode_answer(body, s.Empty, {})  # {} is a valid Empty: the retCode must still be read
+        s.decode_answer(body, s.Empty, {})  # {} is a valid Empty: the retCode must still be read
     assert info.value.code == "110043"
 
 
@@ -84,13 +84,13 @@ def test_rate_limit_answer_carries_the_reset_time() -> None:
     reset = int(time.time() * 1000) + 800
     body = b'{"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1}'
     with pytest.raises(e.RateLimited) as info:
-        _decode_answer(body, s.OrderAck, {"X-Bapi-Limit-Reset-Timestamp": str(reset)})
+        s.decode_answer(body, s.OrderAck, {"X-Bapi-Limit-Reset-Timestamp": str(reset)})
     assert info.value.retry_after is not None and 0 <= info.value.retry_after <= 1
 
 
 def test_an_answer_without_ret_code_is_a_protocol_violation() -> None:
     with pytest.raises(msgspec.ValidationError):  # RestChannel turns this into ProtocolViolation
-        _decode_answer(b'{"hello": 1}', s.OrderAck, {})
+        s.decode_answer(b'{"hello": 1}', s.OrderAck, {})
 
 
 async def test_limit_status_header_is_read_as_remaining(autojump_clock: trio.abc.Clock) -> None:

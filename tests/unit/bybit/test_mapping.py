@@ -11,6 +11,8 @@ import pytest
 from brokers.bybit import mapping as mp
 from brokers.bybit import schemas as s
 from brokers.bybit.constants import Category
+from brokers.instruments import InstrumentIndex
+from brokers.wire import json_body, plain
 from protocol.errors import InvalidOrder, NotSupported, ProtocolViolation
 from protocol.model import (
     MarginMode,
@@ -32,7 +34,7 @@ def _instrument(raw: bytes) -> s.InstrumentInfo:
 LINEAR = mp.instrument_from(Category.LINEAR, _instrument(samples.INSTRUMENTS_LINEAR))
 SPOT = mp.instrument_from(Category.SPOT, _instrument(samples.INSTRUMENTS_SPOT))
 INVERSE = mp.instrument_from(Category.INVERSE, _instrument(samples.INSTRUMENTS_INVERSE))
-SYMBOLS = mp.SymbolMap.of([LINEAR, SPOT, INVERSE])
+SYMBOLS = InstrumentIndex.of("bybit", [LINEAR, SPOT, INVERSE], mp.category_of_instrument)
 
 
 def test_instruments_carry_the_venue_filters() -> None:
@@ -52,9 +54,9 @@ def test_symbol_map_both_directions() -> None:
     assert SYMBOLS.to_venue("BTC/USDT") == (Category.SPOT, "BTCUSDT")
     assert SYMBOLS.to_venue("BTC/USDT:USDT") == (Category.LINEAR, "BTCUSDT")
     assert SYMBOLS.to_venue("BTC/USD:BTC") == (Category.INVERSE, "BTCUSD")
-    assert SYMBOLS.from_venue("linear", "BTCUSDT") is LINEAR and SYMBOLS.from_venue(Category.SPOT, "BTCUSDT") is SPOT
+    assert SYMBOLS.from_venue("BTCUSDT", "linear") is LINEAR and SYMBOLS.from_venue("BTCUSDT", Category.SPOT) is SPOT
     with pytest.raises(ProtocolViolation):
-        SYMBOLS.from_venue("inverse", "BTCUSDT")
+        SYMBOLS.from_venue("BTCUSDT", "inverse")
     with pytest.raises(InvalidOrder):
         SYMBOLS.to_venue("ETH/USDT")
     assert [mp.category_of(x) for x in ("BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC", "BTC/USDC:USDC-250221")] == [
@@ -221,7 +223,7 @@ def test_order_create_body_linear_limit() -> None:
     assert body == {"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
                     "qty": "0.01", "price": "65000", "timeInForce": "GTC", "orderLinkId": "at-1",
                     "positionIdx": 0, "reduceOnly": False}
-    assert mp.encode_body(body).startswith(b'{"category":"linear","symbol":"BTCUSDT","side":"Buy"')
+    assert json_body(body).startswith(b'{"category":"linear","symbol":"BTCUSDT","side":"Buy"')
 
 
 def test_order_create_body_spot_market_and_stops() -> None:
@@ -268,4 +270,4 @@ def test_spot_reduce_only_and_leverage_bodies() -> None:
     (Decimal("1E+2"), "100"), (Decimal("0.00010"), "0.0001"), (Decimal("-0"), "0"), (Decimal("123.450"), "123.45"),
 ])
 def test_plain_decimal_strings(value: Decimal, text: str) -> None:
-    assert mp.plain(value) == text
+    assert plain(value) == text

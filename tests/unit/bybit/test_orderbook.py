@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokers.bybit import schemas as s
+from brokers.bybit.book import BybitOrderBook
 from brokers.bybit.constants import Category
-from brokers.bybit.mapping import BybitOrderBook, instrument_from
+from brokers.bybit.mapping import instrument_from
 from protocol.errors import ProtocolViolation
 from tests.unit.bybit import samples
 

@@ -1,0 +1,36 @@
+"""Binance spot request signing (HMAC-SHA256) and the API-key header.
+
+Signing: HMAC-SHA256 of the exact query string (with ``recvWindow`` and ``timestamp``) under the API
+secret, hex, appended as ``signature`` last; the key travels in ``X-MBX-APIKEY``. The user-data
+stream has no login message of its own: its listen key comes from a keyed REST call
+(``POST /api/v3/userDataStream``), so `key_header` is all the websocket side needs.
+
+The secret stays a `Secret`; it is revealed only inside `signed_query`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from brokers.binance.constants import HEADER_API_KEY
+from protocol.credentials import Credentials
+
+
+def sign(secret: str, payload: str) -> str:
+    """HMAC-SHA256 of ``payload`` under ``secret``, lower-case hex (Binance's ``signature``)."""
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def key_header(credentials: Credentials) -> dict[str, str]:
+    return {HEADER_API_KEY: credentials.api_key}
+
+
+def signed_query(credentials: Credentials, params: Mapping[str, str | int], *, timestamp_ms: int,
+                 recv_window_ms: int) -> str:
+    """The query string of a SIGNED request: the parameters, ``recvWindow``, ``timestamp``, then
+    ``signature`` over exactly those bytes."""
+    query = urlencode({**params, "recvWindow": recv_window_ms, "timestamp": timestamp_ms})
+    return f"{query}&signature={sign(credentials.api_secret.reveal(), query)}"
