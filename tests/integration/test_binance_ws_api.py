@@ -7,7 +7,7 @@ Virtual clock; loopback only; every wait bounded.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
 import pytest
@@ -56,10 +56,17 @@ async def test_orders_and_user_data_over_the_websocket_api(venue: EmulatedVenue,
     broker = broker_for(venue, order_transport=transport)
     await broker.connect()
     events: list[m.EventMsg] = []
+    arrived, arrivals = trio.open_memory_channel[m.EventMsg](10_000)
+
+    async def until(done: Callable[[], bool]) -> None:
+        while not done():
+            await arrivals.receive()
+
     try:
         async with trio.open_nursery() as nursery:
             async def collect(event: m.EventMsg) -> None:
                 events.append(event)
+                arrived.send_nowait(event)
 
             await nursery.start(broker.run_private_stream, collect)
             assert [c.path for c in venue.dialect.hub.connections] == ["/ws-api/v3"]  # no listen key anywhere
@@ -69,8 +76,7 @@ async def test_orders_and_user_data_over_the_websocket_api(venue: EmulatedVenue,
                     client_order_id=f"ws-{transport}-1"))
                 assert filled.status is OrderStatus.FILLED
                 logged = [f for f in venue.engine.fill_log if f.client_order_id == f"ws-{transport}-1"]
-                while len([x for x in events if isinstance(x, Fill)]) < len(logged):
-                    await trio.sleep(0.1)
+                await until(lambda: len([x for x in events if isinstance(x, Fill)]) >= len(logged))
                 fills = [x for x in events if isinstance(x, Fill)]
                 assert [(f.trade_id, f.quantity, f.price) for f in fills] == \
                     [(str(f.trade_id), f.quantity, f.price) for f in logged]
@@ -81,10 +87,9 @@ async def test_orders_and_user_data_over_the_websocket_api(venue: EmulatedVenue,
                 assert (resting.status, cancelled.status) == (OrderStatus.NEW, OrderStatus.CANCELED)
                 with pytest.raises(e.InsufficientFunds):
                     await broker.place_order(OrderRequest(
-                        venue="binance", symbol="BTC/USDT", side=Side.BUY, type=OrderType.LIMIT, quantity=Decimal("100"),
-                        price=Decimal("60000"), time_in_force=TimeInForce.GTC))
-                while not any(isinstance(x, Order) and x.status is OrderStatus.CANCELED for x in events):
-                    await trio.sleep(0.1)
+                            venue="binance", symbol="BTC/USDT", side=Side.BUY, type=OrderType.LIMIT,
+                        quantity=Decimal("100"), price=Decimal("60000"), time_in_force=TimeInForce.GTC))
+                await until(lambda: any(isinstance(x, Order) and x.status is OrderStatus.CANCELED for x in events))
             nursery.cancel_scope.cancel()
     finally:
         await broker.disconnect()
