@@ -1,6 +1,7 @@
 """The Binance spot dialect's front door: each HTTP request is routed (`routes.ROUTES`), its parameters read
 (`params`), authenticated, counted against Binance's limits and answered; websockets go to `ws` (market
-streams, the legacy listen-key stream) or `wsapi` (the WebSocket API on ``/ws-api/v3``).
+streams) or `wsapi` (the WebSocket API on ``/ws-api/v3``, where user data is served since the spot listen
+keys were retired on 2026-02-20; their REST paths answer ``410 Gone``).
 
 Limits as Binance publishes them (rest-api "LIMITS"): request weight per minute **per IP** (REST, ``/sapi``
 apart, and the WebSocket API share it; ``X-MBX-USED-WEIGHT-1M`` / ``X-SAPI-USED-IP-WEIGHT-1M``; 429 with
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 import trio
@@ -31,8 +32,9 @@ from emulators.binance.routes import (
     Call,
     IpBudget,
     Route,
+    listen_key_gone,
 )
-from emulators.binance.ws import ListenKeys, MarketFeeds
+from emulators.binance.ws import MarketFeeds
 from emulators.engine import EOrder, wall_ms
 from emulators.engine.accounts import HEX_64, ApiAccount
 from emulators.engine.dialect import DialectBase
@@ -80,7 +82,6 @@ class Usage:
 
 @attrs.define(eq=False)
 class BinanceDialect(DialectBase[Budget]):
-    listen_keys: ListenKeys = attrs.field(factory=ListenKeys)
     ip_budgets: dict[str, IpBudget] = attrs.field(factory=dict)
     feeds: MarketFeeds = attrs.field(factory=MarketFeeds)
     cancel_ids: dict[tuple[str, int], str] = attrs.field(factory=dict)  # the client id of a cancel in flight
@@ -89,7 +90,6 @@ class BinanceDialect(DialectBase[Budget]):
     key_shape = HEX_64
     signatures = SignatureCheck(hmac_sha256_hex, errors.AuthWords(), max_recv_window=60_000)
     ws_ping = PING
-    listen_keys_retired: ClassVar[bool] = False
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -111,7 +111,7 @@ class BinanceDialect(DialectBase[Budget]):
             route = ROUTES.get((request.method, request.path))
             if route is None:
                 raise errors.unknown_endpoint(request.method, request.path)
-            if request.path == "/api/v3/userDataStream" and self.listen_keys_retired:
+            if route.handler is listen_key_gone:
                 return HttpResponse(410, GONE_PAGE, content_type=b"text/html")
             params = bp.read_params(request)
             usage = self.charge(request.client, None, route.cost(params), sapi=route.sapi)

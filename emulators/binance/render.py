@@ -339,6 +339,3 @@ def event_stream_terminated(now: int) -> Json:
 def server_shutdown(now: int) -> Json:
     return {"e": "serverShutdown", "E": now}
 
-
-def listen_key_expired(listen_key: str, now: int) -> Json:
-    return {"e": "listenKeyExpired", "E": now, "listenKey": listen_key}

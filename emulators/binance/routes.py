@@ -8,7 +8,8 @@ by its route, then runs the handler. Handlers validate values and refuse in Bina
 
 Served beyond ``/api/v3``: the wallet reads widely used clients make at start-up (``/sapi/v1/asset/tradeFee``,
 ``/sapi/v1/capital/config/getall``, ``/sapi/v1/account/status``, ``/sapi/v1/account/apiRestrictions``,
-``/sapi/v1/system/status``).
+``/sapi/v1/system/status``). The spot listen-key paths (``/api/v3/userDataStream``), retired on 2026-02-20,
+answer ``410 Gone`` with the gateway's HTML page, as Binance does.
 """
 
 from __future__ import annotations
@@ -581,23 +582,11 @@ def system_status(d: BinanceDialect, call: Call) -> Any:
     return {"status": 0, "msg": "normal"}
 
 
-# ---------------------------------------------------------------------- the user data stream's listen key
-LISTEN_KEY_TTL_MS = 60 * 60 * 1000
-
-
-def open_listen_key(d: BinanceDialect, call: Call) -> Any:
-    return {"listenKey": d.listen_keys.open(call.account.name, wall_ms() + LISTEN_KEY_TTL_MS)}
-
-
-def keep_listen_key(d: BinanceDialect, call: Call) -> Any:
-    if not d.listen_keys.extend(bp.text(call.params, "listenKey") or "", wall_ms() + LISTEN_KEY_TTL_MS):
-        raise errors.error(-1125, "This listenKey does not exist.")
-    return {}
-
-
-def close_listen_key(d: BinanceDialect, call: Call) -> Any:
-    d.listen_keys.close(bp.text(call.params, "listenKey") or "")
-    return {}
+# ---------------------------------------------------------------------- retired
+def listen_key_gone(d: BinanceDialect, call: Call) -> Any:
+    """The spot listen keys were retired on 2026-02-20: `dialect.handle_http` answers these paths with the
+    gateway's ``410 Gone`` page before anything else; this handler is never reached."""
+    raise errors.unknown_endpoint("", "")
 
 
 API, SAPI = "/api/v3", "/sapi/v1"
@@ -637,9 +626,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         "symbol", "orderId", "startTime", "endTime", "limit")),
     ("GET", f"{API}/myTrades"): Route(my_trades, my_trades_weight, Auth.SIGNED, reads=reads(
         "symbol", "orderId", "startTime", "endTime", "fromId", "limit")),
-    ("POST", f"{API}/userDataStream"): Route(open_listen_key, 2, Auth.API_KEY),
-    ("PUT", f"{API}/userDataStream"): Route(keep_listen_key, 2, Auth.API_KEY, reads=reads("listenKey")),
-    ("DELETE", f"{API}/userDataStream"): Route(close_listen_key, 2, Auth.API_KEY, reads=reads("listenKey")),
+    ("POST", f"{API}/userDataStream"): Route(listen_key_gone),
+    ("PUT", f"{API}/userDataStream"): Route(listen_key_gone),
+    ("DELETE", f"{API}/userDataStream"): Route(listen_key_gone),
     ("GET", f"{SAPI}/system/status"): Route(system_status, 1, sapi=True),
     ("GET", f"{SAPI}/asset/tradeFee"): Route(trade_fee, 1, Auth.SIGNED, reads=reads("symbol"), sapi=True),
     ("GET", f"{SAPI}/capital/config/getall"): Route(coins, 10, Auth.SIGNED, sapi=True),

@@ -1,5 +1,6 @@
-"""Binance's market streams (raw ``/ws/<stream>``, combined ``/stream?streams=...``, live SUBSCRIBE /
-UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY) and the legacy listen-key user stream.
+"""Binance's market streams: raw ``/ws/<stream>``, combined ``/stream?streams=...``, live SUBSCRIBE /
+UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY. (User data is on the WebSocket API, `wsapi`:
+the listen-key streams on ``/ws/<listenKey>`` were retired with the listen keys on 2026-02-20.)
 
 Streams served, as web-socket-streams.md lists them (symbols lowercase): ``<s>@trade``, ``@aggTrade``,
 ``@kline_<interval>`` for every documented interval (and ``@kline_<interval>@+08:00``), ``@miniTicker``,
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -54,42 +54,6 @@ PLAIN_STREAMS = {"trade", "aggTrade", "bookTicker", "miniTicker", "ticker", "avg
                  *(f"ticker_{w}" for w in WINDOWS)}
 ARRAY_STREAMS = {"!miniTicker@arr", *(f"!ticker_{w}@arr" for w in WINDOWS)}
 INVALID_STREAM_FRAME = json.dumps({"error": errors.INVALID_STREAM, "id": None})
-
-
-@attrs.define
-class ListenKeys:
-    """The legacy user data stream's listen keys: key -> (engine account, expiry in wall-clock ms)."""
-
-    keys: dict[str, tuple[str, int]] = attrs.field(factory=dict)
-
-    def open(self, account: str, expires_ms: int) -> str:
-        """The account's live key (extended), as Binance returns it again, or a new one."""
-        for listen_key, (owner, _) in self.keys.items():
-            if owner == account:
-                self.keys[listen_key] = (owner, expires_ms)
-                return listen_key
-        listen_key = secrets.token_urlsafe(45)[:60]
-        self.keys[listen_key] = (account, expires_ms)
-        return listen_key
-
-    def extend(self, listen_key: str, expires_ms: int) -> bool:
-        if listen_key not in self.keys:
-            return False
-        self.keys[listen_key] = (self.keys[listen_key][0], expires_ms)
-        return True
-
-    def close(self, listen_key: str) -> None:
-        self.keys.pop(listen_key, None)
-
-    def owner(self, listen_key: str) -> str | None:
-        entry = self.keys.get(listen_key)
-        return entry[0] if entry is not None else None
-
-    def expire(self, now_ms: int) -> list[str]:
-        gone = [listen_key for listen_key, (_, expires) in self.keys.items() if expires < now_ms]
-        for listen_key in gone:
-            del self.keys[listen_key]
-        return gone
 
 
 @attrs.define
@@ -153,10 +117,8 @@ def valid(d: BinanceDialect, name: str) -> bool:
 
 # ---------------------------------------------------------------------- connections
 def stream_kind(d: BinanceDialect, path: str) -> StreamKind | None:
-    if path in ("/stream", "/ws"):
+    if path in ("/stream", "/ws") or (path.startswith("/ws/") and "/" not in path[4:]):
         return "public"
-    if path.startswith("/ws/") and "/" not in path[4:]:
-        return "private" if d.listen_keys.owner(path[4:]) is not None else "public"
     return None
 
 
@@ -164,10 +126,7 @@ def on_open(d: BinanceDialect, conn: WsConnection) -> None:
     conn.state["combined"] = conn.path == "/stream"
     conn.state["messages"] = RollingWindow(1.0)
     query = parse_qs(conn.query_string)
-    if conn.kind == "private":
-        conn.state["listen_key"] = conn.path[4:]
-        conn.account = d.listen_keys.owner(conn.path[4:])
-    elif not time_unit_ok(conn, query):
+    if not time_unit_ok(conn, query):
         return
     elif conn.path == "/stream":
         names = [n for n in query.get("streams", [""])[0].split("/") if n]
@@ -411,7 +370,6 @@ def on_tick(d: BinanceDialect, state: SymbolState, bids: Levels, asks: Levels) -
         klines(d, state, now, lambda interval: interval != "1s")
     if feeds.is_due("!arr", "1s", 1.0):
         arrays(d, now)
-    expire_listen_keys(d)
 
 
 def every_second(d: BinanceDialect, state: SymbolState, now: int) -> None:
@@ -484,22 +442,10 @@ def trade_ids(state: SymbolState, bar: Bar) -> tuple[int, int]:
     return (inside[0], inside[-1]) if inside else (-1, -1)
 
 
-def expire_listen_keys(d: BinanceDialect) -> None:
-    now = wall_ms()
-    for listen_key in d.listen_keys.expire(now):
-        for conn in list(d.hub.connections):
-            if conn.state.get("listen_key") == listen_key:
-                conn.send(json.dumps(render.listen_key_expired(listen_key, now)))
-
-
 def on_order(d: BinanceDialect, order: EOrder, fill: EFill | None, execution: str) -> None:
     cancel_id = d.cancel_ids.pop((order.symbol, order.order_id), None) if order.status == "CANCELED" else None
-    event = render.execution_report(order, fill, execution, wall_ms(), cancel_id)
-    d.hub.push(order.account, json.dumps(event))
-    d.wsapi_push(order.account, event)
+    d.wsapi_push(order.account, render.execution_report(order, fill, execution, wall_ms(), cancel_id))
 
 
 def on_balances(d: BinanceDialect, account: str, snapshot: dict[str, tuple[Decimal, Decimal]]) -> None:
-    event = render.account_position(snapshot, wall_ms())
-    d.hub.push(account, json.dumps(event))
-    d.wsapi_push(account, event)
+    d.wsapi_push(account, render.account_position(snapshot, wall_ms()))
