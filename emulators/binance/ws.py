@@ -53,6 +53,10 @@ PLAIN_STREAMS = {"trade", "aggTrade", "bookTicker", "miniTicker", "ticker", "avg
                  *(f"depth{n}{speed}" for n in (5, 10, 20) for speed in ("", "@100ms")),
                  *(f"ticker_{w}" for w in WINDOWS)}
 ARRAY_STREAMS = {"!miniTicker@arr", *(f"!ticker_{w}@arr" for w in WINDOWS)}
+# "@1000ms" names the documented default speed of the 1 s streams (python-binance asks for
+# "!miniTicker@arr@1000ms"); they are the same streams under a second name.
+SECOND_SPEED = "@1000ms"
+SECOND_STREAMS = {"!miniTicker@arr", "depth", *(f"depth{n}" for n in (5, 10, 20))}
 INVALID_STREAM_FRAME = json.dumps({"error": errors.INVALID_STREAM, "id": None})
 
 
@@ -99,6 +103,9 @@ def symbol_of(d: BinanceDialect, name: str) -> tuple[SymbolState | None, str] | 
     """(symbol state, stream kind) for a name the emulator serves, else None. Array streams have no symbol."""
     if name in ARRAY_STREAMS:
         return None, name
+    if name.endswith(SECOND_SPEED) and (name.removesuffix(SECOND_SPEED) in SECOND_STREAMS or
+                                        name.removesuffix(SECOND_SPEED).partition("@")[2] in SECOND_STREAMS):
+        return symbol_of(d, name.removesuffix(SECOND_SPEED))
     symbol, _, kind = name.partition("@")
     state = d.exchange.symbols.get(symbol.upper())
     if state is None or symbol != symbol.lower() or not kind:
@@ -316,20 +323,26 @@ def property_request(conn: WsConnection, method: str, params: list[Any], ident: 
 
 # ---------------------------------------------------------------------- engine events -> streams
 def publish(d: BinanceDialect, stream: str, payload: Any) -> None:
-    """Send ``payload`` on ``stream``: raw on ``/ws`` connections, wrapped on combined ones (each printed once)."""
-    frames: dict[bool, str] = {}
+    """Send ``payload`` on ``stream`` (and on its "@1000ms" name, for the 1 s streams): raw on ``/ws``
+    connections, wrapped on combined ones (each printed once)."""
+    for name in (stream, stream + SECOND_SPEED) if one_second(stream) else (stream,):
+        frames: dict[bool, str] = {}
 
-    def frame(conn: WsConnection) -> str:
-        combined = bool(conn.state.get("combined"))
-        if combined not in frames:
-            frames[combined] = json.dumps({"stream": stream, "data": payload} if combined else payload)
-        return frames[combined]
+        def frame(conn: WsConnection, name: str = name, frames: dict[bool, str] = frames) -> str:
+            combined = bool(conn.state.get("combined"))
+            if combined not in frames:
+                frames[combined] = json.dumps({"stream": name, "data": payload} if combined else payload)
+            return frames[combined]
 
-    d.hub.publish(stream, frame)
+        d.hub.publish(name, frame)
+
+
+def one_second(stream: str) -> bool:
+    return stream in SECOND_STREAMS or stream.partition("@")[2] in SECOND_STREAMS
 
 
 def wanted(d: BinanceDialect, stream: str) -> bool:
-    return bool(d.hub.subscribers(stream))
+    return bool(d.hub.subscribers(stream)) or (one_second(stream) and bool(d.hub.subscribers(stream + SECOND_SPEED)))
 
 
 def on_trade(d: BinanceDialect, trade: PublicTrade) -> None:
