@@ -12,13 +12,11 @@ on its own asyncio loop in this thread; the emulator runs on trio in another, on
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import trio
 
 binance = pytest.importorskip("binance", reason="python-binance is a dev dependency (requirements/dev.lock)")
 from binance import AsyncClient, BinanceSocketManager  # noqa: E402
@@ -26,7 +24,8 @@ from binance.exceptions import BinanceAPIException  # noqa: E402
 from binance.ws.reconnecting_websocket import ReconnectingWebsocket  # noqa: E402
 from binance.ws.websocket_api import WebsocketAPI  # noqa: E402
 
-from emulators import EmulatedVenue, emulate  # noqa: E402
+from emulators import EmulatedVenue  # noqa: E402
+from tests.support.threaded import emulator_thread  # noqa: E402
 
 TIMEOUT = 20
 
@@ -39,21 +38,8 @@ def quick_socket_exit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def live_binance() -> Iterator[EmulatedVenue]:
-    ready, stop = threading.Event(), threading.Event()
-    holder: list[EmulatedVenue] = []
-
-    async def serve() -> None:
-        async with emulate("binance", seed=44) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with emulator_thread("binance", seed=44) as venue:
+        yield venue
 
 
 def pointed(venue: EmulatedVenue) -> AsyncClient:

@@ -8,42 +8,30 @@ stays usable. The emulator runs on trio in its own thread; the fuzz drives it wi
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
-import trio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from emulators import EmulatedVenue, emulate
+from emulators import EmulatedVenue
 from emulators.binance import routes
+from tests.support.threaded import emulator_thread
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[EmulatedVenue]:
-    ready, stop = threading.Event(), threading.Event()
-    holder: list[EmulatedVenue] = []
+    def unlimited(emulated: EmulatedVenue) -> None:
+        emulated.dialect.enforce_limits = False  # the fuzz sends far more than a minute's weight
 
-    async def serve() -> None:
-        async with emulate("binance", seed=9) as emulated:
-            emulated.dialect.enforce_limits = False  # the fuzz sends far more than a minute's weight
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with emulator_thread("binance", seed=9, prepare=unlimited) as emulated:
+        yield emulated
 
 
 names = st.sampled_from(["symbol", "limit", "startTime", "endTime", "orderId", "symbols", "interval", "side",

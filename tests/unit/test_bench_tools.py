@@ -54,31 +54,14 @@ def test_latency_percentiles_leave_the_start_up_out() -> None:
 def test_the_websocket_api_round_trips_run_against_the_emulator() -> None:
     """A smoke run of the two WebSocket API round-trip clients (`make bench` runs them for real): each
     round places and cancels one order, through the WebSocket API, on an emulator in its own thread."""
-    import threading
-
     from bench.ingest import Feed
     from bench.roundtrip import bare_ws_api, ours_ws_api
-    from emulators import EmulatedVenue, emulate
+    from tests.support.threaded import emulator_thread
 
-    ready, stop, holder = threading.Event(), threading.Event(), []
-
-    async def serve() -> None:
-        async with emulate("binance", seed=5) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(30)
-        venue: EmulatedVenue = holder[0]
+    with emulator_thread("binance", seed=5) as venue:
         f = Feed(venue.rest_url, venue.ws_url, venue.api_key, venue.api_secret)
         for client in (bare_ws_api, ours_ws_api):
             rounds = client(f, 2)
             assert len(rounds.latencies_ms) == 2 and all(ms > 0 for ms in rounds.latencies_ms)
         placed = [o for o in venue.engine.all_orders() if o.account == "demo"]
         assert len(placed) == 2 * (WARMUP + 2) and all(o.status == "CANCELED" for o in placed)
-    finally:
-        stop.set()
-        thread.join(10)
