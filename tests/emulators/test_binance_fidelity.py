@@ -215,6 +215,20 @@ async def test_limits_are_per_ip_and_429s_say_when_to_retry(venue: EmulatedVenue
         assert 1 <= int(response.headers["retry-after"]) <= 61
 
 
+async def test_order_count_429_says_when_the_ten_second_window_reopens(venue: EmulatedVenue) -> None:
+    async with http(venue) as client:
+        for _ in range(3 * routes.ORDERS_10S):  # a 10 s window may turn over once during the loop
+            placed = await signed(client, venue, "POST", "/api/v3/order", symbol="ETHUSDT", side="BUY",
+                                  type="LIMIT", timeInForce="GTC", quantity="0.01", price="1000.00",
+                                  newOrderRespType="ACK")
+            if placed.status_code != 200:
+                break
+    assert placed.status_code == 429
+    assert placed.json() == {"code": -1015, "msg": "Too many new orders; current limit is 100 orders per 10 SECOND."}
+    assert 1 <= int(placed.headers["retry-after"]) <= 10
+    assert placed.headers["x-mbx-order-count-10s"] == str(routes.ORDERS_10S + 1)
+
+
 # ====================================================================== market streams
 def stream_names() -> list[str]:
     names = [f"btcusdt@{kind}" for kind in sorted(PLAIN_STREAMS)]
