@@ -149,7 +149,10 @@ def main() -> None:
     rtt_cases = [
         ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
                      "bare httpx + private stream": roundtrip.bare_httpx_with_stream,
-                     "algotrendy router": roundtrip.ours, "python-binance": roundtrip.python_binance,
+                     "bare WebSocket API (floor)": roundtrip.bare_ws_api,
+                     "algotrendy router": roundtrip.ours,
+                     "algotrendy router, WebSocket API orders": roundtrip.ours_ws_api,
+                     "python-binance": roundtrip.python_binance,
                      "ccxt async": roundtrip.ccxt_async}),
         ("bybit", {"bare signed httpx (floor)": roundtrip.bybit_bare_httpx,
                    "bare httpx + private stream": roundtrip.bybit_bare_httpx_with_stream,

@@ -4,7 +4,7 @@ The emulator sends one websocket message per ASGI call, one socket write each, a
 25,000 messages/s here: below what the consumers can take, so every consumer measured the feed. This
 server speaks just enough of Binance's stream dialect for the ingest benchmark (raw ``/ws/<stream>``
 and combined ``/stream?streams=`` paths, live ``SUBSCRIBE`` with its ``{"result": null, "id": n}``
-answer, a silent user-data socket on ``/ws/<listenKey>``, pong for ping) and frames many trade
+answer, a silent WebSocket API user-data subscription on ``/ws-api/v3``, pong for ping) and frames many trade
 messages per socket write. The REST side stays the emulator's (the feed process runs both).
 
 Each trade's ``t`` is its `time.perf_counter_ns()` stamp when framed, as in bench/feed.py.
@@ -101,10 +101,13 @@ class FastTradeFeed:
             [parts.path.removeprefix("/ws").strip("/")]
         if TRADE_STREAM in streams:
             self._fire(client, nursery)
-        # anything else (a listen key, other streams) stays open and silent
+        # anything else (the WebSocket API, other streams) stays open and silent
 
     async def _on_text(self, client: _Client, text: str, nursery: trio.Nursery) -> None:
         request = json.loads(text)
+        if request.get("method") == "userDataStream.subscribe.signature":  # a user data subscription, never used
+            answer = {"id": request.get("id"), "status": 200, "result": {"subscriptionId": 0}}
+            await client.write(client.ws.send(TextMessage(json.dumps(answer))))
         if request.get("method") == "SUBSCRIBE":
             await client.write(client.ws.send(TextMessage(json.dumps({"result": None, "id": request.get("id")}))))
             if TRADE_STREAM in request.get("params", []):

@@ -1,7 +1,9 @@
 """Order round trip: place + cancel one resting limit order, against the Binance emulator process.
 
 - ``bare httpx``: two signed requests with a kept-alive httpx.AsyncClient under trio (the floor);
-- ``algotrendy``: through the router (risk checks, idempotency book-keeping, broker actor, REST);
+- ``bare WebSocket API``: ``order.place`` + ``order.cancel`` on one Binance WebSocket API connection (its floor);
+- ``algotrendy``: through the router (risk checks, idempotency book-keeping, broker actor, REST), and the
+  same with ``options.order_transport = "ws-api"`` (orders on the private stream's WebSocket API connection);
 - ``python-binance``: the official SDK (requests, synchronous);
 - ``ccxt``: ccxt's async binance client (aiohttp).
 Each yields per-iteration latencies in milliseconds.
@@ -14,6 +16,7 @@ import hashlib
 import hmac
 import time
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 import attrs
@@ -60,19 +63,61 @@ def bare_httpx(f: Feed, rounds: int) -> Rounds:
 
 
 def bare_httpx_with_stream(f: Feed, rounds: int) -> Rounds:
-    """The same two requests while the user data stream (listen key) is open and drained without
-    decoding: the venue then does the push work it does for any client that hears its fills."""
+    """The same two requests while the user data stream (a WebSocket API subscription) is open and drained
+    without decoding: the venue then does the push work it does for any client that hears its fills."""
     return _binance_bare(f, rounds, with_private_stream=True)
 
 
-async def _drain_user_stream(f: Feed, listen_key: str, *,
-                             task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+def _ws_api_params(f: Feed, **params: str | int) -> dict[str, str | int]:
+    """Signed WebSocket API parameters: every one but ``signature``, sorted, HMAC-SHA256."""
+    signed: dict[str, str | int] = {**params, "apiKey": f.api_key, "timestamp": int(time.time() * 1000)}
+    payload = "&".join(f"{k}={signed[k]}" for k in sorted(signed))
+    return {**signed, "signature": _sign(f.api_secret, payload)}
+
+
+async def _ws_api_call(ws: Any, ident: int, method: str, params: dict[str, str | int]) -> dict[str, Any]:
+    import json
+
+    await ws.send_message(json.dumps({"id": ident, "method": method, "params": params}))
+    while True:
+        answer: dict[str, Any] = json.loads(await ws.get_message())
+        if answer.get("id") == ident:
+            if answer.get("status") != 200:
+                raise RuntimeError(f"{method}: {answer}")
+            return answer
+
+
+async def _drain_user_stream(f: Feed, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
     from trio_websocket import open_websocket_url
 
-    async with open_websocket_url(f"{f.ws_url}/ws/{listen_key}") as ws:
+    async with open_websocket_url(f"{f.ws_url}/ws-api/v3") as ws:
+        await _ws_api_call(ws, 0, "userDataStream.subscribe.signature", _ws_api_params(f))
         task_status.started()
         while True:
             await ws.get_message()
+
+
+def bare_ws_api(f: Feed, rounds: int) -> Rounds:
+    """``order.place`` + ``order.cancel`` on one WebSocket API connection that also carries the account's
+    user data subscription (whose events are read and dropped between answers)."""
+    from trio_websocket import open_websocket_url
+
+    out = Rounds()
+
+    async def run() -> None:
+        async with open_websocket_url(f"{f.ws_url}/ws-api/v3") as ws:
+            await _ws_api_call(ws, 0, "userDataStream.subscribe.signature", _ws_api_params(f))
+            for n in range(rounds + WARMUP):
+                start = time.perf_counter()
+                placed = await _ws_api_call(ws, 2 * n + 1, "order.place", _ws_api_params(
+                    f, symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", quantity=QTY, price=PRICE,
+                    newClientOrderId=f"wsbare{n}", newOrderRespType="ACK"))
+                await _ws_api_call(ws, 2 * n + 2, "order.cancel", _ws_api_params(
+                    f, symbol="BTCUSDT", orderId=placed["result"]["orderId"]))
+                out.lap(n, start)
+
+    trio.run(run)
+    return out
 
 
 def _binance_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
@@ -84,8 +129,7 @@ def _binance_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
         async with httpx.AsyncClient(base_url=f.rest_url, headers={"X-MBX-APIKEY": f.api_key}) as client, \
                 trio.open_nursery() as nursery:
             if with_private_stream:
-                key = (await client.post("/api/v3/userDataStream")).json()["listenKey"]
-                await nursery.start(_drain_user_stream, f, key)
+                await nursery.start(_drain_user_stream, f)
             for n in range(rounds + WARMUP):
                 start = time.perf_counter()
                 q = urlencode({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
@@ -104,6 +148,15 @@ def _binance_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
 
 
 def ours(f: Feed, rounds: int) -> Rounds:
+    return _ours(f, rounds, {})
+
+
+def ours_ws_api(f: Feed, rounds: int) -> Rounds:
+    """Through the router, orders placed and cancelled on the WebSocket API (``order_transport = "ws-api"``)."""
+    return _ours(f, rounds, {"order_transport": "ws-api"})
+
+
+def _ours(f: Feed, rounds: int, options: dict[str, str]) -> Rounds:
     from actors.handle import open_router_with
     from brokers.base import BrokerSettings, BrokerState, broker_actor
     from brokers.binance import create_broker
@@ -111,7 +164,7 @@ def ours(f: Feed, rounds: int) -> Rounds:
 
     out = Rounds()
     settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret), options=options)
 
     async def run() -> None:
         actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="binance"))

@@ -51,10 +51,11 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
                   host: str = "127.0.0.1", extra_symbols: int = 0,
                   market_time: datetime | str | None = None) -> AsyncIterator[EmulatedVenue]:
     """Run one emulator. ``extra_symbols`` adds that many synthetic USDT markets after the venue's own
-    (Binance spot "S01USDT", ...; Bybit linear "S01USDT"), for load tests. The price path is one seeded RNG
-    shared by every symbol in order, so with extras the default symbols' paths differ from the second tick
-    on; with ``extra_symbols=0`` nothing changes. ``market_time`` pins the start of a venue's market clock (only
-    venues with one take it, e.g. Alpaca; "open" = a moment inside a regular session, see the venue)."""
+    (Binance spot "S01USDT", ...; Bybit linear "S01USDT"), for load tests. Each symbol's price path is its own
+    RNG stream from the seed and the symbol, so extras change none of the default symbols' paths. ``symbols``
+    narrows to those unified symbols; one the venue does not list is refused (ValueError). ``market_time`` pins
+    the start of a venue's market clock (only venues with one take it, e.g. Alpaca; "open" = a moment inside a
+    regular session, see the venue)."""
     options: dict[str, Any] = {} if market_time is None else {"market_time": market_time}
     built = assemble(venue, seed=seed, symbols=symbols, balances=balances, extra_symbols=extra_symbols, **options)
     exchange, demo = built.exchange, built.demo

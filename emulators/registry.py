@@ -61,11 +61,17 @@ class VenueSpec:
     urls: Callable[[str, str], list[tuple[str, str]]] | None = None
 
     def instruments_for(self, symbols: Sequence[str] | None) -> list[InstrumentSpec]:
-        """The venue's instruments narrowed to ``symbols``; all of them when none is asked for or none matches."""
+        """The venue's instruments narrowed to ``symbols`` (all of them when none is asked for). A symbol the
+        venue does not list is refused out loud (ValueError naming it), never dropped or replaced by defaults."""
         if not symbols:
             return list(self.instruments)
+        unknown = [symbol for symbol in symbols
+                   if not self.narrow([symbol]) & {spec.symbol for spec in self.instruments}]
+        if unknown:
+            raise ValueError(f"the {self.venue} emulator does not list {unknown}; it lists "
+                             f"{sorted(spec.name for spec in self.instruments)}")
         wanted = self.narrow(symbols)
-        return [spec for spec in self.instruments if spec.symbol in wanted] or list(self.instruments)
+        return [spec for spec in self.instruments if spec.symbol in wanted]
 
     def demo_funds(self, synthetic: Sequence[InstrumentSpec]) -> dict[str, Decimal]:
         """The demo account's funds, plus 1,000 of each synthetic spot coin so those markets can be sold too."""

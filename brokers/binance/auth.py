@@ -2,8 +2,9 @@
 
 Signing: HMAC-SHA256 of the exact query string (with ``recvWindow`` and ``timestamp``) under the API
 secret, hex, appended as ``signature`` last; the key travels in ``X-MBX-APIKEY``. The user-data
-stream has no login message of its own: its listen key comes from a keyed REST call
-(``POST /api/v3/userDataStream``), so `key_header` is all the websocket side needs.
+WebSocket API (``/ws-api/v3``) signs differently: every parameter but ``signature``, ``apiKey`` included,
+sorted by name and joined as ``name=value&...`` (`ws_api_params`); the user data stream is subscribed that
+way (``userDataStream.subscribe.signature``), since ``session.logon`` takes Ed25519 keys only.
 
 The secret stays a `Secret`; it is revealed only inside `signed_query`.
 """
@@ -34,3 +35,13 @@ def signed_query(credentials: Credentials, params: Mapping[str, str | int], *, t
     ``signature`` over exactly those bytes."""
     query = urlencode({**params, "recvWindow": recv_window_ms, "timestamp": timestamp_ms})
     return f"{query}&signature={sign(credentials.api_secret.reveal(), query)}"
+
+
+def ws_api_params(credentials: Credentials, params: Mapping[str, str | int], *, timestamp_ms: int,
+                  recv_window_ms: int) -> dict[str, str | int]:
+    """The ``params`` of a signed WebSocket API request: ``apiKey``, ``timestamp`` and ``recvWindow`` added,
+    ``signature`` over the sorted ``name=value`` pairs (web-socket-api.md "SIGNED request security")."""
+    signed: dict[str, str | int] = {**params, "apiKey": credentials.api_key, "recvWindow": recv_window_ms,
+                                    "timestamp": timestamp_ms}
+    payload = "&".join(f"{name}={signed[name]}" for name in sorted(signed))
+    return {**signed, "signature": sign(credentials.api_secret.reveal(), payload)}

@@ -1,5 +1,11 @@
 """Binance spot: the Broker contract on the REST endpoints and streams, built on the chassis (see README.md).
 
+User data (orders, fills, balances) comes over the WebSocket API: the private stream opens ``/ws-api/v3``,
+subscribes with ``userDataStream.subscribe.signature`` and reads the wrapped events (the spot listen keys were
+retired on 2026-02-20). With ``options.order_transport = "ws-api"`` orders are placed and cancelled over that
+same connection (``order.place`` / ``order.cancel``) instead of REST; its answers and rate-limit counts go
+through the same error table and limiter.
+
 What is Binance's own lives beside it: signing in auth.py, paths, weights and limits in constants.py,
 JSON shapes in schemas.py, both directions of mapping in mapping.py, the depth book in book.py, the
 stream parsers in stream.py. Clock offset, instruments, positions and pre-trade checks come from
@@ -16,13 +22,14 @@ from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
 import attrs
+import msgspec
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.binance import constants as c
 from brokers.binance import schemas as s
-from brokers.binance.auth import key_header, signed_query
+from brokers.binance.auth import key_header, signed_query, ws_api_params
 from brokers.binance.errors import map_error
 from brokers.binance.mapping import (
     candle_from_kline,
@@ -54,13 +61,20 @@ from protocol.model import (
 
 T = TypeVar("T")
 Params = Mapping[str, str | int]
+_ws_api_message = msgspec.json.Decoder(s.WsApiMessage)
+
+
+def _ws_api_decode(result: msgspec.Raw, decode: type[T]) -> T:
+    try:
+        return msgspec.json.decode(result, type=decode)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise e.ProtocolViolation(f"unexpected WebSocket API answer: {error}", venue=c.VENUE) from error
 
 
 class Access(Enum):
     """How a request proves who sends it (rest-api.md "Endpoint security type")."""
 
     PUBLIC = "NONE"
-    KEYED = "USER_STREAM"  # the API key only
     SIGNED = "TRADE/USER_DATA"  # key and HMAC signature with a timestamp
 
 
@@ -78,6 +92,16 @@ class BinanceBroker(VenueClient):
     _streams: dict[str, Subscription] = attrs.field(factory=dict)  # stream name -> what asked for it
     _live_streams: set[str] = attrs.field(factory=set)  # what the open connection is subscribed to
     _freshness: Freshness | None = None
+    _ws_api: WebSocketConnection | None = None  # the WebSocket API connection of the private stream
+    _ws_api_ids: int = 0
+    _ws_api_waiting: dict[str, trio.MemorySendChannel[s.WsApiMessage]] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        transport = self.settings.options.get("order_transport", "rest")
+        if transport not in c.ORDER_TRANSPORTS:
+            raise ValueError(f"binance options.order_transport must be one of {c.ORDER_TRANSPORTS}, "
+                             f"not {transport!r}")
 
     # ================================================================ the chassis hooks
     def map_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
@@ -97,9 +121,6 @@ class BinanceBroker(VenueClient):
     def _public(self, method: str, path: str, params: Params | None = None) -> PreparedRequest:
         return PreparedRequest(method, path, urlencode(params or {}))
 
-    def _keyed(self, method: str, path: str, params: Params | None = None) -> PreparedRequest:
-        return PreparedRequest(method, path, urlencode(params or {}), headers=key_header(self.credentials()))
-
     def _signed(self, method: str, path: str, params: Params) -> Resignable:
         """A SIGNED request, re-signed with a fresh timestamp on every attempt."""
         creds = self.credentials()
@@ -116,8 +137,6 @@ class BinanceBroker(VenueClient):
         request: PreparedRequest | Resignable
         if access is Access.SIGNED:
             request = self._signed(method, path, params or {})
-        elif access is Access.KEYED:
-            request = self._keyed(method, path, params)
         else:
             request = self._public(method, path, params)
         return await self.rest.send(request, decode, weight=weight or c.WEIGHTS[(method, path)], orders=orders)
@@ -164,17 +183,27 @@ class BinanceBroker(VenueClient):
         return await self._send("GET", c.DEPTH, s.Depth, {"symbol": venue_symbol, "limit": c.DEPTH_SNAPSHOT_LIMIT})
 
     # ================================================================ orders
+    @property
+    def orders_over_ws_api(self) -> bool:
+        return self.settings.options.get("order_transport", "rest") == "ws-api"
+
     async def place_order(self, request: OrderRequest) -> Order:
         instrument = self.check_order(request)
-        answer = await self._send("POST", c.ORDER, s.OrderResponse, new_order_params(request, instrument),
-                                  access=Access.SIGNED, orders=1)
+        params = new_order_params(request, instrument)
+        if self.orders_over_ws_api:
+            answer = await self._ws_api_request(c.WS_ORDER_PLACE, params, s.OrderResponse, orders=1)
+        else:
+            answer = await self._send("POST", c.ORDER, s.OrderResponse, params, access=Access.SIGNED, orders=1)
         return order_from(answer, instrument)
 
     async def cancel_order(self, symbol: str, *, order_id: str | None = None,
                            client_order_id: str | None = None) -> Order:
         instrument = self.instrument(symbol)
-        answer = await self._send("DELETE", c.ORDER, s.OrderResponse,
-                                  order_ref_params(instrument, order_id, client_order_id), access=Access.SIGNED)
+        params = order_ref_params(instrument, order_id, client_order_id)
+        if self.orders_over_ws_api:
+            answer = await self._ws_api_request(c.WS_ORDER_CANCEL, params, s.OrderResponse)
+        else:
+            answer = await self._send("DELETE", c.ORDER, s.OrderResponse, params, access=Access.SIGNED)
         return order_from(answer, instrument)
 
     async def get_order_status(self, symbol: str, *, order_id: str | None = None,
@@ -282,16 +311,105 @@ class BinanceBroker(VenueClient):
             return  # the socket is re-opening: its URL will name these streams
         self._live_streams |= set(names)
 
+    # ================================================================ the WebSocket API
+    def ws_api_url(self) -> str:
+        """``private_ws_url`` if set; Binance's WebSocket API host for its stream hosts; else (an emulator)
+        the same host as the market streams."""
+        if self.settings.private_ws_url:
+            return self.settings.private_ws_url
+        base = c.WS_API_HOSTS.get(self.settings.ws_url.rstrip("/"), self.settings.ws_url.rstrip("/"))
+        return base + c.WS_API_PATH
+
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        key = (await self._send("POST", c.USER_DATA_STREAM, s.ListenKey, access=Access.KEYED)).listenKey
+        """The user data subscription on the WebSocket API, open until the connection or the subscription
+        ends (``eventStreamTerminated``, ``serverShutdown``): then the supervisor reconnects and reconciles."""
         parser = UserParser(self.index.venue_ids(), emit)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._keep_listen_key_alive, key)
-            await run_websocket(f"{self.settings.ws_url}/ws/{key}", parser.on_message, venue=self.venue,
-                                ping_interval=c.PING_INTERVAL_S, task_status=started_without_value(task_status))
+        subscription: list[int] = []
 
-    async def _keep_listen_key_alive(self, key: str) -> None:
-        while True:
-            await trio.sleep(c.LISTEN_KEY_KEEPALIVE_S)
-            await self._send("PUT", c.USER_DATA_STREAM, s.Empty, {"listenKey": key}, access=Access.KEYED)
+        async def on_message(text: str) -> None:
+            message = _ws_api_message.decode(text)
+            if message.status is not None:
+                waiting = self._ws_api_waiting.pop(str(message.id), None)
+                if waiting is not None:
+                    waiting.send_nowait(message)
+                return
+            if message.subscriptionId is None and b'"serverShutdown"' in bytes(message.event):
+                raise e.VenueUnavailable("Binance is shutting this WebSocket API server down", venue=self.venue)
+            if message.subscriptionId is not None and message.subscriptionId in subscription:
+                await parser.on_message(bytes(message.event))
+
+        async def opened(ws: WebSocketConnection) -> None:
+            self._ws_api = ws
+            subscription.append(await self._subscribe_user_data(ws))
+
+        try:
+            await run_websocket(self.ws_api_url(), on_message, venue=self.venue, on_open=opened,
+                                ping_interval=c.PING_INTERVAL_S, task_status=started_without_value(task_status))
+        finally:
+            self._ws_api = None
+            for waiting in self._ws_api_waiting.values():
+                waiting.close()  # requests in flight: their outcome is unknown
+            self._ws_api_waiting.clear()
+
+    async def _subscribe_user_data(self, ws: WebSocketConnection) -> int:
+        """``userDataStream.subscribe.signature`` on a fresh connection; nothing else is on it yet, so the
+        first frame is the answer."""
+        ident = self._next_ws_api_id()
+        params = ws_api_params(self.credentials(), {}, timestamp_ms=self.now_ms(),
+                               recv_window_ms=self.settings.recv_window_ms)
+        await self.rest.limiter.acquire(weight=c.WS_API_WEIGHTS[c.SUBSCRIBE_USER_DATA])
+        await ws.send_message(json.dumps({"id": ident, "method": c.SUBSCRIBE_USER_DATA, "params": params}))
+        answer = _ws_api_message.decode(await ws.get_message())
+        return _ws_api_decode(self._ws_api_answer(answer), s.Subscribed).subscriptionId
+
+    def _next_ws_api_id(self) -> str:
+        self._ws_api_ids += 1
+        return f"at{self._ws_api_ids}"
+
+    async def _ws_api_request(self, method: str, params: Params, decode: type[T], *, orders: int = 0) -> T:
+        """One signed request on the private stream's WebSocket API connection. Not connected: refused
+        before sending (retryable). The connection lost while waiting, or no answer within the request
+        timeout: the outcome is unknown (VenueUnavailable), as for a REST request."""
+        ws = self._ws_api
+        if ws is None:
+            raise e.VenueUnavailable("the Binance WebSocket API connection is not open", venue=self.venue)
+        await self.rest.limiter.acquire(weight=c.WS_API_WEIGHTS[method], orders=orders)
+        ident = self._next_ws_api_id()
+        send, receive = trio.open_memory_channel[s.WsApiMessage](1)
+        self._ws_api_waiting[ident] = send
+        signed = ws_api_params(self.credentials(), params, timestamp_ms=self.now_ms(),
+                               recv_window_ms=self.settings.recv_window_ms)
+        try:
+            with trio.move_on_after(self.settings.request_timeout) as waited:
+                await ws.send_message(json.dumps({"id": ident, "method": method, "params": signed}))
+                async with receive:
+                    answer = await receive.receive()
+        except (ConnectionClosed, trio.EndOfChannel) as lost:
+            raise e.VenueUnavailable(f"{method}: the WebSocket API connection closed, outcome unknown",
+                                     venue=self.venue) from lost
+        finally:
+            self._ws_api_waiting.pop(ident, None)
+        if waited.cancelled_caught:
+            raise e.VenueUnavailable(f"{method}: no answer within {self.settings.request_timeout}s, outcome "
+                                     "unknown", venue=self.venue)
+        return _ws_api_decode(self._ws_api_answer(answer), decode)
+
+    def _ws_api_answer(self, answer: s.WsApiMessage) -> msgspec.Raw:
+        """The ``result`` of an answer, its ``rateLimits`` taught to the limiter; an error in the REST table's
+        words (429/418 backed off until ``retryAfter``)."""
+        counts = {f"x-mbx-{'used-weight' if r.rateLimitType == 'REQUEST_WEIGHT' else 'order-count'}-"
+                  f"{r.intervalNum}{r.interval[0].lower()}": str(r.count) for r in answer.rateLimits}
+        self.rest.limiter.observe(counts)
+        if answer.error is None and answer.status == 200:
+            return answer.result
+        error = answer.error or s.WsApiError(code=-1000, msg=f"status {answer.status} without an error")
+        headers: dict[str, str] = {}
+        if error.data and "retryAfter" in error.data:
+            headers["retry-after"] = str(max(0, (error.data["retryAfter"] - self.now_ms()) // 1000 + 1))
+        body = msgspec.json.encode({"code": error.code, "msg": error.msg})
+        failure = self.map_error(answer.status or 400, body, headers)
+        if isinstance(failure, e.RateLimited):
+            retry = float(failure.retry_after) if failure.retry_after is not None else None
+            self.rest.limiter.back_off(retry, banned=failure.banned)
+        raise failure

@@ -1,7 +1,8 @@
 """Binance spot facts in one place: hosts, endpoint paths and weights, rate limits, streams, intervals.
 
 Data from Binance's spot API documentation (binance/binance-spot-api-docs: rest-api.md, enums.md,
-web-socket-streams.md, user-data-stream.md), so the client, its streams and its tests agree on it.
+web-socket-streams.md, web-socket-api.md, user-data-stream.md; changelog to 2026-09-18), so the client, its
+streams and its tests agree on it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ VENUE: Final = "binance"
 
 MAINNET: Final = ("https://api.binance.com", "wss://stream.binance.com:9443")
 TESTNET: Final = ("https://testnet.binance.vision", "wss://stream.testnet.binance.vision")
+# The WebSocket API (user data since the listen keys were retired on 2026-02-20; optionally orders).
+WS_API_HOSTS: Final = {MAINNET[1]: "wss://ws-api.binance.com:443", TESTNET[1]: "wss://ws-api.testnet.binance.vision"}
+WS_API_PATH: Final = "/ws-api/v3"
 
 # --- REST paths and their request weights (rest-api.md, "Weight:" of each endpoint) -----------------
 
@@ -32,7 +36,6 @@ ORDER: Final = "/api/v3/order"
 OPEN_ORDERS: Final = "/api/v3/openOrders"
 ALL_ORDERS: Final = "/api/v3/allOrders"
 MY_TRADES: Final = "/api/v3/myTrades"
-USER_DATA_STREAM: Final = "/api/v3/userDataStream"
 
 WEIGHTS: Final[dict[tuple[str, str], int]] = {
     ("GET", SERVER_TIME): 1,
@@ -47,8 +50,6 @@ WEIGHTS: Final[dict[tuple[str, str], int]] = {
     ("GET", OPEN_ORDERS): 6,  # one symbol; every symbol weighs OPEN_ORDERS_ALL_WEIGHT
     ("GET", ALL_ORDERS): 20,
     ("GET", MY_TRADES): 20,
-    ("POST", USER_DATA_STREAM): 2,
-    ("PUT", USER_DATA_STREAM): 2,
 }
 OPEN_ORDERS_ALL_WEIGHT: Final = 80
 
@@ -95,7 +96,13 @@ HEADER_API_KEY: Final = "X-MBX-APIKEY"
 
 PING_INTERVAL_S: Final = 20.0
 SOCKET_STALE_AFTER_S: Final = 60.0  # no frame at all for this long: the socket is dead even if pings pass
-LISTEN_KEY_KEEPALIVE_S: Final = 30 * 60  # Binance expires a listen key after 60 minutes without one
+# WebSocket API methods (web-socket-api.md) and their weights: the user data subscription signed per request
+# (HMAC keys cannot `session.logon`, which is for Ed25519 keys only) and the order methods.
+SUBSCRIBE_USER_DATA: Final = "userDataStream.subscribe.signature"
+WS_ORDER_PLACE: Final = "order.place"
+WS_ORDER_CANCEL: Final = "order.cancel"
+WS_API_WEIGHTS: Final = {SUBSCRIBE_USER_DATA: 2, WS_ORDER_PLACE: 1, WS_ORDER_CANCEL: 1}
+ORDER_TRANSPORTS: Final = ("rest", "ws-api")  # options.order_transport; REST is the default
 BOOK_DEPTH: Final = 10  # levels per side in each OrderBook event
 STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
     # How long a subscribed channel may stay silent before its socket counts as dropped. Binance pushes

@@ -124,10 +124,6 @@ class Depth(msgspec.Struct):
     asks: list[tuple[Decimal, Decimal]]
 
 
-class ListenKey(msgspec.Struct):
-    listenKey: str
-
-
 class Empty(msgspec.Struct):
     pass
 
@@ -235,9 +231,41 @@ class BalanceUpdate(msgspec.Struct, tag="balanceUpdate", tag_field="e"):
     T: int
 
 
-class ListenKeyExpired(msgspec.Struct, tag="listenKeyExpired", tag_field="e"):
+class EventStreamTerminated(msgspec.Struct, tag="eventStreamTerminated", tag_field="e"):
+    """The user data subscription ended (unsubscribed or logged out): no more events on it."""
+
     E: int
-    listenKey: str = ""
 
 
-UserEvent = ExecutionReport | OutboundAccountPosition | BalanceUpdate | ListenKeyExpired
+UserEvent = ExecutionReport | OutboundAccountPosition | BalanceUpdate | EventStreamTerminated
+
+
+class WsApiError(msgspec.Struct):
+    code: int
+    msg: str
+    data: dict[str, int] | None = None  # 429/418: {"serverTime", "retryAfter"} (epoch ms)
+
+
+class WsApiRateLimit(msgspec.Struct):
+    rateLimitType: str
+    interval: str
+    intervalNum: int
+    limit: int
+    count: int
+
+
+class WsApiMessage(msgspec.Struct):
+    """Any WebSocket API frame: an answer (``id``, ``status``, ``result`` or ``error``, ``rateLimits``) or an
+    event (``subscriptionId``, ``event``; a connection event like ``serverShutdown`` has no subscription)."""
+
+    id: int | str | None = None
+    status: int | None = None
+    result: msgspec.Raw = msgspec.Raw(b"null")
+    error: WsApiError | None = None
+    rateLimits: list[WsApiRateLimit] = msgspec.field(default_factory=list)
+    subscriptionId: int | None = None
+    event: msgspec.Raw = msgspec.Raw(b"")
+
+
+class Subscribed(msgspec.Struct):
+    subscriptionId: int

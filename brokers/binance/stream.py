@@ -4,6 +4,11 @@ Market data comes over the combined-stream endpoint (``/stream?streams=…``, me
 ``{"stream": …, "data": …}``) with live SUBSCRIBE for additions. The diff-depth stream feeds one
 `DepthBook` per symbol (book.py), which follows Binance's snapshot-plus-diffs procedure; on any gap
 the book is rebuilt from a fresh snapshot and nothing corrupt is emitted.
+
+User data comes over the WebSocket API (``/ws-api/v3``), each event wrapped as ``{"subscriptionId": n,
+"event": {...}}``; `UserParser` reads the inner events. ``eventStreamTerminated`` (the subscription ended)
+and ``serverShutdown`` (the server is about to close the connection) end the stream so that the supervisor
+reconnects and reconciles.
 """
 
 from __future__ import annotations
@@ -131,11 +136,12 @@ class UserParser:
     by_id: dict[str, Instrument]
     emit: Emit
 
-    async def on_message(self, text: str) -> None:
+    async def on_message(self, text: str | bytes) -> None:
         try:
             event = _user.decode(text)
         except msgspec.ValidationError as error:
-            if '"executionReport"' in text or '"outboundAccountPosition"' in text:
+            raw = text if isinstance(text, str) else text.decode()
+            if '"executionReport"' in raw or '"outboundAccountPosition"' in raw:
                 # An order or fill we cannot read: reconnecting makes reconciliation recover it.
                 raise ProtocolViolation(f"unreadable user-data event: {error}", venue=VENUE) from error
             return  # an event type we do not use (e.g. listStatus, externalLockUpdate)
@@ -150,7 +156,7 @@ class UserParser:
             case s.OutboundAccountPosition():
                 for b in event.B:
                     await self.emit(Balance(venue=VENUE, currency=b.a, free=b.f, locked=b.l))
-            case s.ListenKeyExpired():
-                raise ProtocolViolation("Binance listen key expired", venue=VENUE)
+            case s.EventStreamTerminated():
+                raise ProtocolViolation("Binance ended the user data subscription", venue=VENUE)
             case s.BalanceUpdate():
                 pass  # deposits/withdrawals: the outboundAccountPosition that follows carries the totals

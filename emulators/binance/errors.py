@@ -29,6 +29,61 @@ def illegal(name: str, legal: str | None = None) -> VenueError:
 DECIMAL_RANGE = "^([0-9]{1,20})(\\.[0-9]{1,20})?$"
 WHOLE_RANGE = "^[0-9]{1,20}$"
 CLIENT_ID_RANGE = "^[a-zA-Z0-9-_.]{1,36}$"
+SYMBOLS_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+
+
+def illegal_any() -> VenueError:
+    """Bytes that are not a parameter at all (a body that is not UTF-8 form data)."""
+    return error(-1100, "Illegal characters found in a parameter.")
+
+
+def duplicate() -> VenueError:
+    return error(-1101, "Duplicate values for a parameter detected.")
+
+
+def unread(read: int, sent: int) -> VenueError:
+    return error(-1104, f"Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'.")
+
+
+def not_required(name: str) -> VenueError:
+    return error(-1106, f"Parameter '{name}' sent when not required.")
+
+
+def too_precise(name: str) -> VenueError:
+    return error(-1111, f"Parameter '{name}' has too much precision.")
+
+
+def bad_combination() -> VenueError:
+    return error(-1128, "Combination of optional parameters invalid.")
+
+
+def bad_interval() -> VenueError:
+    return error(-1120, "Invalid interval.")
+
+
+def duplicate_symbols() -> VenueError:
+    return error(-1151, "Symbol is present multiple times in the list.")
+
+
+def either(first: str, second: str) -> VenueError:
+    return error(-1102, f"Param '{first}' or '{second}' must be sent, but both were empty/null!")
+
+
+def rejected(message: str) -> VenueError:
+    """A matching-engine refusal (-2010 NEW_ORDER_REJECTED) in one of the documented messages."""
+    return error(-2010, message)
+
+
+def not_authorized() -> VenueError:
+    return error(-1002, "You are not authorized to execute this request.")
+
+
+def unsupported() -> VenueError:
+    return error(-1020, "This operation is not supported.")
+
+
+def invalid_json(detail: str = "") -> VenueError:
+    return error(-1135, detail or "Invalid JSON Request")
 
 
 
@@ -108,25 +163,59 @@ REJECTIONS: RejectionTable = {
 
 
 # ---------------------------------------------------------------------- limits
-def weight_exceeded(limit: int, headers: Headers) -> VenueError:
-    return error(-1003, f"Too many requests; current limit is {limit} request weight per 1 MINUTE.", 429, headers)
+class LimitError(VenueError):
+    """A 429/418: the REST answer carries Retry-After (seconds); the WebSocket API's ``error.data`` carries
+    ``retryAfter``, the epoch milliseconds when a retry is welcome."""
+
+    def __init__(self, status: int, code: int, message: str, headers: Headers, retry_at_ms: int) -> None:
+        super().__init__(status, code, message, headers)
+        self.retry_at_ms = retry_at_ms
 
 
-def orders_exceeded(limit: int, headers: Headers) -> VenueError:
-    return error(-1015, f"Too many new orders; current limit is {limit} orders per TEN_SECONDS.", 429, headers)
+# The -1003/-1015 messages as errors.md words them since 2022-12-13 ("per %s": the interval, e.g. "1 MINUTE").
+def weight_exceeded(limit: int, headers: Headers, retry_at_ms: int = 0) -> LimitError:
+    return LimitError(429, -1003, f"Too much request weight used; current limit is {limit} request weight per "
+                      "1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.", headers,
+                      retry_at_ms)
 
 
-def banned(until_ms: int, headers: Headers) -> VenueError:
-    return error(-1003, f"Way too many requests; IP banned until {until_ms}.", 418, headers)
+def orders_exceeded(limit: int, headers: Headers, retry_at_ms: int = 0) -> LimitError:
+    return LimitError(429, -1015, f"Too many new orders; current limit is {limit} orders per 10 SECOND.", headers,
+                      retry_at_ms)
+
+
+def banned(until_ms: int, headers: Headers) -> LimitError:
+    return LimitError(418, -1003, f"Way too much request weight used; IP banned until {until_ms}. "
+                      "Please use WebSocket Streams for live updates to avoid bans.", headers, until_ms)
 
 
 def injected(status: int, retry_after: int | None, now_ms: int) -> VenueError:
     """The body a fault-injected status gets (`Faults.http_error`), as Binance words that status."""
     if status == 429:
-        return error(-1003, "Too many requests; current limit is 6000 request weight per 1 MINUTE. "
-                     "Please use the websocket for live updates to avoid polling the API.", status)
+        return weight_exceeded(6000, [])
     if status == 418:
-        return error(-1003, "Way too many requests; IP(127.0.0.1) banned until "
-                     f"{now_ms + 1000 * (retry_after or 60)}. Please use the websocket for live updates "
-                     "to avoid bans.", status)
+        return banned(now_ms + 1000 * (retry_after or 60), [])
     return error(-1001, "Internal error; unable to process your request. Please try again.", status)
+
+
+# ---------------------------------------------------------------------- market streams (web-socket-streams.md)
+def stream_error(code: int, message: str) -> dict[str, object]:
+    """The ``error`` object of a market-stream control answer ``{"error": {...}, "id": ...}``."""
+    return {"code": code, "msg": message}
+
+
+INVALID_STREAM = stream_error(2, "Invalid request: invalid stream")
+TOO_MANY_PARAMETERS = stream_error(2, "Invalid request: too many parameters")
+BAD_REQUEST_ID = stream_error(2, "Invalid request: request ID must be an unsigned integer")
+PROPERTY_NOT_STRING = stream_error(2, "Invalid request: property name must be a string")
+UNKNOWN_PROPERTY = stream_error(0, "Unknown property")
+NOT_BOOLEAN = stream_error(1, "Invalid value type: expected Boolean")
+METHODS = "`SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"
+
+
+def invalid_request(detail: str, column: int) -> dict[str, object]:
+    return stream_error(2, f"Invalid request: {detail} at line 1 column {column}")
+
+
+def invalid_json_frame(detail: str, column: int) -> dict[str, object]:
+    return stream_error(3, f"Invalid JSON: {detail} at line 1 column {column}")

@@ -34,32 +34,30 @@ def levels(book_side: Levels) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------- market data
-def symbol_info(spec: InstrumentSpec) -> Json:
+def symbol_info(spec: InstrumentSpec, permission_sets: bool = True) -> Json:
+    """A symbol as exchangeInfo lists it, advertising only what the dialect serves: LIMIT, LIMIT_MAKER and
+    MARKET (with quoteOrderQty); no stop, iceberg, OCO/OTO, trailing, cancel-replace, amend or pegged orders."""
     return {
         "symbol": spec.symbol, "status": "TRADING", "baseAsset": spec.base, "baseAssetPrecision": 8,
         "quoteAsset": spec.quote, "quotePrecision": 8, "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
         "quoteCommissionPrecision": 8,
-        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
-                       "TAKE_PROFIT_LIMIT"],
-        "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True, "quoteOrderQtyMarketAllowed": True,
-        "allowTrailingStop": True, "cancelReplaceAllowed": True, "amendAllowed": True,
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+        "icebergAllowed": False, "ocoAllowed": False, "otoAllowed": False, "opoAllowed": False,
+        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": False, "cancelReplaceAllowed": False,
+        "amendAllowed": False, "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,
         "filters": [
             {"filterType": "PRICE_FILTER", "minPrice": fmt(spec.tick_size), "maxPrice": "1000000.00000000",
              "tickSize": fmt(spec.tick_size)},
             {"filterType": "LOT_SIZE", "minQty": fmt(spec.min_qty), "maxQty": fmt(spec.max_qty),
              "stepSize": fmt(spec.step_size)},
-            {"filterType": "ICEBERG_PARTS", "limit": 10},
             {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000", "maxQty": fmt(spec.max_qty),
              "stepSize": "0.00000000"},
-            {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10, "maxTrailingAboveDelta": 2000,
-             "minTrailingBelowDelta": 10, "maxTrailingBelowDelta": 2000},
             {"filterType": "NOTIONAL", "minNotional": fmt(spec.min_notional), "applyMinToMarket": True,
              "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
         ],
-        "permissions": [], "permissionSets": [["SPOT"]],
+        "permissions": [], "permissionSets": [["SPOT"]] if permission_sets else [],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
         "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
     }
@@ -69,14 +67,28 @@ def price_ticker(state: SymbolState) -> Json:
     return {"symbol": state.spec.symbol, "price": fmt(state.mid)}
 
 
+def best(side: Levels) -> tuple[Decimal, Decimal]:
+    """The best level with size left (a taker may have emptied the first ones until the next tick)."""
+    return next(((price, size) for price, size in side if size > 0), (ZERO, ZERO))
+
+
 def book_ticker(state: SymbolState) -> Json:
-    (bid, bid_qty), (ask, ask_qty) = state.book.bids[0], state.book.asks[0]
+    (bid, bid_qty), (ask, ask_qty) = best(state.book.bids), best(state.book.asks)
     return {"symbol": state.spec.symbol, "bidPrice": fmt(bid), "bidQty": fmt(bid_qty), "askPrice": fmt(ask),
             "askQty": fmt(ask_qty)}
 
 
-def ticker_24h(state: SymbolState) -> Json:
-    (bid, bid_qty), (ask, ask_qty) = state.book.bids[0], state.book.asks[0]
+MINI_FIELDS = ("symbol", "openPrice", "highPrice", "lowPrice", "lastPrice", "volume", "quoteVolume", "openTime",
+               "closeTime", "firstId", "lastId", "count")
+
+
+def ticker_24h(state: SymbolState, *, mini: bool = False) -> Json:
+    full = _ticker_24h(state)
+    return {k: full[k] for k in MINI_FIELDS} if mini else full
+
+
+def _ticker_24h(state: SymbolState) -> Json:
+    (bid, bid_qty), (ask, ask_qty) = best(state.book.bids), best(state.book.asks)
     change = state.mid - state.open_24h
     now = wall_ms()
     last = state.trades[-1] if state.trades else None
@@ -94,15 +106,20 @@ def ticker_24h(state: SymbolState) -> Json:
     }
 
 
-def depth(state: SymbolState, limit: int) -> Json:
+def depth(state: SymbolState, limit: int, update_id: int) -> Json:
     book = state.book
-    return {"lastUpdateId": book.update_id, "bids": levels([lv for lv in book.bids[:limit] if lv[1] > 0]),
-            "asks": levels([lv for lv in book.asks[:limit] if lv[1] > 0])}
+    return {"lastUpdateId": update_id, "bids": levels([lv for lv in book.bids if lv[1] > 0][:limit]),
+            "asks": levels([lv for lv in book.asks if lv[1] > 0][:limit])}
 
 
 def trade(t: PublicTrade) -> Json:
     return {"id": t.trade_id, "price": fmt(t.price), "qty": fmt(t.quantity), "quoteQty": fmt(t.price * t.quantity),
             "time": t.time_ms, "isBuyerMaker": t.buyer_is_maker, "isBestMatch": True}
+
+
+def agg_trade(t: PublicTrade) -> Json:
+    return {"a": t.trade_id, "p": fmt(t.price), "q": fmt(t.quantity), "f": t.trade_id, "l": t.trade_id,
+            "T": t.time_ms, "m": t.buyer_is_maker, "M": True}
 
 
 def kline(bar: Bar) -> list[Any]:
@@ -112,6 +129,50 @@ def kline(bar: Bar) -> list[Any]:
 
 
 # ---------------------------------------------------------------------- account and orders
+def commission_pair(maker: Decimal = ZERO, taker: Decimal = ZERO) -> Json:
+    return {"maker": fmt(maker), "taker": fmt(taker)}
+
+
+NO_DISCOUNT = {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB",
+               "discount": "0.00000000"}
+
+
+def commission(symbol: str, maker: Decimal, taker: Decimal) -> Json:
+    """GET /api/v3/account/commission: the standard rates; no special or tax commission, no BNB discount."""
+    four = {"buyer": fmt(ZERO), "seller": fmt(ZERO)}
+    return {"symbol": symbol, "standardCommission": {**commission_pair(maker, taker), **four},
+            "specialCommission": {**commission_pair(), **four}, "taxCommission": {**commission_pair(), **four},
+            "discount": NO_DISCOUNT}
+
+
+def trade_fee(symbol: str, maker: Decimal, taker: Decimal) -> Json:
+    return {"symbol": symbol, "makerCommission": f"{maker.normalize():f}", "takerCommission": f"{taker.normalize():f}"}
+
+
+def coin(asset: str, free: Decimal, locked: Decimal) -> Json:
+    """One asset of GET /sapi/v1/capital/config/getall: deposits and withdrawals are shown disabled (the
+    emulator moves no funds in or out), with one network named after the asset."""
+    network = {"network": asset, "coin": asset, "withdrawIntegerMultiple": "0.00000001", "isDefault": True,
+               "depositEnable": False, "withdrawEnable": False, "depositDesc": "", "withdrawDesc": "",
+               "specialTips": "", "specialWithdrawTips": "", "name": asset, "resetAddressStatus": False,
+               "addressRegex": "", "memoRegex": "", "withdrawFee": "0", "withdrawMin": "0", "withdrawMax": "0",
+               "withdrawInternalMin": "0", "depositDust": "0", "minConfirm": 1, "unLockConfirm": 0,
+               "sameAddress": False, "estimatedArrivalTime": 1, "busy": False, "contractAddressUrl": "",
+               "contractAddress": ""}
+    return {"coin": asset, "depositAllEnable": False, "withdrawAllEnable": False, "name": asset,
+            "free": fmt(free), "locked": fmt(locked), "freeze": fmt(ZERO), "withdrawing": fmt(ZERO),
+            "ipoing": fmt(ZERO), "ipoable": fmt(ZERO), "storage": fmt(ZERO), "isLegalMoney": False,
+            "trading": True, "networkList": [network]}
+
+
+def api_restrictions(created_ms: int) -> Json:
+    return {"ipRestrict": False, "createTime": created_ms, "enableReading": True,
+            "enableSpotAndMarginTrading": True, "enableWithdrawals": False, "enableInternalTransfer": False,
+            "enableMargin": False, "enableFutures": False, "permitsUniversalTransfer": False,
+            "enableVanillaOptions": False, "enableFixApiTrade": False, "enableFixReadOnly": False,
+            "enablePortfolioMarginTrading": False}
+
+
 def account(balances: dict[str, list[Decimal]], uid: int, omit_zero: bool) -> Json:
     rows = [{"asset": asset, "free": fmt(free), "locked": fmt(locked)}
             for asset, (free, locked) in sorted(balances.items()) if not (omit_zero and not free and not locked)]
@@ -142,11 +203,12 @@ RESULT_FIELDS = {"price", "origQty", "executedQty", "origQuoteOrderQty", "cummul
                  "timeInForce", "type", "side", "workingTime", "selfTradePreventionMode"}
 
 
-def cancelled(o: EOrder) -> Json:
+def cancelled(o: EOrder, cancel_id: str | None) -> Json:
+    """A cancel's answer: ``clientOrderId`` is the cancel's own id (``newClientOrderId`` or generated)."""
     body = order(o)
     return {"symbol": o.symbol, "origClientOrderId": o.client_order_id, "orderId": o.order_id,
-            "orderListId": -1, "clientOrderId": f"cancel{secrets.token_hex(6)}", "transactTime": wall_ms(),
-            **{k: body[k] for k in CANCEL_FIELDS}}
+            "orderListId": -1, "clientOrderId": cancel_id or f"cancel{secrets.token_hex(8)}",
+            "transactTime": wall_ms(), **{k: body[k] for k in CANCEL_FIELDS}}
 
 
 def placed(o: EOrder, response_type: str, fills: list[EFill]) -> Json:
@@ -181,14 +243,40 @@ def agg_trade_event(t: PublicTrade, now: int) -> Json:
             "f": t.trade_id, "l": t.trade_id, "T": t.time_ms, "m": t.buyer_is_maker, "M": True}
 
 
-def book_ticker_event(state: SymbolState) -> Json:
-    book = state.book
-    return {"u": book.update_id, "s": state.spec.symbol, "b": fmt(book.bids[0][0]), "B": fmt(book.bids[0][1]),
-            "a": fmt(book.asks[0][0]), "A": fmt(book.asks[0][1])}
+def book_ticker_event(state: SymbolState, update_id: int) -> Json:
+    (bid, bid_qty), (ask, ask_qty) = best(state.book.bids), best(state.book.asks)
+    return {"u": update_id, "s": state.spec.symbol, "b": fmt(bid), "B": fmt(bid_qty), "a": fmt(ask),
+            "A": fmt(ask_qty)}
+
+
+def mini_ticker_event(state: SymbolState, now: int) -> Json:
+    t = _ticker_24h(state)
+    return {"e": "24hrMiniTicker", "E": now, "s": state.spec.symbol, "c": t["lastPrice"], "o": t["openPrice"],
+            "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"], "q": t["quoteVolume"]}
+
+
+def window_ticker_event(state: SymbolState, window: str, bars: list[Bar], now: int) -> Json:
+    """``<symbol>@ticker_<window>``: statistics over the window's one-minute candles (open on a minute)."""
+    first, last = bars[0], bars[-1]
+    volume = sum((b.volume for b in bars), ZERO)
+    quote = sum((b.quote_volume for b in bars), ZERO)
+    change = last.close - first.open
+    trades = [t for t in state.trades if t.time_ms >= first.open_ms]
+    return {"e": f"{window}Ticker", "E": now, "s": state.spec.symbol, "p": fmt(change),
+            "P": f"{change / first.open * 100:.3f}" if first.open else "0.000", "o": fmt(first.open),
+            "h": fmt(max(b.high for b in bars)), "l": fmt(min(b.low for b in bars)), "c": fmt(last.close),
+            "w": fmt(quote / volume if volume else last.close), "v": fmt(volume), "q": fmt(quote),
+            "O": first.open_ms, "C": now, "F": trades[0].trade_id if trades else -1,
+            "L": trades[-1].trade_id if trades else -1, "n": sum(b.trades for b in bars)}
+
+
+def avg_price_event(state: SymbolState, price: Decimal, now: int) -> Json:
+    last = state.trades[-1].time_ms if state.trades else now
+    return {"e": "avgPrice", "E": now, "s": state.spec.symbol, "i": "5m", "w": fmt(price), "T": last}
 
 
 def ticker_event(state: SymbolState, now: int) -> Json:
-    t = ticker_24h(state)
+    t = _ticker_24h(state)
     return {"e": "24hrTicker", "E": now, "s": state.spec.symbol, "p": t["priceChange"],
             "P": t["priceChangePercent"], "w": t["weightedAvgPrice"], "x": t["prevClosePrice"], "c": t["lastPrice"],
             "Q": t["lastQty"], "b": t["bidPrice"], "B": t["bidQty"], "a": t["askPrice"], "A": t["askQty"],
@@ -196,32 +284,35 @@ def ticker_event(state: SymbolState, now: int) -> Json:
             "O": t["openTime"], "C": t["closeTime"], "F": t["firstId"], "L": t["lastId"], "n": t["count"]}
 
 
-def depth_update(state: SymbolState, bids: Levels, asks: Levels, now: int) -> Json:
+def depth_update(symbol: str, first_id: int, last_id: int, bids: Levels, asks: Levels, now: int) -> Json:
+    return {"e": "depthUpdate", "E": now, "s": symbol, "U": first_id, "u": last_id, "b": levels(bids),
+            "a": levels(asks)}
+
+
+def partial_depth(state: SymbolState, size: int, update_id: int) -> Json:
     book = state.book
-    return {"e": "depthUpdate", "E": now, "s": state.spec.symbol, "U": book.update_id, "u": book.update_id,
-            "b": levels(bids), "a": levels(asks)}
+    return {"lastUpdateId": update_id, "bids": levels([lv for lv in book.bids if lv[1] > 0][:size]),
+            "asks": levels([lv for lv in book.asks if lv[1] > 0][:size])}
 
 
-def partial_depth(state: SymbolState, size: int) -> Json:
-    book = state.book
-    return {"lastUpdateId": book.update_id, "bids": levels(book.bids[:size]), "asks": levels(book.asks[:size])}
+def kline_event(symbol: str, interval: str, bar: Bar, closed: bool, trade_ids: tuple[int, int], now: int) -> Json:
+    """A kline stream update; ``closed`` ("x") is true on the last update of each interval. The taker-buy
+    volumes are half of each, as in the REST rows."""
+    return {"e": "kline", "E": now, "s": symbol, "k": {
+        "t": bar.open_ms, "T": bar.close_ms, "s": symbol, "i": interval, "f": trade_ids[0], "L": trade_ids[1],
+        "o": fmt(bar.open), "c": fmt(bar.close), "h": fmt(bar.high), "l": fmt(bar.low), "v": fmt(bar.volume),
+        "n": bar.trades, "x": closed, "q": fmt(bar.quote_volume), "V": fmt(bar.volume / 2),
+        "Q": fmt(bar.quote_volume / 2), "B": "0"}}
 
 
-def kline_event(state: SymbolState, now: int) -> Json:
-    candle = state.candles[-1]
-    return {"e": "kline", "E": now, "s": state.spec.symbol, "k": {
-        "t": candle.open_ms, "T": candle.open_ms + 59_999, "s": state.spec.symbol, "i": "1m", "f": 0, "L": 0,
-        "o": fmt(candle.open), "c": fmt(candle.close), "h": fmt(candle.high), "l": fmt(candle.low),
-        "v": fmt(candle.volume), "n": candle.trades, "x": False, "q": fmt(candle.quote_volume), "V": "0",
-        "Q": "0", "B": "0"}}
-
-
-def execution_report(o: EOrder, fill: EFill | None, execution: str, now: int) -> Json:
+def execution_report(o: EOrder, fill: EFill | None, execution: str, now: int, cancel_id: str | None = None) -> Json:
+    """An order update. On a cancel, ``c`` is the cancel request's client id and ``C`` the order's own."""
+    cancelling = o.status == "CANCELED" and cancel_id is not None
     return {
-        "e": "executionReport", "E": now, "s": o.symbol, "c": o.client_order_id, "S": o.side,
-        "o": o.kind, "f": o.tif, "q": fmt(o.quantity), "p": fmt(o.price or ZERO),
-        "P": "0.00000000", "F": "0.00000000", "g": -1, "C": "" if o.status != "CANCELED" else
-        o.client_order_id, "x": execution if execution != "PARTIALLY_FILLED" else "TRADE",
+        "e": "executionReport", "E": now, "s": o.symbol, "c": cancel_id if cancelling else o.client_order_id,
+        "S": o.side, "o": o.kind, "f": o.tif, "q": fmt(o.quantity), "p": fmt(o.price or ZERO),
+        "P": "0.00000000", "F": "0.00000000", "g": -1, "C": o.client_order_id if cancelling else "",
+        "x": execution if execution != "PARTIALLY_FILLED" else "TRADE",
         "X": o.status, "r": "NONE", "i": o.order_id,
         "l": fmt(fill.quantity if fill else ZERO), "z": fmt(o.filled),
         "L": fmt(fill.price if fill else ZERO), "n": fmt(fill.fee if fill else ZERO),
@@ -237,5 +328,14 @@ def account_position(snapshot: dict[str, tuple[Decimal, Decimal]], now: int) -> 
             "B": [{"a": a, "f": fmt(free), "l": fmt(locked)} for a, (free, locked) in snapshot.items()]}
 
 
-def listen_key_expired(listen_key: str, now: int) -> Json:
-    return {"e": "listenKeyExpired", "E": now, "listenKey": listen_key}
+def balance_update(asset: str, delta: Decimal, now: int) -> Json:
+    return {"e": "balanceUpdate", "E": now, "a": asset, "d": fmt(delta), "T": now}
+
+
+def event_stream_terminated(now: int) -> Json:
+    return {"e": "eventStreamTerminated", "E": now}
+
+
+def server_shutdown(now: int) -> Json:
+    return {"e": "serverShutdown", "E": now}
+

@@ -38,6 +38,7 @@ class Faults:
     drop_hook: Callable[[StreamKind], None] | None = None
     stall_hook: Callable[[float, StreamKind], None] | None = None
     refuse_hook: Callable[[bool], None] | None = None
+    expire_hook: Callable[[StreamKind], None] | None = None
     log: list[str] = attrs.field(factory=list)
 
     # ------------------------------------------------------------------ the test-facing API
@@ -70,6 +71,13 @@ class Faults:
         self.log.append(f"stall {kind} {seconds}")
         if self.stall_hook is not None:
             self.stall_hook(seconds, kind)
+
+    def expire_connections(self, kind: StreamKind = "all") -> None:
+        """Live websockets of ``kind`` reach the venue's connection lifetime (Binance: 24 hours) now, and are
+        closed as the venue closes them at that mark: the limit as a fault, not a day of waiting."""
+        self.log.append(f"expire {kind}")
+        if self.expire_hook is not None:
+            self.expire_hook(kind)
 
     def duplicate_messages(self, count: int = 1, kind: StreamKind = "all") -> None:
         self.duplicate[kind] = self.duplicate.get(kind, 0) + count

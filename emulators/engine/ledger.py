@@ -20,7 +20,7 @@ Derivatives (`InstrumentSpec.kind` "linear" or "inverse"):
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
@@ -45,6 +45,7 @@ class Ledger(Market):
     positions: dict[tuple[str, str], EPosition] = attrs.field(factory=dict)  # (account, instrument id)
     default_leverage: Decimal = Decimal(10)
     maintenance_rate: Decimal = Decimal("0.005")
+    spot_fee_step: Decimal | None = None  # spot fees rounded (half up) to this step, as a venue prints them; None: exact
 
     # ------------------------------------------------------------------ wallets
     def open_account(self, account: str, balances: dict[str, Decimal] | None = None) -> None:
@@ -57,6 +58,12 @@ class Ledger(Market):
 
     def _wallet(self, account: str, asset: str) -> list[Decimal]:
         return self.balances[account].setdefault(asset, [Decimal(0), Decimal(0)])
+
+    def spot_fee(self, amount: Decimal) -> Decimal:
+        """A spot fee as charged: exact, or rounded to `spot_fee_step` where the dialect set one."""
+        if self.spot_fee_step is None:
+            return amount.normalize()
+        return amount.quantize(self.spot_fee_step, rounding=ROUND_HALF_UP).normalize()
 
     def fee_rate(self, spec: InstrumentSpec, *, is_maker: bool) -> Decimal:
         """The instrument's own rate where it has one, else the exchange-wide rate."""

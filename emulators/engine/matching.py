@@ -288,13 +288,13 @@ class Exchange(Ledger):
         """Move a spot fill through the wallets; the fee comes out of what the account receives."""
         base_wallet, quote_wallet = self._wallet(order.account, spec.base), self._wallet(order.account, spec.quote)
         if order.side == "BUY":
-            fee = (quantity * rate).normalize()
+            fee = self.spot_fee(quantity * rate)
             spend = min(quote, order.locked)
             quote_wallet[1] -= spend
             order.locked -= spend
             base_wallet[0] += quantity - fee
             return fee, spec.base
-        fee = (quote * rate).normalize()
+        fee = self.spot_fee(quote * rate)
         base_wallet[1] -= quantity
         order.locked -= quantity
         quote_wallet[0] += quote - fee

@@ -1,8 +1,8 @@
 """The price simulation: a seeded random walk per symbol, synthetic depth around it, public trades, candles.
 
 Model (deliberately simple, stated so nobody mistakes it for a real market):
-- each symbol's mid price follows a seeded multiplicative random walk, one step per tick; one RNG serves
-  every symbol in order, so adding symbols changes the others' paths from the second tick on;
+- each symbol's mid price follows a seeded multiplicative random walk, one step per tick, drawn from its own
+  RNG stream derived from the seed and the symbol, so adding or removing symbols changes no other's path;
 - synthetic liquidity sits around the mid: `levels` price levels per side, `level_size` each, one
   tick-multiple apart, replenished every tick (our own orders never move the price);
 - every tick prints one public trade at the mid; trades build one-minute candles, and 500 of them are
@@ -43,16 +43,16 @@ class Market:
     levels: int = 10
     symbols: dict[str, SymbolState] = attrs.field(factory=dict)
     listeners: Listeners = attrs.field(factory=Listeners)
-    _rng: random.Random = attrs.field(init=False)
+    _rngs: dict[str, random.Random] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
         now = self.now_ms()
         for spec in self.instruments:
             state = SymbolState(spec=spec, mid=spec.start_price)
             self._seed_history(state, now)
             self._rebuild_book(state)
             self.symbols[spec.symbol] = state
+            self._rngs[spec.symbol] = random.Random(f"{self.seed}:{spec.symbol}:walk")
 
     def symbol(self, symbol: str) -> SymbolState:
         try:
@@ -76,13 +76,13 @@ class Market:
         now = self.now_ms()
         for state in self.symbols.values():
             spec = state.spec
-            state.mid = max(spec.tick_size, self._round_tick(spec, state.mid * (1 + self._step(self._rng, spec))))
+            rng = self._rngs[spec.symbol]
+            state.mid = max(spec.tick_size, self._round_tick(spec, state.mid * (1 + self._step(rng, spec))))
             changed_bids, changed_asks = self._rebuild_book(state)
             for listener in self.listeners.on_tick:
                 listener(state, changed_bids, changed_asks)
-            size = (spec.level_size * Decimal(self._rng.randint(1, 20)) / 100).quantize(spec.step_size,
-                                                                                       rounding=ROUND_DOWN)
-            self._print_trade(state, state.mid, max(size, spec.step_size), self._rng.random() < 0.5, now)
+            size = (spec.level_size * Decimal(rng.randint(1, 20)) / 100).quantize(spec.step_size, rounding=ROUND_DOWN)
+            self._print_trade(state, state.mid, max(size, spec.step_size), rng.random() < 0.5, now)
             self._after_tick(state, now)
 
     def _after_tick(self, state: SymbolState, now: int) -> None:

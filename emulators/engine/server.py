@@ -4,6 +4,12 @@ A dialect supplies `handle_http` and `handle_ws`; this module owns the plumbing 
 shares: reading requests, applying faults (errors, delays, lost answers, dropped or stalled
 websockets, duplicated or reordered messages), and refusing connections by actually stopping the
 listener (so a client sees a transport error, not an HTTP status), then listening again on the same port.
+
+Websocket keep-alive follows the dialect's `PingSchedule` (``dialect.ws_ping``, None for none): the server pings
+every ``interval`` seconds with a fresh payload and disconnects a client that has not answered the latest ping
+with a pong carrying its payload within ``timeout`` seconds (unsolicited pongs do not count, as venues say).
+hypercorn answers pings but never shows pongs to the application, so `_send_tracked_pings` replaces its ping
+loop and records, per connection, the last ping sent and when it was answered.
 """
 
 from __future__ import annotations
@@ -11,14 +17,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import attrs
 import trio
 from hypercorn.config import Config
+from hypercorn.protocol.ws_stream import WSStream
 from hypercorn.trio import serve
+from wsproto.events import Event as WsEvent
+from wsproto.events import Ping, Pong
 
 from emulators.engine.faults import Faults, HttpFault, StreamKind
 
@@ -36,6 +45,7 @@ class HttpRequest:
     query_string: str
     body: bytes
     headers: dict[str, str]
+    client: str = ""  # the peer's address (venues count some limits per IP)
     # When it arrived (before any injected delay): wall-clock ms and trio time. Dialects that refuse requests
     # handled too late (OKX's expTime) measure the wait on trio's clock, so virtual-time tests see it too.
     received_ms: int = 0
@@ -55,6 +65,40 @@ class HttpResponse:
     status: int
     body: bytes
     headers: list[tuple[bytes, bytes]] = attrs.field(factory=list)
+    content_type: bytes = b"application/json;charset=UTF-8"  # e.g. text/html for a venue's gateway pages
+
+
+@attrs.frozen
+class PingSchedule:
+    """How a venue keeps websockets alive: a ping every ``interval`` s, a pong due within ``timeout`` s."""
+
+    interval: float
+    timeout: float
+
+
+PONGS = "emulators.pongs"  # scope["state"] key: the connection's `PongRecord`
+
+
+@attrs.define
+class PongRecord:
+    """The server's pings on one connection that no pong has answered yet: payload -> when sent (trio time).
+    A pong answers the ping whose payload it copies, and every ping sent before it."""
+
+    outstanding: dict[bytes, float] = attrs.field(factory=dict)
+
+    def sent(self, payload: bytes, now: float) -> None:
+        self.outstanding[payload] = now
+
+    def answered(self, payload: bytes) -> None:
+        sent_at = self.outstanding.get(payload)
+        if sent_at is not None:
+            self.outstanding = {p: t for p, t in self.outstanding.items() if t > sent_at}
+
+    def overdue(self, now: float, timeout: float) -> bool:
+        return any(now - sent_at > timeout for sent_at in self.outstanding.values())
+
+
+CLOSE = "\x00close"  # queued by `WsConnection.close`: the pump closes the connection when it gets here
 
 
 @attrs.define(eq=False)
@@ -72,15 +116,17 @@ class WsConnection:
     topics: set[str] = attrs.field(factory=set)  # what it subscribed to (see `engine.hub`)
     account: str | None = None  # the engine account a private stream serves, once authenticated
     state: dict[str, Any] = attrs.field(factory=dict)  # the dialect's other per-connection data
-    close_code: int = 1001  # what the server's close frame says (a dialect may choose the venue's code)
+    close_code: int = 1001  # what the server says when it closes the connection (see `close`)
     close_reason: str = ""
+    client: str = ""  # the peer's address
+    pongs: PongRecord | None = None  # keep-alive state, when the dialect has a `PingSchedule`
     # Venues that close idle sockets: after this many seconds without a message sent, the server closes the
     # connection with ``idle_close`` (code, reason). None: never.
     idle_timeout: float | None = None
     idle_close: tuple[int, str] = (1001, "")
     last_sent: float = 0.0  # trio time of the last message sent (the server sets the opening time)
-    _held: str | bytes | None = None
     headers: dict[str, str] = attrs.field(factory=dict)  # the handshake's headers, names lower-cased
+    _held: str | bytes | None = None
 
     @classmethod
     def open(cls, path: str, query_string: str, kind: StreamKind, faults: Faults,
@@ -99,13 +145,27 @@ class WsConnection:
             pass
 
     def drop(self, code: int | None = None, reason: str = "") -> None:
-        """Close the connection (with ``code`` and ``reason`` in the close frame, when given)."""
+        """Close the connection at once (with ``code`` and ``reason`` in the close frame, when given)."""
         if code is not None:
             self.close_code, self.close_reason = code, reason
         self.scope.cancel()
 
+    def close(self, code: int, reason: str = "") -> None:
+        """End the connection with a close frame of ``code`` and ``reason`` (the venue's words), once what is
+        already queued has been sent."""
+        self.close_code, self.close_reason = code, reason
+        try:
+            self.outgoing_tx.send_nowait(CLOSE)
+        except trio.WouldBlock:
+            self.drop()
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass
+
     async def pump(self, send: Send) -> None:
         async for text in self.outgoing_rx:
+            if text is CLOSE:
+                self.drop()
+                return
             if self.stalled:
                 continue
             if self._held is None and self.faults.take_reorder(self.kind):
@@ -134,8 +194,8 @@ class Dialect(Protocol):
 
     def on_ws_close(self, conn: WsConnection) -> None: ...
 
-    # A dialect whose clients send binary frames (e.g. MessagePack) may also define
-    # ``async def on_ws_binary(self, conn: WsConnection, data: bytes) -> None``; without it they are decoded as text.
+
+BinaryHandler = Callable[[WsConnection, bytes], Awaitable[None]]  # optional `on_ws_binary` of a dialect
 
 
 @attrs.define(eq=False)
@@ -152,7 +212,13 @@ class EmulatorServer:
         self.faults.drop_hook = self._drop
         self.faults.stall_hook = self._stall
         self.faults.refuse_hook = self._refuse
+        self.faults.expire_hook = self._expire
         self._resume.set()
+
+    @property
+    def ping_schedule(self) -> PingSchedule | None:
+        schedule: PingSchedule | None = getattr(self.dialect, "ws_ping", None)
+        return schedule
 
     # ------------------------------------------------------------------ fault hooks
     def _matching(self, kind: StreamKind) -> list[WsConnection]:
@@ -166,6 +232,11 @@ class EmulatorServer:
         for conn in self._matching(kind):
             conn.stalled = True
             conn.state["stall_deadline"] = trio.current_time() + seconds
+
+    def _expire(self, kind: StreamKind) -> None:
+        """The venue's connection lifetime is over (Binance: 24 hours): close as the venue does at that mark."""
+        for conn in self._matching(kind):
+            conn.close(1001, "")
 
     def _refuse(self, on: bool) -> None:
         if on:
@@ -185,7 +256,8 @@ class EmulatorServer:
             config = Config()
             config.bind = [f"{self.host}:{self.port}"]
             config.keep_alive_timeout = 3600  # tests jump virtual time; idle sockets must survive it
-            config.websocket_ping_interval = None
+            schedule = self.ping_schedule
+            config.websocket_ping_interval = schedule.interval if schedule is not None else None
             config.accesslog = None
             config.errorlog = logging.getLogger("emulators.hypercorn")
             config.graceful_timeout = 0.1
@@ -220,9 +292,10 @@ class EmulatorServer:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode(), body, headers,
-                              int(time.time() * 1000), trio.current_time())
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client") or ("", 0)
+        request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body, headers,
+                              str(client[0]), int(time.time() * 1000), trio.current_time())
         await self.faults.delay()
         fault = self.faults.take_http_error(request.path)
         if fault is not None:
@@ -232,7 +305,7 @@ class EmulatorServer:
             if self.faults.take_lose(request.path):
                 await trio.sleep(math.inf)  # executed, never answered: the client times out
         await send({"type": "http.response.start", "status": response.status,
-                    "headers": [(b"content-type", b"application/json;charset=UTF-8"),
+                    "headers": [(b"content-type", response.content_type),
                                 (b"content-length", str(len(response.body)).encode()), *response.headers]})
         await send({"type": "http.response.body", "body": response.body})
 
@@ -242,9 +315,14 @@ class EmulatorServer:
         if kind is None or self.faults.refusing:
             await send({"type": "websocket.close", "code": 1008})
             return
-        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope.get("headers", [])}
-        conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults, headers)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        conn = WsConnection.open(scope["path"], scope["query_string"].decode("latin-1"), kind, self.faults, headers)
+        conn.client = str((scope.get("client") or ("", 0))[0])
         conn.last_sent = trio.current_time()
+        schedule = self.ping_schedule
+        if schedule is not None:
+            conn.pongs = PongRecord()
+            scope.setdefault("state", {})[PONGS] = conn.pongs
         await send({"type": "websocket.accept"})
         self.connections.add(conn)
         try:
@@ -253,16 +331,16 @@ class EmulatorServer:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(conn.pump, send)
                     nursery.start_soon(self._watch_stall, conn)
+                    if schedule is not None:
+                        nursery.start_soon(self._watch_pongs, conn, schedule)
                     while True:
                         message = await receive()
                         if message["type"] == "websocket.disconnect":
                             break
-                        binary = getattr(self.dialect, "on_ws_binary", None)
-                        if message.get("bytes") is not None and binary is not None:
-                            await binary(conn, message["bytes"])
-                            continue
-                        text = message.get("text") or (message.get("bytes") or b"").decode()
-                        await self.dialect.on_ws_message(conn, text)
+                        if message.get("text") is not None:
+                            await self.dialect.on_ws_message(conn, message["text"])
+                        else:
+                            await self._binary(conn, message.get("bytes") or b"")
                     nursery.cancel_scope.cancel()
         finally:
             self.connections.discard(conn)
@@ -271,12 +349,29 @@ class EmulatorServer:
         with trio.move_on_after(1) as cleanup:
             cleanup.shield = True
             try:
-                close: dict[str, Any] = {"type": "websocket.close", "code": conn.close_code}
-                if conn.close_reason:
-                    close["reason"] = conn.close_reason
-                await send(close)
+                await send({"type": "websocket.close", "code": conn.close_code, "reason": conn.close_reason})
             except Exception:  # the transport may already be gone; closing is best effort
                 log.debug("websocket already closed")
+
+    async def _binary(self, conn: WsConnection, data: bytes) -> None:
+        """A binary frame: the dialect's `on_ws_binary` answers it in the venue's words; a dialect without one
+        closes with 1003 (unsupported data, RFC 6455) rather than guessing."""
+        handler: BinaryHandler | None = getattr(self.dialect, "on_ws_binary", None)
+        if handler is None:
+            conn.close(1003, "binary frames are not supported")
+        else:
+            await handler(conn, data)
+
+    @staticmethod
+    async def _watch_pongs(conn: WsConnection, schedule: PingSchedule) -> None:
+        """Disconnect a client whose pong to the latest ping is more than ``schedule.timeout`` late."""
+        record = conn.pongs
+        assert record is not None
+        while True:
+            await trio.sleep(min(schedule.interval, schedule.timeout) / 4)
+            if record.overdue(trio.current_time(), schedule.timeout):
+                conn.close(1001, "")
+                return
 
     async def _watch_stall(self, conn: WsConnection) -> None:
         while True:
@@ -295,3 +390,30 @@ def _frame(message: str | bytes) -> dict[str, Any]:
     if isinstance(message, bytes):
         return {"type": "websocket.send", "bytes": message}
     return {"type": "websocket.send", "text": message}
+
+
+async def _send_tracked_pings(stream: WSStream) -> None:
+    """hypercorn's ping loop, with a payload per ping and the matching pong recorded (see the module doc)."""
+    record = stream.scope.get("state", {}).get(PONGS)
+    if not isinstance(record, PongRecord):  # not an emulator connection that asked for keep-alive
+        return
+    events = stream.connection.events
+
+    def watched() -> Iterator[WsEvent]:
+        for event in events():
+            if isinstance(event, Pong):
+                record.answered(bytes(event.payload))
+            yield event
+
+    stream.connection.events = watched  # type: ignore[method-assign,assignment]
+    interval = stream.config.websocket_ping_interval
+    count = 0
+    while not stream.closed:
+        await stream.context.sleep(interval if interval is not None else math.inf)
+        count += 1
+        payload = str(count).encode()
+        record.sent(payload, trio.current_time())
+        await stream._send_wsproto_event(Ping(payload=payload))
+
+
+WSStream._send_pings = _send_tracked_pings  # type: ignore[method-assign,assignment]

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 
 from emulators import EmulatedVenue
-from tests.support.emulator_thread import emulator_in_thread
+from tests.support.threaded import emulator_thread
 
 
 @pytest.fixture(scope="module")
 def still_binance() -> Iterator[EmulatedVenue]:
-    with emulator_in_thread("binance", seed=33) as emulated:
-        yield emulated
+    with emulator_thread("binance", seed=33, tick_interval=3600) as venue:
+        yield venue
 
 
 def threaded_emulator(venue: str, seed: int, **options: Any) -> Iterator[EmulatedVenue]:
     """For fixtures: ``yield from threaded_emulator("alpaca", seed=1, market_time=...)``."""
-    with emulator_in_thread(venue, seed=seed, **options) as emulated:
+    with emulator_thread(venue, seed=seed, **options) as emulated:
         yield emulated

@@ -34,7 +34,7 @@ from okx.websocket.WsPrivateAsync import WsPrivateAsync  # noqa: E402
 from okx.websocket.WsPublicAsync import WsPublicAsync  # noqa: E402
 
 from emulators import EmulatedVenue  # noqa: E402
-from tests.support.emulator_thread import emulator_in_thread  # noqa: E402
+from tests.support.threaded import emulator_thread  # noqa: E402
 
 D = Decimal
 SWAP, SPOT, INVERSE = "BTC-USDT-SWAP", "BTC-USDT", "BTC-USD-SWAP"
@@ -42,7 +42,7 @@ SWAP, SPOT, INVERSE = "BTC-USDT-SWAP", "BTC-USDT", "BTC-USD-SWAP"
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[EmulatedVenue]:
-    with emulator_in_thread("okx", seed=44) as emulated:
+    with emulator_thread("okx", seed=44, tick_interval=3600) as emulated:
         yield emulated
 
 

@@ -149,18 +149,40 @@ async def test_rate_limit_headers_weights_429_then_418(venue: EmulatedVenue) -> 
     assert statuses.index(429) < statuses.index(418)
 
 
+async def test_the_retired_listen_keys_answer_410_gone(venue: EmulatedVenue) -> None:
+    """Binance discontinued the spot listen keys on 2026-02-20: its gateway answers 410 with an HTML page."""
+    async with http_client(venue) as http:
+        for method in ("POST", "PUT", "DELETE"):
+            gone = await http.request(method, "/api/v3/userDataStream", headers=headers(venue))
+            assert gone.status_code == 410 and gone.headers["content-type"].startswith("text/html")
+            assert "<title>410 Gone</title>" in gone.text
+
+
+async def subscribe_user_data(venue: EmulatedVenue, ws: trio_websocket.WebSocketConnection) -> int:
+    """``userDataStream.subscribe.signature``: the account's events on this WebSocket API connection."""
+    params: dict[str, object] = {"apiKey": venue.api_key, "timestamp": time.time_ns() // 1_000_000}
+    payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+    params["signature"] = hmac.new(venue.api_secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    await ws.send_message(json.dumps({"id": "sub", "method": "userDataStream.subscribe.signature",
+                                      "params": params}))
+    answer = json.loads(await ws.get_message())
+    assert answer["status"] == 200, answer
+    subscription: int = answer["result"]["subscriptionId"]
+    return subscription
+
+
 async def test_user_data_stream_matches_the_fill_log(venue: EmulatedVenue) -> None:
     async with http_client(venue) as http, trio.open_nursery() as nursery:
-        listen_key = (await http.post("/api/v3/userDataStream", headers=headers(venue))).json()["listenKey"]
-        again = (await http.post("/api/v3/userDataStream", headers=headers(venue))).json()["listenKey"]
-        assert again == listen_key  # an account's live key comes back, per the docs
-        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws/{listen_key}")
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws-api/v3")
+        subscription = await subscribe_user_data(venue, ws)
         placed = (await post_order(http, venue, symbol="BTCUSDT", side="SELL", type="MARKET",
                                    quantity="0.6")).json()  # more than one synthetic level: several fills
         reports: list[dict[str, object]] = []
         with trio.fail_after(10):
             while not reports or reports[-1]["X"] not in ("FILLED", "EXPIRED"):
-                event = json.loads(await ws.get_message())
+                message = json.loads(await ws.get_message())
+                assert message["subscriptionId"] == subscription
+                event = message["event"]
                 if event["e"] == "executionReport" and event["i"] == placed["orderId"]:
                     reports.append(event)
         await ws.aclose()

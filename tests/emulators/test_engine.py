@@ -70,6 +70,30 @@ def test_same_seed_same_prices() -> None:
     assert Exchange(seed=10).symbols["ETHUSDT"].candles[-2].close != a.symbols["ETHUSDT"].candles[-2].close
 
 
+def test_each_symbol_walks_on_its_own_rng_stream() -> None:
+    """Adding or removing symbols changes no other symbol's path (each has a stream from seed and symbol)."""
+    from emulators.engine import DEFAULT_INSTRUMENTS, synthetic_instruments
+    alone = Exchange(seed=4, instruments=[DEFAULT_INSTRUMENTS[1]])
+    crowded = Exchange(seed=4, instruments=[*synthetic_instruments(3), *DEFAULT_INSTRUMENTS])
+    for _ in range(30):
+        alone.tick()
+        crowded.tick()
+    assert alone.symbols["ETHUSDT"].mid == crowded.symbols["ETHUSDT"].mid
+    assert [t.quantity for t in alone.symbols["ETHUSDT"].trades] == [t.quantity for t in
+                                                                     crowded.symbols["ETHUSDT"].trades]
+
+
+def test_spot_fees_are_exact_unless_the_dialect_sets_a_step() -> None:
+    exact, stepped = fresh(), fresh()
+    stepped.spot_fee_step = Decimal("0.00000001")
+    for ex in (exact, stepped):
+        ex.place("a", "BTCUSDT", "SELL", "MARKET", Decimal("0.00123"), None, "GTC", "sell")
+    fee_exact, fee_stepped = exact.fill_log[0].fee, stepped.fill_log[0].fee
+    assert fee_exact == exact.fill_log[0].quote_quantity * Decimal("0.001")  # to the last digit
+    assert fee_stepped == fee_exact.quantize(Decimal("0.00000001")) and -fee_stepped.as_tuple().exponent <= 8
+    assert fee_exact != fee_stepped  # 0.00123 * price * 0.001 has more than 8 places
+
+
 actions = st.lists(st.tuples(st.sampled_from(["buy_mkt", "sell_mkt", "buy_lmt", "sell_lmt", "cancel", "tick"]),
                              st.integers(1, 50)), min_size=1, max_size=40)
 

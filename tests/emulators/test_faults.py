@@ -17,6 +17,7 @@ import trio_websocket
 
 from emulators import EmulatedVenue
 from tests.emulators.conftest import signed_query
+from tests.emulators.test_binance_wire import subscribe_user_data
 
 
 def client(venue: EmulatedVenue, timeout: float = 5.0) -> httpx.AsyncClient:
@@ -112,18 +113,16 @@ async def test_lost_response_still_executes_the_order(venue: EmulatedVenue,
 
 async def test_drop_streams_closes_only_the_kind_asked(venue: EmulatedVenue,
                                                        autojump_clock: trio.abc.Clock) -> None:
-    async with client(venue) as http:
-        listen_key = (await http.post("/api/v3/userDataStream",
-                                      headers={"X-MBX-APIKEY": venue.api_key})).json()["listenKey"]
     async with trio.open_nursery() as nursery:
         public = await trade_stream(nursery, venue)
-        private = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws/{listen_key}")
+        private = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws-api/v3")
+        await subscribe_user_data(venue, private)
         venue.faults.drop_streams("public")
         with pytest.raises(trio_websocket.ConnectionClosed):
             for _ in range(1000):
                 await next_json(public)
         venue.engine.place("demo", "BTCUSDT", "BUY", "MARKET", Decimal("0.001"), None, "GTC", "after-drop")
-        assert (await next_json(private))["e"] == "executionReport"  # the private stream lives on
+        assert (await next_json(private))["event"]["e"] == "executionReport"  # the private stream lives on
         await private.aclose()
         nursery.cancel_scope.cancel()
 

@@ -741,9 +741,9 @@ def fuzz_venue() -> Any:
     """One emulator in a thread for the fuzz (hypothesis drives plain functions); prices frozen."""
     from trio_websocket import open_websocket_url
 
-    from tests.support.emulator_thread import emulator_in_thread
+    from tests.support.threaded import emulator_thread
 
-    with emulator_in_thread("okx", seed=9) as venue:
+    with emulator_thread("okx", seed=9, tick_interval=3600) as venue:
         yield from fuzz_clients(venue, open_websocket_url)
 
 

@@ -53,6 +53,14 @@ def test_unified_symbols_narrow_to_the_venue_markets(venue: str, asked: list[str
     assert [s.symbol for s in venue_spec(venue).instruments_for(asked)] == engine_ids
 
 
+@pytest.mark.parametrize("venue", sorted(EMULATORS))
+def test_unknown_symbols_are_refused_not_replaced_by_the_defaults(venue: str) -> None:
+    spec = venue_spec(venue)
+    for asked in (["NOPE/USDT"], [spec.instruments[0].base + "/" + spec.instruments[0].quote, "NOPE/USDT"]):
+        with pytest.raises(ValueError, match="does not list \\['NOPE/USDT'\\]"):
+            spec.instruments_for(asked)
+
+
 def test_unknown_venues_are_refused_with_the_list() -> None:
     assert available() == sorted(EMULATORS)
     with pytest.raises(ValueError, match="no emulator for 'nowhere'; available: "):

@@ -28,10 +28,13 @@ async def test_fast_feed_speaks_binance_subscribe_and_sends_every_trade_in_order
             async with open_websocket_url(f"ws://127.0.0.1:{port}/ws/btcusdt@trade") as ws:
                 raw = json.loads(await ws.get_message())  # a raw stream: the event itself, unwrapped
                 assert raw["e"] == "trade" and raw["s"] == "BTCUSDT"
-            async with open_websocket_url(f"ws://127.0.0.1:{port}/ws/some-listen-key") as ws:
+            async with open_websocket_url(f"ws://127.0.0.1:{port}/ws-api/v3") as ws:
+                await ws.send_message(json.dumps({"id": "s", "method": "userDataStream.subscribe.signature",
+                                                  "params": {}}))
+                assert json.loads(await ws.get_message())["result"] == {"subscriptionId": 0}
                 with trio.move_on_after(0.2) as quiet:
                     await ws.get_message()
-                assert quiet.cancelled_caught  # a user-data socket stays silent
+                assert quiet.cancelled_caught  # the user data subscription stays silent
         nursery.cancel_scope.cancel()
 
 
@@ -46,3 +49,19 @@ def test_rounds_leave_warm_up_out_of_latency_and_cpu() -> None:
 def test_latency_percentiles_leave_the_start_up_out() -> None:
     samples = Samples(latencies_ns=[50_000_000] * STEADY_AFTER + [1_000_000] * (2 * STEADY_AFTER + 1))
     assert samples.percentile(0.999) == 1.0  # the slow start (50 ms) is not the steady state
+
+
+def test_the_websocket_api_round_trips_run_against_the_emulator() -> None:
+    """A smoke run of the two WebSocket API round-trip clients (`make bench` runs them for real): each
+    round places and cancels one order, through the WebSocket API, on an emulator in its own thread."""
+    from bench.ingest import Feed
+    from bench.roundtrip import bare_ws_api, ours_ws_api
+    from tests.support.threaded import emulator_thread
+
+    with emulator_thread("binance", seed=5) as venue:
+        f = Feed(venue.rest_url, venue.ws_url, venue.api_key, venue.api_secret)
+        for client in (bare_ws_api, ours_ws_api):
+            rounds = client(f, 2)
+            assert len(rounds.latencies_ms) == 2 and all(ms > 0 for ms in rounds.latencies_ms)
+        placed = [o for o in venue.engine.all_orders() if o.account == "demo"]
+        assert len(placed) == 2 * (WARMUP + 2) and all(o.status == "CANCELED" for o in placed)

@@ -267,10 +267,15 @@ async def test_balance_update_and_unknown_events_emit_nothing() -> None:
     assert await parse_user(doc.BALANCE_UPDATE, list_status) == []
 
 
-async def test_listen_key_expiry_ends_the_stream() -> None:
-    with pytest.raises(e.BrokerError) as expired:
-        await parse_user({"e": "listenKeyExpired", "E": 1576653824250, "listenKey": "abc"})
-    assert expired.value.retryable  # the supervisor reconnects (new listen key) and reconciles
+async def test_the_end_of_the_subscription_ends_the_stream() -> None:
+    """user-data-stream.md "Event Stream Terminated" (WebSocket API subscriptions): no more events come."""
+    with pytest.raises(e.BrokerError) as ended:
+        await parse_user({"e": "eventStreamTerminated", "E": 1728973001334})
+    assert ended.value.retryable  # the supervisor reconnects (a new subscription) and reconciles
+
+
+async def test_a_listen_key_expiry_is_not_an_event_of_the_websocket_api() -> None:
+    assert await parse_user({"e": "listenKeyExpired", "E": 1576653824250, "listenKey": "abc"}) == []
 
 
 async def test_an_unreadable_order_event_forces_a_reconnect() -> None:

@@ -7,8 +7,9 @@ import time
 import httpx
 import pytest
 
-from brokers.binance.auth import sign
+from brokers.binance.auth import sign, ws_api_params
 from protocol import errors as e
+from protocol.credentials import Credentials
 from tests.unit.binance.samples import (
     DOC_API_KEY,
     DOC_QUERY,
@@ -71,3 +72,15 @@ async def test_signed_calls_without_keys_fail_typed() -> None:
     broker.settings = broker.settings.__class__(venue="binance", rest_url="x", ws_url="y")
     with pytest.raises(e.AuthenticationError):
         broker._signed("GET", "/api/v3/account", {})
+
+
+def test_the_websocket_api_signature_is_the_documented_one() -> None:
+    """web-socket-api "SIGNED request example (HMAC)": every parameter but the signature, apiKey included,
+    sorted by name, HMAC-SHA256, hex."""
+    credentials = Credentials.from_strings("vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+                                           "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
+    params = ws_api_params(credentials, {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+                                         "quantity": "0.01000000", "price": "52000.00"},
+                           timestamp_ms=1645423376532, recv_window_ms=100)
+    assert params["signature"] == "aa1b5712c094bc4e57c05a1a5c1fd8d88dcd628338ea863fec7b88e59fe2db24"
+    assert params["apiKey"] == credentials.api_key
