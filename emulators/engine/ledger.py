@@ -3,7 +3,8 @@
 Wallets hold ``[free, locked]`` per asset; orders lock funds on placement (see `matching`), fills settle
 them and cancels release them. Commission is taken from the received asset on spot.
 
-Derivatives (`InstrumentSpec.kind` "linear" or "inverse"):
+Derivatives (`InstrumentSpec.kind` "linear" or "inverse"), and margin orders on marginable spot markets (which
+trade a position like a linear contract, settled in the quote coin):
 - one-way positions per (account, instrument), netting: `EPosition` with a signed size, an average entry
   price (inverse: the contract-weighted harmonic mean), leverage (default 10, at most the instrument's
   `max_leverage`), the initial margin it holds and its realised PnL (fees included, as venues count it);
@@ -68,7 +69,7 @@ class Ledger(Market):
     def position(self, account: str, symbol: str) -> EPosition:
         """The account's position in a derivatives instrument (size 0 until it trades; holds the leverage)."""
         spec = self.symbol(symbol).spec
-        if not spec.is_derivative:
+        if not spec.takes_positions:
             raise Rejected(RejectReason.NOT_DERIVATIVE, symbol)
         key = (account, symbol)
         position = self.positions.get(key)

@@ -94,12 +94,16 @@ class Exchange(Ledger):
     def place(self, account: str, symbol: str, side: Side, kind: OrderKind, quantity: Decimal,
               price: Decimal | None, tif: Tif, client_order_id: str,
               quote_quantity: Decimal | None = None, *, reduce_only: bool = False, exact_quote: bool = False,
-              reject_post_only: bool = True) -> EOrder:
+              reject_post_only: bool = True, margin: bool = False) -> EOrder:
         """Place an order. ``reduce_only`` (derivatives) refuses orders that would open or add and caps the
         quantity to the position; ``exact_quote`` makes a market buy by quote spend at most that amount;
-        ``reject_post_only=False`` accepts a crossing LIMIT_MAKER and cancels it at once (Bybit's PostOnly)."""
+        ``reject_post_only=False`` accepts a crossing LIMIT_MAKER and cancels it at once (Bybit's PostOnly);
+        ``margin`` (marginable spot markets) trades a position in the quote coin instead of the wallets."""
         state = self.symbol(symbol)
         spec = state.spec
+        if margin and not spec.marginable:
+            raise Rejected(RejectReason.NOT_DERIVATIVE, symbol)
+        positional = spec.is_derivative or margin
         if client_order_id:
             for order in self.orders.values():
                 if order.account == account and order.client_order_id == client_order_id and order.is_open:
@@ -107,7 +111,7 @@ class Exchange(Ledger):
         if quote_quantity is not None and kind == "MARKET":
             ask = self.best_ask(symbol) if side == "BUY" else self.best_bid(symbol)
             quantity = (quote_quantity / ask).quantize(spec.step_size, rounding=ROUND_DOWN)
-        if reduce_only and spec.is_derivative:
+        if reduce_only and positional:
             closable = self._closable(account, symbol, side)
             if closable <= 0:
                 raise Rejected(RejectReason.REDUCE_ONLY)
@@ -115,8 +119,8 @@ class Exchange(Ledger):
         self.validate(spec, kind, quantity, price)
         now = wall_ms()
         order = EOrder(next(state.next_order_id), client_order_id, account, symbol, side, kind, tif, quantity, price,
-                       now, now, quote_quantity=quote_quantity, reduce_only=reduce_only and spec.is_derivative,
-                       exact_quote=exact_quote and quote_quantity is not None)
+                       now, now, quote_quantity=quote_quantity, reduce_only=reduce_only and positional,
+                       exact_quote=exact_quote and quote_quantity is not None, margin=margin)
         self._lock(state, order)
         wallet = self._wallet(account, order.locked_asset)
         if wallet[0] < order.locked:
@@ -154,7 +158,7 @@ class Exchange(Ledger):
     def _lock(self, state: SymbolState, order: EOrder) -> None:
         """Decide what the order locks: the most it could spend (or margin, for derivatives)."""
         spec = state.spec
-        if spec.is_derivative:
+        if spec.is_derivative or order.margin:
             order.locked_asset, order.locked = spec.settle, self._order_cost(state, order)
         elif order.side == "BUY":
             # Lock what the order could spend: quote for buys (at the limit, or a pessimistic market price).
@@ -168,7 +172,7 @@ class Exchange(Ledger):
         (reduce-only orders: the fee only)."""
         spec = state.spec
         rate = self.fee_rate(spec, is_maker=False)
-        if spec.kind == "linear":  # cost rises with the price: the highest possible fill
+        if spec.kind != "inverse":  # linear (and spot margin): cost rises with the price, the highest fill
             if order.side == "BUY":
                 bound = order.price if order.price is not None else state.book.asks[-1][0] * Decimal("1.01")
             else:
@@ -257,7 +261,7 @@ class Exchange(Ledger):
         rate = self.fee_rate(spec, is_maker=is_maker)
         closed_size = closed_pnl = Decimal(0)
         position: EPosition | None = None
-        if spec.is_derivative:
+        if spec.is_derivative or order.margin:
             fee, fee_asset = ledger_amount(quote * rate), spec.settle
             position, closed_size, closed_pnl = self._settle_derivative(spec, order, price, quantity, fee, now)
         else:
