@@ -59,6 +59,21 @@ class Ledger(Market):
     def _wallet(self, account: str, asset: str) -> list[Decimal]:
         return self.balances[account].setdefault(asset, [Decimal(0), Decimal(0)])
 
+    def move_free(self, account: str, source: str, target: str, amount: Decimal) -> None:
+        """Move ``amount`` of free funds from one asset's wallet to another's (e.g. into an Earn holding kept as
+        its own asset); refused when ``source`` has less free."""
+        wallet = self._wallet(account, source)
+        if amount <= 0 or wallet[0] < amount:
+            raise Rejected(RejectReason.INSUFFICIENT_BALANCE, source)
+        wallet[0] -= amount
+        self._wallet(account, target)[0] += amount
+        self._emit_balances(account, {source, target})
+
+    def credit(self, account: str, asset: str, amount: Decimal) -> None:
+        """Add ``amount`` to an asset's free funds (rewards paid by the venue)."""
+        self._wallet(account, asset)[0] += amount
+        self._emit_balances(account, {asset})
+
     def fee_rate(self, spec: InstrumentSpec, *, is_maker: bool) -> Decimal:
         """The instrument's own rate where it has one, else the exchange-wide rate."""
         if is_maker:
