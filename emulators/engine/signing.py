@@ -59,13 +59,14 @@ class SignedCall:
 @attrs.frozen
 class SignatureCheck:
     """One venue's signature rule. ``mac(secret, payload)`` is the signature as the venue prints it;
-    the one sent is compared case-insensitively (hex digests)."""
+    the one sent is compared case-insensitively (hex digests) unless ``case_sensitive`` (base64 signatures)."""
 
     mac: Callable[[str, str], str]
     words: AuthWords
     time_first: bool = False
     max_recv_window: int | None = None
     ahead_ms: int = 1000  # how far in the future a timestamp may be
+    case_sensitive: bool = False
 
     def account(self, accounts: ApiAccounts[S], api_key: str) -> ApiAccount[S]:
         """The account behind ``api_key``, or the venue's unknown-key error."""
@@ -88,7 +89,8 @@ class SignatureCheck:
     def signature(self, secret: str, payload: str, sent: str | None) -> None:
         if sent is None:
             raise self.words.missing_signature()
-        if not hmac.compare_digest(self.mac(secret, payload).encode(), sent.lower().encode()):
+        sent = sent if self.case_sensitive else sent.lower()
+        if not hmac.compare_digest(self.mac(secret, payload).encode(), sent.encode()):
             raise self.words.bad_signature(payload)
 
     def fresh(self, timestamp: str | None, recv_window: str) -> None:
