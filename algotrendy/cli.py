@@ -10,7 +10,8 @@ from functools import partial
 import trio
 
 from actors.config import ConfigError, load_config
-from algotrendy.wiring import implemented_venues, paper_config
+from algotrendy.wiring import paper_config
+from emulators.registry import available as emulator_venues
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--plain", action="store_true", help="line-per-event output instead of the live view")
     run.add_argument("--log-level", default="WARNING")
     emulate = sub.add_parser("emulate", help="run one venue emulator until Ctrl-C")
-    emulate.add_argument("venue", choices=implemented_venues())
+    emulate.add_argument("venue", choices=emulator_venues())
     emulate.add_argument("--port", type=int, default=0)
     emulate.add_argument("--seed", type=int, default=1)
     return parser

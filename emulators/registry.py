@@ -50,6 +50,8 @@ class VenueSpec:
     demo_balances: Mapping[str, Decimal]
     rejections: Mapping[str, RejectionTable]  # every table the dialect words engine refusals with, by name
     demo_passphrase: str | None = None  # venues that ask for a third credential
+    # Entry points under the base URLs worth printing, by what they are ({"private websocket": "/ws-auth/v2"}).
+    paths: Mapping[str, str] = attrs.field(factory=dict)
 
     def instruments_for(self, symbols: Sequence[str] | None) -> list[InstrumentSpec]:
         """The venue's instruments narrowed to ``symbols``; all of them when none is asked for or none matches."""
