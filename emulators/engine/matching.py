@@ -155,6 +155,48 @@ class Exchange(Ledger):
         self._emit_balances(account, {spec.base, spec.quote})
         return order
 
+    def amend(self, account: str, symbol: str, order_id: int, *, quantity: Decimal | None = None,
+              price: Decimal | None = None, post_only: bool = False) -> EOrder:
+        """Change an open limit order in place (its ids stay). A quantity at or below what already filled ends
+        it (FILLED, the rest cancelled); a new price must fit the tick and, if it now crosses, the order takes
+        liquidity -- unless it is post-only (``post_only`` or LIMIT_MAKER), which refuses with WOULD_MATCH. The
+        funds are locked again for what remains on the new terms."""
+        order = self.find(symbol, order_id=order_id, account=account)
+        if not order.is_open or order.price is None:
+            raise Rejected(RejectReason.UNKNOWN_ORDER, "not an open limit order")
+        state = self.symbol(symbol)
+        new_quantity = order.quantity if quantity is None else quantity
+        new_price = order.price if price is None else price
+        self.validate(state.spec, order.kind, new_quantity, new_price)
+        now = wall_ms()
+        if new_quantity <= order.filled:
+            order.quantity = order.filled
+            self._finish(order, "FILLED", now)
+            self._emit_balances(account, {state.spec.base, state.spec.quote})
+            return order
+        crossing = self._crosses(state, order.side, new_price)
+        if crossing and (post_only or order.kind == "LIMIT_MAKER"):
+            raise Rejected(RejectReason.WOULD_MATCH, "Order would immediately match and take.")
+        probe = attrs.evolve(order, quantity=new_quantity - order.filled, price=new_price)
+        self._lock(state, probe)
+        wallet = self._wallet(account, order.locked_asset)
+        if wallet[0] + (order.locked if probe.locked_asset == order.locked_asset else 0) < probe.locked:
+            raise Rejected(RejectReason.INSUFFICIENT_BALANCE)
+        wallet[1] -= order.locked
+        wallet[0] += order.locked
+        target = self._wallet(account, probe.locked_asset)
+        target[0] -= probe.locked
+        target[1] += probe.locked
+        order.locked_asset, order.locked = probe.locked_asset, probe.locked
+        order.quantity, order.price, order.updated_ms = new_quantity, new_price, now
+        if post_only and order.kind == "LIMIT":
+            order.kind = "LIMIT_MAKER"
+        self._emit_order(order, None, "AMENDED")
+        if crossing:
+            self._take(state, order, now)
+        self._emit_balances(account, {state.spec.base, state.spec.quote})
+        return order
+
     def _lock(self, state: SymbolState, order: EOrder) -> None:
         """Decide what the order locks: the most it could spend (or margin, for derivatives)."""
         spec = state.spec
