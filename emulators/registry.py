@@ -23,6 +23,7 @@ from emulators.engine.server import Dialect
 EMULATORS: dict[str, str] = {
     "binance": "emulators.binance",
     "bybit": "emulators.bybit",
+    "kraken": "emulators.kraken",
 }
 
 
