@@ -1,0 +1,381 @@
+"""The Kraken dialect on the wire: signing (the published vector) and every auth error, the nonce, the error
+arrays, limits, order semantics, margin, Earn, paging, faults, and websocket v2 public and private -- each
+checked against Kraken's documentation (docs.kraken.com, 2026-11-30).
+
+Requests are signed here independently of the emulator, from the documented algorithm. Loopback only; every
+wait is bounded. Timers (the dead man's switch, Earn, token expiry) run on trio's virtual clock; the decaying
+counters and the deadline use the real clock (a virtual clock jumps while we wait on sockets).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+import trio
+import trio_websocket
+
+from emulators import EmulatedVenue, emulate
+from emulators.kraken.auth import api_sign
+from emulators.kraken.pairs import PAIRS
+from emulators.kraken.ws import checksum
+
+D = Decimal
+PUBLISHED_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+PUBLISHED_SIGNATURE = "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+PUBLISHED_PAYLOAD = "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"
+_nonces = itertools.count(time.time_ns())
+
+
+def signature(secret: str, path: str, nonce: str, body: str) -> str:
+    """The documented API-Sign: base64(HMAC-SHA512(b64decode(secret), path + SHA256(nonce + POST data)))."""
+    digest = hashlib.sha256((nonce + body).encode()).digest()
+    return base64.b64encode(hmac.new(base64.b64decode(secret), path.encode() + digest, hashlib.sha512).digest()).decode()
+
+
+class Kraken:
+    """A minimal signed client (form bodies unless asked for JSON)."""
+
+    def __init__(self, venue: EmulatedVenue, http: httpx.AsyncClient, key: str | None = None,
+                 secret: str | None = None) -> None:
+        self.venue, self.http = venue, http
+        self.key, self.secret = key or venue.api_key, secret or venue.api_secret
+
+    async def public(self, method: str, **params: Any) -> dict[str, Any]:
+        response = await self.http.get(f"/0/public/{method}", params=params)
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def post(self, method: str, params: dict[str, Any] | None = None, *, nonce: Any = None,
+                   json_body: bool = False, key: str | None = None, secret: str | None = None,
+                   sign: str | None = None) -> httpx.Response:
+        path = f"/0/private/{method}"
+        payload = {"nonce": next(_nonces) if nonce is None else nonce, **(params or {})}
+        body = json.dumps(payload) if json_body else urlencode(payload)
+        headers = {"API-Key": key if key is not None else self.key,
+                   "API-Sign": sign if sign is not None else signature(secret or self.secret, path,
+                                                                      str(payload["nonce"]), body),
+                   "Content-Type": "application/json" if json_body else "application/x-www-form-urlencoded"}
+        return await self.http.post(path, content=body, headers=headers)
+
+    async def ok(self, method: str, **params: Any) -> Any:
+        response = await self.post(method, params)
+        body = response.json()
+        assert response.status_code == 200 and body["error"] == [], body
+        return body["result"]
+
+    async def error(self, method: str, **params: Any) -> str:
+        response = await self.post(method, params)
+        body = response.json()
+        assert response.status_code == 200 and "result" not in body and len(body["error"]) == 1, body
+        return str(body["error"][0])
+
+
+def client(venue: EmulatedVenue) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=venue.rest_url, timeout=10)
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[EmulatedVenue]:
+    async with emulate("kraken", seed=21, tick_interval=0.05) as emulated:
+        yield emulated
+
+
+# ---------------------------------------------------------------------- signing, nonce, errors
+async def test_the_published_signature_reproduces_and_is_accepted() -> None:
+    assert api_sign(PUBLISHED_SECRET, "/0/private/AddOrder", "1616492376594",
+                    PUBLISHED_PAYLOAD) == PUBLISHED_SIGNATURE
+    assert signature(PUBLISHED_SECRET, "/0/private/AddOrder", "1616492376594", PUBLISHED_PAYLOAD) == \
+        PUBLISHED_SIGNATURE
+    async with emulate("kraken", seed=3, tick_interval=3600) as venue, client(venue) as http:
+        venue.dialect.add_account("doc", "docKey", PUBLISHED_SECRET, {"ZUSD": D(100_000)})
+        response = await http.post("/0/private/AddOrder", content=PUBLISHED_PAYLOAD, headers={
+            "API-Key": "docKey", "API-Sign": PUBLISHED_SIGNATURE,
+            "Content-Type": "application/x-www-form-urlencoded"})
+        body = response.json()
+        assert body["error"] == [] and body["result"]["descr"]["order"] == "buy 1.25000000 XBTUSD @ limit 37500.0"
+        [order] = venue.engine.open_orders("doc")
+        assert (order.side, order.quantity, order.price) == ("BUY", D("1.25"), D("37500"))
+
+
+async def test_authentication_errors_in_krakens_words(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        api = Kraken(venue, http)
+        assert (await api.post("Balance")).json()["error"] == []
+        assert (await api.post("Balance", key="")).json() == {"error": ["EAPI:Invalid key"]}
+        assert (await api.post("Balance", key="X" * 56)).json() == {"error": ["EAPI:Invalid key"]}
+        wrong = base64.b64encode(b"\x00" * 64).decode()
+        assert (await api.post("Balance", secret=wrong)).json() == {"error": ["EAPI:Invalid signature"]}
+        good = (await api.post("Balance", sign="")).json()
+        assert good == {"error": ["EAPI:Invalid signature"]}
+        # Base64 is case-sensitive: a signature with its case changed is a different signature.
+        nonce = next(_nonces)
+        body = urlencode({"nonce": nonce})
+        swapped = signature(venue.api_secret, "/0/private/Balance", str(nonce), body).swapcase()
+        assert (await api.post("Balance", nonce=nonce, sign=swapped)).json()["error"] == ["EAPI:Invalid signature"]
+        # JSON bodies are signed the same way, over the exact body.
+        assert (await api.post("Balance", json_body=True)).json()["error"] == []
+        for bad_nonce in ("", "abc", "-5", "1.5", str(2**64)):
+            assert (await api.post("Balance", nonce=bad_nonce)).json()["error"] == ["EAPI:Invalid nonce"]
+
+
+async def test_nonces_strictly_increase_at_any_scale_and_a_window_admits_late_ones(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        key, secret = venue.add_account("nonces")
+        api = Kraken(venue, http, key, secret)
+        sdk_scale = int(time.time() * 100_000_000)  # python-kraken-sdk: time x 1e8
+        assert (await api.post("Balance", nonce=sdk_scale)).json()["error"] == []
+        millis = int(time.time() * 1000)  # a smaller scale afterwards is a lower nonce
+        assert (await api.post("Balance", nonce=millis)).json()["error"] == ["EAPI:Invalid nonce"]
+        assert (await api.post("Balance", nonce=sdk_scale)).json()["error"] == ["EAPI:Invalid nonce"]  # reused
+        # A nonce is spent once the signature holds, even when the request is refused afterwards.
+        refused = await api.post("AddOrder", {"pair": "XBTUSD"}, nonce=sdk_scale + 1)
+        assert refused.json()["error"][0].startswith("EGeneral:Invalid arguments")
+        assert (await api.post("Balance", nonce=sdk_scale + 1)).json()["error"] == ["EAPI:Invalid nonce"]
+        venue.dialect.set_nonce_window(key, 10)
+        assert (await api.post("Balance", nonce=sdk_scale + 100)).json()["error"] == []
+        assert (await api.post("Balance", nonce=sdk_scale + 95)).json()["error"] == []  # late, within the window
+        assert (await api.post("Balance", nonce=sdk_scale + 95)).json()["error"] == ["EAPI:Invalid nonce"]  # once
+        assert (await api.post("Balance", nonce=sdk_scale + 89)).json()["error"] == ["EAPI:Invalid nonce"]
+
+
+async def test_unknown_methods_wrong_verbs_and_unknown_parameters_are_refused(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        api = Kraken(venue, http)
+        missing = await http.get("/0/public/Nope")
+        assert missing.status_code == 404 and missing.json() == {"error": ["EGeneral:Unknown method"]}
+        posted = await http.post("/0/public/Time")  # public endpoints are GET-only since January 2024
+        assert posted.status_code == 405 and posted.json() == {"error": ["EGeneral:Unknown method"]}
+        assert (await http.get("/0/private/Balance")).status_code == 405
+        assert (await http.get("/1/public/Time")).status_code == 404
+        odd = await api.public("Ticker", pair="XBTUSD", foo="1")
+        assert odd["error"] == ["EGeneral:Invalid arguments:foo is not supported by this emulator"]
+        assert await api.error("Balance", otp="123456") == \
+            "EGeneral:Invalid arguments:otp is not supported by this emulator"
+        base = {"pair": "XBTUSD", "type": "buy", "volume": "0.01"}
+        refusals = {
+            "stop-loss": await api.error("AddOrder", **base, ordertype="stop-loss", price="60000"),
+            "expiretm": await api.error("AddOrder", **base, ordertype="limit", price="60000", expiretm="+60"),
+            "GTD": await api.error("AddOrder", **base, ordertype="limit", price="60000", timeinforce="GTD"),
+            "fcib": await api.error("AddOrder", **base, ordertype="market", oflags="fcib"),
+            "close": await api.error("AddOrder", **base, ordertype="limit", price="60000",
+                                     **{"close[ordertype]": "limit"}),
+            "relative": await api.error("AddOrder", **base, ordertype="limit", price="+10"),
+        }
+        assert all(text.startswith("EGeneral:Invalid arguments:") and "not supported by this emulator" in text
+                   for text in refusals.values()), refusals
+        assert await api.error("AddOrder", **base, ordertype="banana") == "EGeneral:Invalid arguments:ordertype"
+        assert venue.engine.open_orders("demo") == []
+
+
+async def test_public_market_data_shapes() -> None:
+    async with emulate("kraken", seed=5, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        now = await api.public("Time")
+        assert now["error"] == [] and abs(now["result"]["unixtime"] - time.time()) < 5
+        assert now["result"]["rfc1123"].endswith("+0000")
+        assert (await api.public("SystemStatus"))["result"]["status"] == "online"
+        assets = (await api.public("Assets"))["result"]
+        assert assets["XXBT"]["altname"] == "XBT" and assets["ZUSD"]["decimals"] == 4 and "XBT.B" in assets
+        assert list((await api.public("Assets", asset="XBT,ZUSD"))["result"]) == ["XXBT", "ZUSD"]
+        assert (await api.public("Assets", asset="NOPE"))["error"] == ["EQuery:Unknown asset"]
+        pairs = (await api.public("AssetPairs", pair="XBTUSD"))["result"]
+        entry = pairs["XXBTZUSD"]
+        assert (entry["altname"], entry["wsname"], entry["base"], entry["quote"]) == ("XBTUSD", "XBT/USD", "XXBT",
+                                                                                      "ZUSD")
+        assert (entry["pair_decimals"], entry["lot_decimals"], entry["tick_size"], entry["ordermin"],
+                entry["costmin"]) == (1, 8, "0.1", "0.00005", "0.5")
+        assert entry["leverage_buy"] == [2, 3, 4, 5] and entry["fees"] == [] and entry["margin_call"] == 80
+        assert (await api.public("AssetPairs", pair="XBTUSD", info="leverage"))["result"]["XXBTZUSD"] == \
+            {"leverage_buy": [2, 3, 4, 5], "leverage_sell": [2, 3, 4, 5]}
+        assert (await api.public("Ticker", pair="NOPE"))["error"] == ["EQuery:Unknown asset pair"]
+        state = venue.engine.symbols["XXBTZUSD"]
+        tick = (await api.public("Ticker", pair="XXBTZUSD"))["result"]["XXBTZUSD"]
+        assert set(tick) == set("abcvptlho")
+        assert (D(tick["a"][0]), D(tick["b"][0])) == (state.book.asks[0][0], state.book.bids[0][0])
+        candles = (await api.public("OHLC", pair="XBTUSD", interval=60))["result"]
+        rows = candles["XXBTZUSD"]
+        assert all(len(row) == 8 for row in rows) and rows[-1][0] > rows[0][0]
+        assert candles["last"] == rows[-2][0]
+        assert (await api.public("OHLC", pair="XBTUSD", interval=2))["error"] == ["EGeneral:Invalid arguments:interval"]
+        book = (await api.public("Depth", pair="XBTUSD", count=3))["result"]["XXBTZUSD"]
+        assert [(D(p), D(q)) for p, q, _ in book["bids"]] == state.book.bids[:3]
+        assert [(D(p), D(q)) for p, q, _ in book["asks"]] == state.book.asks[:3]
+        assert (await api.public("Depth", pair="XBTUSD", count=501))["error"] == ["EGeneral:Invalid arguments:count"]
+        await api.ok("AddOrder", ordertype="market", type="sell", pair="XBTUSD", volume="0.01")
+        traded = (await api.public("Trades", pair="XBTUSD"))["result"]
+        assert traded["XXBTZUSD"][-1][3:5] == ["s", "l"] and len(traded["XXBTZUSD"][-1]) == 7
+        later = (await api.public("Trades", pair="XBTUSD", since=traded["last"]))["result"]
+        assert later["XXBTZUSD"] == [] and later["last"] == traded["last"]
+        spreads = (await api.public("Spread", pair="XBTUSD"))["result"]
+        assert len(spreads["XXBTZUSD"][-1]) == 3 and isinstance(spreads["last"], int)
+
+
+# ---------------------------------------------------------------------- orders
+async def test_order_types_time_in_force_and_post_only() -> None:
+    async with emulate("kraken", seed=6, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        state = venue.engine.symbols["XXBTZUSD"]
+        far = str((state.mid * D("0.9")).quantize(D("0.1")))
+        placed = await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01", price=far,
+                              userref=17)
+        [txid] = placed["txid"]
+        assert placed["descr"]["order"] == f"buy 0.01000000 XBTUSD @ limit {far}"
+        opened = (await api.ok("OpenOrders"))["open"]
+        assert list(opened) == [txid] and opened[txid]["status"] == "open" and opened[txid]["userref"] == 17
+        assert opened[txid]["descr"]["price"] == far and opened[txid]["vol_exec"] == "0.00000000"
+        market = (await api.ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.6"))["txid"][0]
+        filled = (await api.ok("QueryOrders", txid=market, trades="true"))[market]
+        fills = [f for f in venue.engine.fill_log if f.symbol == "XXBTZUSD" and f.side == "BUY"]
+        assert filled["status"] == "closed" and D(filled["vol_exec"]) == D("0.6") and len(fills) == 2  # two levels
+        assert D(filled["cost"]) == sum((f.quote_quantity for f in fills), D(0)).quantize(D("0.00001"))
+        assert len(filled["trades"]) == 2
+        ask = state.book.asks[0][0]
+        post = (await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01",
+                             price=str(ask + 100), oflags="post"))["txid"][0]
+        crossed = (await api.ok("QueryOrders", txid=post))[post]
+        assert (crossed["status"], crossed["reason"], crossed["vol_exec"]) == ("canceled", "Post only order",
+                                                                               "0.00000000")
+        ioc = (await api.ok("AddOrder", ordertype="limit", type="sell", pair="XBTUSD", volume="0.9",
+                            price=str(state.book.bids[0][0]), timeinforce="IOC"))["txid"][0]
+        partial = (await api.ok("QueryOrders", txid=ioc))[ioc]
+        assert partial["status"] == "canceled" and D(partial["vol_exec"]) == D("0.5")  # one level only
+        fok = (await api.ok("AddOrder", ordertype="limit", type="sell", pair="XBTUSD", volume="0.9",
+                            price=str(state.book.bids[1][0]), timeinforce="FOK"))["txid"][0]
+        killed = (await api.ok("QueryOrders", txid=fok))[fok]
+        assert killed["status"] == "canceled" and killed["vol_exec"] == "0.00000000"
+        assert await api.error("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01", price=far,
+                               oflags="post", timeinforce="IOC") == "EGeneral:Invalid arguments:timeinforce"
+        viqc = (await api.ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="100",
+                             oflags="viqc"))["txid"][0]
+        by_quote = (await api.ok("QueryOrders", txid=viqc))[viqc]
+        assert by_quote["status"] == "closed" and D(by_quote["cost"]) <= 100 and "viqc" in by_quote["oflags"]
+        assert await api.error("QueryOrders", txid="OABCDE-FGHIJ-KLMNOP") == "EOrder:Invalid order"
+
+
+async def test_order_filters_and_funds_in_krakens_words() -> None:
+    async with emulate("kraken", seed=6, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        base = {"ordertype": "limit", "type": "buy", "pair": "XBTUSD"}
+        assert await api.error("AddOrder", **base, volume="0.00001", price="60000") == "EOrder:Order minimum not met"
+        assert await api.error("AddOrder", ordertype="limit", type="buy", pair="ETHXBT", volume="0.002",
+                               price="0.00100") == "EOrder:Cost minimum not met"
+        assert await api.error("AddOrder", **base, volume="0.01", price="60000.05") == \
+            "EOrder:Invalid price:XXBTZUSD price can only be specified up to 1 decimals."
+        assert await api.error("AddOrder", **base, volume="0.000000001", price="60000") == \
+            "EGeneral:Invalid arguments:volume"
+        assert await api.error("AddOrder", **base, volume="10", price="60000") == "EOrder:Insufficient funds"
+        assert await api.error("AddOrder", ordertype="market", type="sell", pair="XBTUSD", volume="5") == \
+            "EOrder:Insufficient funds"
+        assert await api.error("AddOrder", **base, volume="0.01") == "EGeneral:Invalid arguments:price"
+        assert await api.error("AddOrder", **{**base, "pair": "NOPE"}, volume="0.01", price="60000") == \
+            "EQuery:Unknown asset pair"
+        assert venue.engine.open_orders("demo") == []
+
+
+async def test_client_order_ids_userrefs_and_cancels(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        api = Kraken(venue, http)
+        far = str((venue.engine.symbols["XXBTZUSD"].mid * D("0.8")).quantize(D("0.1")))
+        order = {"ordertype": "limit", "type": "buy", "pair": "XBTUSD", "volume": "0.01", "price": far}
+        for accepted in (str(uuid.uuid4()), uuid.uuid4().hex, "arb-20240509-00010"):
+            await api.ok("AddOrder", **order, cl_ord_id=accepted)
+        for refused in ("x" * 19, "tab\there", "caf\u00e9"):
+            assert await api.error("AddOrder", **order, cl_ord_id=refused) == "EGeneral:Invalid arguments:cl_ord_id"
+        assert await api.error("AddOrder", **order, cl_ord_id="both", userref=5) == \
+            "EGeneral:Invalid arguments:cl_ord_id"
+        assert await api.error("AddOrder", **order, cl_ord_id="arb-20240509-00010") == \
+            "EGeneral:Invalid arguments:cl_ord_id"  # unique among open orders
+        found = (await api.ok("OpenOrders", cl_ord_id="arb-20240509-00010"))["open"]
+        assert [o["cl_ord_id"] for o in found.values()] == ["arb-20240509-00010"]
+        assert await api.ok("CancelOrder", cl_ord_id="arb-20240509-00010") == {"count": 1}
+        assert await api.error("CancelOrder", cl_ord_id="arb-20240509-00010") == "EOrder:Unknown order"
+        await api.ok("AddOrder", **order, cl_ord_id="arb-20240509-00010")  # free again once closed
+        closed = (await api.ok("ClosedOrders", cl_ord_id="arb-20240509-00010"))["closed"]
+        assert [(o["status"], o["reason"]) for o in closed.values()] == [("canceled", "User requested")]
+        for _ in range(2):
+            await api.ok("AddOrder", **order, userref=77)
+        assert await api.ok("CancelOrder", txid="77") == {"count": 2}  # a userref cancels its group
+        txid = next(iter((await api.ok("OpenOrders"))["open"]))
+        assert await api.ok("CancelOrder", txid=txid) == {"count": 1}
+        assert await api.error("CancelOrder", txid=txid) == "EOrder:Unknown order"
+        assert await api.ok("CancelAll") == {"count": 2}
+        assert venue.engine.open_orders("demo") == []
+
+
+async def test_validate_places_nothing_and_a_late_request_is_refused_unexecuted() -> None:
+    async with emulate("kraken", seed=8, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        order = {"ordertype": "market", "type": "buy", "pair": "XBTUSD", "volume": "0.01"}
+        checked = await api.ok("AddOrder", **order, validate="true")
+        assert checked == {"descr": {"order": "buy 0.01000000 XBTUSD @ market"}}  # no txid
+        assert await api.error("AddOrder", **{**order, "volume": "0.00001"}, validate="true") == \
+            "EOrder:Order minimum not met"
+        assert venue.engine.all_orders() == []
+        ahead = datetime.now(UTC)
+        assert await api.error("AddOrder", **order, deadline=(ahead - timedelta(seconds=1)).isoformat()) == \
+            "EService:Deadline elapsed"
+        assert await api.error("AddOrder", **order, deadline=(ahead + timedelta(seconds=90)).isoformat()) == \
+            "EGeneral:Invalid arguments:deadline"
+        assert await api.error("AddOrder", **order, deadline="tomorrow") == "EGeneral:Invalid arguments:deadline"
+        # Queued past its deadline (the venue is slow): refused, and never executed.
+        venue.faults.slow_responses(0.6)
+        late = (datetime.now(UTC) + timedelta(seconds=0.3)).isoformat()
+        assert await api.error("AddOrder", **order, deadline=late, cl_ord_id="late-1") == "EService:Deadline elapsed"
+        assert venue.engine.all_orders() == []
+        timely = (datetime.now(UTC) + timedelta(seconds=5)).isoformat().replace("+00:00", "Z")
+        assert (await api.ok("AddOrder", **order, deadline=timely))["txid"]
+
+
+async def test_amend_keeps_the_ids_and_relocks(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        api = Kraken(venue, http)
+        mid = venue.engine.symbols["XXBTZUSD"].mid
+        far = (mid * D("0.8")).quantize(D("0.1"))
+        txid = (await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.02", price=str(far),
+                             oflags="post", cl_ord_id="amend-me"))["txid"][0]
+        amended = await api.ok("AmendOrder", cl_ord_id="amend-me", order_qty="0.03", limit_price=str(far - 10))
+        assert amended["amend_id"].startswith("T")
+        order = (await api.ok("QueryOrders", txid=txid))[txid]
+        assert (order["vol"], order["descr"]["price"], order["misc"]) == ("0.03000000", str(far - 10), "amended")
+        [engine_order] = venue.engine.open_orders("demo")
+        assert engine_order.locked == D("0.03") * (far - 10)
+        assert await api.error("AmendOrder", txid=txid, limit_price=str(mid * 2)) == "EOrder:Post only order"
+        assert await api.error("AmendOrder", txid=txid) == "EGeneral:Invalid arguments:order_qty"
+        assert await api.error("AmendOrder", txid="OABCDE-FGHIJ-KLMNOP", limit_price="1") == "EOrder:Unknown order"
+
+
+async def test_closed_orders_and_trades_history_page_by_offset() -> None:
+    async with emulate("kraken", seed=9, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        for _ in range(55):
+            await api.ok("AddOrder", ordertype="market", type="buy", pair="SOLUSD", volume="0.02")
+        first = await api.ok("ClosedOrders")
+        second = await api.ok("ClosedOrders", ofs=50)
+        assert (first["count"], len(first["closed"]), len(second["closed"])) == (55, 50, 5)
+        assert not set(first["closed"]) & set(second["closed"])
+        opens = [o["opentm"] for o in [*first["closed"].values(), *second["closed"].values()]]
+        assert opens == sorted(opens, reverse=True)  # most recent first
+        trades = await api.ok("TradesHistory")
+        rest = await api.ok("TradesHistory", ofs=50)
+        assert trades["count"] == 55 and len(trades["trades"]) == 50 and len(rest["trades"]) == 5
+        logged = {f.trade_id for f in venue.engine.fill_log}
+        assert {t["trade_id"] for t in [*trades["trades"].values(), *rest["trades"].values()]} == logged
+        one = next(iter(trades["trades"]))
+        assert (await api.ok("QueryTrades", txid=one))[one] == trades["trades"][one]
+        assert "count" not in await api.ok("ClosedOrders", without_count="true")
+        newest = trades["trades"][one]["time"]
+        assert (await api.ok("TradesHistory", start=str(int(newest) + 1)))["count"] == 0
