@@ -379,3 +379,112 @@ async def test_closed_orders_and_trades_history_page_by_offset() -> None:
         assert "count" not in await api.ok("ClosedOrders", without_count="true")
         newest = trades["trades"][one]["time"]
         assert (await api.ok("TradesHistory", start=str(int(newest) + 1)))["count"] == 0
+
+
+# ---------------------------------------------------------------------- limits, permissions, status
+async def test_the_rest_call_counter_per_tier() -> None:
+    # Real clock: the counter drains by the second.
+    async with emulate("kraken", seed=10, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        venue.dialect.set_tier(venue.api_key, "pro")  # 20, draining 1/s
+        answers = [(await api.post("Balance")).json()["error"] for _ in range(21)]
+        assert answers[:20] == [[]] * 20 and answers[20] == ["EAPI:Rate limit exceeded"]
+        # AddOrder counts on the trading counter, not this one.
+        assert (await api.post("AddOrder", {"ordertype": "market", "type": "buy", "pair": "XBTUSD",
+                                            "volume": "0.001"})).json()["error"] == []
+        # Refused calls still count (Kraken: calls made while limited keep the limit on).
+        assert (await api.post("TradeBalance")).json()["error"] == ["EAPI:Rate limit exceeded"]
+        await trio.sleep(3.2)
+        assert (await api.post("Balance")).json()["error"] == []
+        assert (await api.post("TradesHistory")).json()["error"] == ["EAPI:Rate limit exceeded"]  # costs 2
+        starter_key, starter_secret = venue.add_account("starter")
+        venue.dialect.set_tier(starter_key, "starter")  # 15 (per key), draining 0.33/s
+        starter = Kraken(venue, http, starter_key, starter_secret)
+        answers = [(await starter.post("Balance")).json()["error"] for _ in range(16)]
+        assert answers[:15] == [[]] * 15 and answers[15] == ["EAPI:Rate limit exceeded"]
+        assert (await api.public("Time"))["error"] == []
+
+
+async def test_the_trading_counter_charges_cancels_by_order_age() -> None:
+    async with emulate("kraken", seed=10, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        venue.dialect.set_tier(venue.api_key, "starter")  # threshold 60, draining 1/s
+        far = str((venue.engine.symbols["XXBTZUSD"].mid * D("0.8")).quantize(D("0.1")))
+        order = {"ordertype": "limit", "type": "buy", "pair": "XBTUSD", "volume": "0.001", "price": far}
+        refused = None
+        for _ in range(10):  # each round: +1 to place, +8 to cancel within 5 s
+            placed = await api.post("AddOrder", order)
+            if placed.json()["error"]:
+                refused = placed.json()["error"]
+                break
+            assert await api.ok("CancelOrder", txid=placed.json()["result"]["txid"][0]) == {"count": 1}
+        assert refused == ["EOrder:Rate limit exceeded"]
+        counter = venue.dialect.key_state(venue.api_key).trading["XXBTZUSD"]
+        assert 60 < counter.value <= 64
+        assert (await api.post("AddOrder", {**order, "pair": "ETHUSD", "volume": "0.01", "price": "100"})).json()["error"] == []
+
+
+async def test_open_orders_per_pair_are_limited_by_tier() -> None:
+    async with emulate("kraken", seed=11, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        venue.dialect.enforce_limits = False  # the trading counter would stop us first
+        for _ in range(80):
+            await api.ok("AddOrder", ordertype="limit", type="buy", pair="SOLUSD", volume="0.02", price="100")
+        assert await api.error("AddOrder", ordertype="limit", type="buy", pair="SOLUSD", volume="0.02",
+                               price="100") == "EOrder:Orders limit exceeded"
+        await api.ok("AddOrder", ordertype="limit", type="buy", pair="ETHUSD", volume="0.01", price="100")
+
+
+async def test_key_permissions_and_system_status(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        key, secret = venue.add_account("reader")
+        venue.dialect.set_permissions(key, {"query_funds"})
+        reader = Kraken(venue, http, key, secret)
+        assert await reader.ok("Balance")
+        order = {"ordertype": "market", "type": "buy", "pair": "XBTUSD", "volume": "0.001"}
+        for method, params in (("AddOrder", order), ("OpenOrders", {}), ("GetWebSocketsToken", {}),
+                               ("Earn/Allocate", {"amount": "1", "strategy_id": "x"})):
+            assert await reader.error(method, **params) == "EGeneral:Permission denied"
+        assert await reader.ok("Earn/Strategies")  # needs a key, no permission
+        api = Kraken(venue, http)
+        far = str((venue.engine.symbols["XXBTZUSD"].mid * D("0.8")).quantize(D("0.1")))
+        resting = (await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01",
+                                price=far))["txid"][0]
+        venue.dialect.set_system_status("cancel_only")
+        assert (await api.public("SystemStatus"))["result"]["status"] == "cancel_only"
+        assert await api.error("AddOrder", **order) == "EService:Market in cancel_only mode"
+        assert await api.ok("CancelOrder", txid=resting) == {"count": 1}
+        venue.dialect.set_system_status("post_only")
+        assert await api.error("AddOrder", **order) == "EService:Market in post_only mode"
+        await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01", price=far,
+                     oflags="post")
+        venue.dialect.set_system_status("maintenance")
+        assert await api.error("Balance") == "EService:Unavailable"
+        venue.dialect.set_system_status("online")
+        assert await api.ok("Balance")
+
+
+async def test_the_dead_mans_switch_fires_on_trios_clock(autojump_clock: trio.abc.Clock) -> None:
+    async with emulate("kraken", seed=12) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        far = str((venue.engine.symbols["XXBTZUSD"].mid * D("0.8")).quantize(D("0.1")))
+        await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01", price=far)
+        armed = await api.ok("CancelAllOrdersAfter", timeout=10)
+        current = datetime.fromisoformat(armed["currentTime"].replace("Z", "+00:00"))
+        trigger = datetime.fromisoformat(armed["triggerTime"].replace("Z", "+00:00"))
+        assert (trigger - current).total_seconds() == 10
+        await trio.sleep(8)
+        await api.ok("CancelAllOrdersAfter", timeout=10)  # re-armed: ten more seconds from now
+        await trio.sleep(7)
+        assert len(venue.engine.open_orders("demo")) == 1
+        await trio.sleep(5)
+        assert venue.engine.open_orders("demo") == []
+        [closed] = (await api.ok("ClosedOrders"))["closed"].values()
+        assert (closed["status"], closed["reason"]) == ("canceled", "Cancel all orders after timeout")
+        await api.ok("AddOrder", ordertype="limit", type="buy", pair="XBTUSD", volume="0.01", price=far)
+        await api.ok("CancelAllOrdersAfter", timeout=5)
+        disarmed = await api.ok("CancelAllOrdersAfter", timeout=0)
+        assert disarmed["triggerTime"] == "0"
+        await trio.sleep(30)
+        assert len(venue.engine.open_orders("demo")) == 1
+        assert await api.error("CancelAllOrdersAfter", timeout=86_401) == "EGeneral:Invalid arguments:timeout"
