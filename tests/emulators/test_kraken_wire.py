@@ -488,3 +488,153 @@ async def test_the_dead_mans_switch_fires_on_trios_clock(autojump_clock: trio.ab
         await trio.sleep(30)
         assert len(venue.engine.open_orders("demo")) == 1
         assert await api.error("CancelAllOrdersAfter", timeout=86_401) == "EGeneral:Invalid arguments:timeout"
+
+
+# ---------------------------------------------------------------------- margin
+async def test_a_margin_position_opens_reports_and_closes() -> None:
+    async with emulate("kraken", seed=13, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        engine = venue.engine
+        usd_before = sum(engine.balance("demo", "ZUSD"))
+        opened = await api.ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.2", leverage="4")
+        assert opened["descr"]["order"] == "buy 0.20000000 XBTUSD @ market with 4:1 leverage"
+        assert engine.balance("demo", "XXBT") == (D(1), D(0))  # margin trades a position, not the wallet
+        position = engine.position("demo", "XXBTZUSD")
+        assert (position.size, position.leverage) == (D("0.2"), D(4))
+        listed = await api.ok("OpenPositions", docalcs="true", consolidation="")
+        [(posid, row)] = listed.items()
+        trades = await api.ok("TradesHistory")
+        assert posid in trades["trades"] and trades["trades"][posid]["posstatus"] == "open"
+        assert (row["ordertxid"], row["pair"], row["type"], row["vol"], row["vol_closed"]) == \
+            (opened["txid"][0], "XXBTZUSD", "buy", "0.20000000", "0.00000000")
+        assert D(row["cost"]) == (D("0.2") * position.entry_price).quantize(D("0.00001"))
+        assert D(row["margin"]) == (D(row["cost"]) / 4).quantize(D("0.00001"))
+        mark = engine.symbols["XXBTZUSD"].mid
+        assert D(row["net"]) == (engine.unrealised_pnl(position)).quantize(D("0.0001"))
+        assert D(row["value"]) == (D("0.2") * mark).quantize(D("0.1"))
+        [merged] = await api.ok("OpenPositions", docalcs="true", consolidation="market")  # the SDK's default
+        assert (merged["pair"], merged["positions"], merged["leverage"]) == ("XXBTZUSD", "1", "4.00000")
+        balance = await api.ok("TradeBalance")
+        assert D(balance["m"]) == position.margin.quantize(D("0.0001"))
+        assert D(balance["ml"]) == (D(balance["e"]) / D(balance["m"]) * 100).quantize(D("0.01"))
+        assert await api.error("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.1",
+                               leverage="7") == "EGeneral:Invalid arguments:leverage"
+        assert (await api.error("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.1",
+                                leverage="2")).startswith("EGeneral:Invalid arguments:leverage")  # mixed leverage
+        assert await api.error("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.1",
+                               leverage="4", reduce_only="true") == "EOrder:Reduce only:No position exists"
+        await api.ok("AddOrder", ordertype="market", type="sell", pair="XBTUSD", volume="0.05", leverage="4")
+        [partly] = (await api.ok("OpenPositions", consolidation="")).values()
+        assert partly["vol_closed"] == "0.05000000"
+        closing = await api.ok("AddOrder", ordertype="market", type="sell", pair="XBTUSD", volume="0",
+                               leverage="4")  # volume 0 closes the rest
+        assert closing["txid"] and await api.ok("OpenPositions", consolidation="") == {}
+        assert engine.position("demo", "XXBTZUSD").size == 0
+        history = (await api.ok("TradesHistory", type="closing position"))["trades"]
+        assert len(history) >= 2 and all(t["misc"] == "closing" for t in history.values())
+        opening = (await api.ok("QueryTrades", txid=posid))[posid]
+        assert opening["posstatus"] == "closed" and opening["cvol"] == "0.20000000"
+        # The quote wallet changed by exactly the realised P&L less every fee of the position.
+        realised = engine.position("demo", "XXBTZUSD").cum_realised
+        assert sum(engine.balance("demo", "ZUSD")) - usd_before == realised
+        assert realised == sum((f.closed_pnl - f.fee for f in engine.fill_log), D(0))
+        assert await api.ok("AddOrder", ordertype="market", type="sell", pair="XBTUSD", volume="0.01")  # spot too
+
+
+async def test_margin_call_then_liquidation_below_the_stop() -> None:
+    async with emulate("kraken", seed=14, tick_interval=3600) as venue, client(venue) as http:
+        key, secret = venue.add_account("trader", {"ZUSD": D(10_000)})
+        api = Kraken(venue, http, key, secret)
+        engine, dialect = venue.engine, venue.dialect
+        mid = engine.symbols["XXBTZUSD"].mid
+        volume = (D(40_000) / mid).quantize(D("0.0001"))
+        await api.ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume=str(volume), leverage="5")
+        level = D((await api.ok("TradeBalance"))["ml"])
+        assert level > 100 and dialect.margin_status("trader") == "ok"
+        engine.jump("XXBTZUSD", mid * D("0.91"))  # a 9% fall: equity below 80% of the margin
+        balance = await api.ok("TradeBalance")
+        assert D("40") < D(balance["ml"]) < D("80") and dialect.margin_status("trader") == "call"
+        assert await api.error("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.01",
+                               leverage="5") == "EOrder:Margin level too low"
+        engine.jump("XXBTZUSD", mid * D("0.82"))  # below the 40% stop: closed at market
+        assert dialect.margin_status("trader") == "liquidated"
+        assert engine.position("trader", "XXBTZUSD").size == 0
+        assert await api.ok("OpenPositions", consolidation="") == {}
+        closed = (await api.ok("ClosedOrders"))["closed"]
+        liquidations = [o for o in closed.values() if "liquidated" in o["misc"]]
+        assert len(liquidations) == 1 and liquidations[0]["descr"]["type"] == "sell"
+        assert "ml" not in await api.ok("TradeBalance")
+
+
+# ---------------------------------------------------------------------- Earn and fees
+async def test_earn_allocation_is_asynchronous_and_earns(autojump_clock: trio.abc.Clock) -> None:
+    async with emulate("kraken", seed=15, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        strategies = (await api.ok("Earn/Strategies", asset="XBT"))["items"]
+        [xbt] = strategies
+        assert (xbt["asset"], xbt["lock_type"]["type"], xbt["can_allocate"]) == ("XBT", "instant", True)
+        sid = xbt["id"]
+        assert await api.ok("Earn/Allocate", amount="0.5", strategy_id=sid) is True
+        assert await api.ok("Earn/AllocateStatus", strategy_id=sid) == {"pending": True}
+        assert await api.error("Earn/Allocate", amount="0.1", strategy_id=sid) == \
+            "EEarnings:Busy:Another (de)allocation for the same strategy is in progress"
+        pending = (await api.ok("Earn/Allocations"))["items"][0]["amount_allocated"]
+        assert pending["pending"]["native"] == "0.5000000000" and pending["total"]["native"] == "0.0000000000"
+        await trio.sleep(6)
+        assert await api.ok("Earn/AllocateStatus", strategy_id=sid) == {"pending": False}
+        balances = await api.ok("Balance")
+        assert (balances["XXBT"], balances["XBT.B"]) == ("0.5000000000", "0.5000000000")
+        await trio.sleep(8 * 86_400)  # a weekly payout passes
+        allocation = (await api.ok("Earn/Allocations", converted_asset="XBT"))["items"][0]
+        book = venue.dialect.earn.allocations[("demo", sid)]
+        assert D(allocation["total_rewarded"]["native"]) == book.total_rewarded > 0
+        # 0.20% a year on 0.5 XBT from the allocation (5 s after the period began) to the weekly payout.
+        earned = D("0.5") * D("0.002") * (604_800 - 5) / (365 * 86_400)
+        assert abs(D(allocation["total_rewarded"]["native"]) - earned) <= D("1e-10")
+        assert await api.ok("Earn/Deallocate", amount="0.5", strategy_id=sid) is True
+        await trio.sleep(6)
+        assert await api.ok("Earn/DeallocateStatus", strategy_id=sid) == {"pending": False}
+        assert D((await api.ok("Balance"))["XXBT"]) == 1
+        errors = {
+            "min": await api.error("Earn/Allocate", amount="0.00000001", strategy_id=sid),
+            "unknown": await api.error("Earn/Allocate", amount="1", strategy_id="ESNOPE-AAAAA-BBBBBB"),
+        }
+        assert errors == {"min": "EEarnings:Below min:(De)allocation operation amount less than minimum",
+                          "unknown": "EGeneral:Invalid arguments:Invalid strategy ID"}
+        assert await api.ok("Earn/Allocate", amount="5", strategy_id=sid) is True  # more than we hold
+        await trio.sleep(6)
+        assert await api.error("Earn/AllocateStatus", strategy_id=sid) == \
+            "EEarnings:Insufficient funds:Insufficient funds to complete the (de)allocation request"
+
+
+async def test_bonded_earn_bonds_and_unbonds(autojump_clock: trio.abc.Clock) -> None:
+    async with emulate("kraken", seed=15, tick_interval=3600) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        [eth] = (await api.ok("Earn/Strategies", lock_type="bonded"))["items"]
+        await api.ok("Earn/Allocate", amount="2", strategy_id=eth["id"])
+        await trio.sleep(60)
+        bonding = (await api.ok("Earn/Allocations"))["items"][0]["amount_allocated"]["bonding"]
+        assert bonding["native"] == "2.0000000000" and bonding["allocation_count"] == 1
+        await trio.sleep(eth["lock_type"]["bonding_period"])
+        await api.ok("Earn/Deallocate", amount="2", strategy_id=eth["id"])
+        await trio.sleep(60)
+        unbonding = (await api.ok("Earn/Allocations"))["items"][0]["amount_allocated"]["unbonding"]
+        assert unbonding["native"] == "2.0000000000" and D((await api.ok("Balance"))["XETH"]) == 8
+        await trio.sleep(eth["lock_type"]["unbonding_period"])
+        assert D((await api.ok("Balance"))["XETH"]) == 10
+        assert (await api.ok("Earn/Allocations", hide_zero_allocations="true"))["items"] == []
+
+
+async def test_trade_volume_reports_the_fees_charged(venue: EmulatedVenue) -> None:
+    async with client(venue) as http:
+        api = Kraken(venue, http)
+        assert await api.ok("TradeVolume") == {"currency": "ZUSD", "volume": "0.0000"}
+        await api.ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.01")
+        volume = await api.ok("TradeVolume", pair="XBTUSD", fee_schedule="true")
+        fill = venue.engine.fill_log[-1]
+        assert D(volume["volume"]) == fill.quote_quantity.quantize(D("0.0001"))
+        assert volume["fees"]["XXBTZUSD"]["fee"] == "0.4000" and volume["fees_maker"]["XXBTZUSD"]["fee"] == "0.2500"
+        assert fill.fee_rate == D("0.004")
+        assert volume["schedules"][0]["tiers"][0]["active"] is True
+        assert await api.error("TradeVolume", pair="XBTUSD", fee_schedule="True") == \
+            "EGeneral:Invalid arguments:fee_schedule"  # validated strictly, as python-kraken-sdk notes
