@@ -44,6 +44,7 @@ PRIVATE_CHANNELS = ("executions", "balances")
 ORDER_METHODS = ("add_order", "amend_order", "batch_add", "batch_cancel", "cancel_all", "cancel_all_orders_after",
                  "cancel_order", "edit_order")
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
+EXACT = 10  # places for balances and fees: what the engine holds and charged, unrounded
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 CHANNEL_PARAMS = {
     "ticker": {"channel", "symbol", "snapshot", "event_trigger"},
@@ -477,7 +478,7 @@ def trade_report(d: KrakenDialect, record: FillInfo) -> Json:
         "last_price": ws_number(fill.price, pair.pair_decimals), "liquidity_ind": "m" if fill.is_maker else "t",
         "cost": ws_number(fill.quote_quantity, pair.cost_decimals), "order_type": info.meta.ordertype,
         "timestamp": render.rfc3339(fill.time_ms), "order_status": _order_status(info.order),
-        **_progress(d, info), "fees": [{"asset": asset, "qty": ws_number(fill.fee, d.markets.decimals(fill.fee_asset))}],
+        **_progress(d, info), "fees": [{"asset": asset, "qty": ws_number(fill.fee, EXACT)}],
     }
     if info.meta.leverage:
         report["margin"] = True
@@ -516,10 +517,9 @@ def on_order(d: KrakenDialect, order: EOrder, fill: EFill | None, execution: str
 
 
 def _wallets(d: KrakenDialect, asset: str, spot: Decimal, earn: Decimal | None) -> list[Json]:
-    places = d.markets.decimals(asset)
-    wallets = [{"type": "spot", "id": "main", "balance": ws_number(spot, places)}]
+    wallets = [{"type": "spot", "id": "main", "balance": ws_number(spot, EXACT)}]
     if earn is not None:
-        wallets.append({"type": "earn", "id": _earn_wallet(d, asset), "balance": ws_number(earn, places)})
+        wallets.append({"type": "earn", "id": _earn_wallet(d, asset), "balance": ws_number(earn, EXACT)})
     return wallets
 
 
@@ -539,7 +539,7 @@ def balance_snapshot(d: KrakenDialect, account: str) -> list[Json]:
         earn = held[0] + held[1] if held is not None else None
         spot = free + locked
         rows.append({"asset": known.ws, "asset_class": "currency",
-                     "balance": ws_number(spot + (earn or D(0)), known.decimals),
+                     "balance": ws_number(spot + (earn or D(0)), EXACT),
                      "wallets": _wallets(d, name, spot, earn)})
     return rows
 
@@ -573,7 +573,6 @@ def on_balances(d: KrakenDialect, account: str, snapshot: dict[str, tuple[Decima
                  "asset": d.markets.ws_asset(asset), "asset_class": "currency", "category": category,
                  "wallet_type": "earn" if holding is not None else "spot",
                  "wallet_id": _earn_wallet(d, holding.key) if holding is not None else "main",
-                 "amount": ws_number(amount, d.markets.decimals(asset)), "fee": ws_number(D(0), 4),
-                 "balance": ws_number(total, d.markets.decimals(asset))}
+                 "amount": ws_number(amount, EXACT), "fee": ws_number(D(0), 4), "balance": ws_number(total, EXACT)}
         for conn in listeners:
             send_private(conn, "balances", [entry])

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import uuid
 import zlib
@@ -638,3 +639,220 @@ async def test_trade_volume_reports_the_fees_charged(venue: EmulatedVenue) -> No
         assert volume["schedules"][0]["tiers"][0]["active"] is True
         assert await api.error("TradeVolume", pair="XBTUSD", fee_schedule="True") == \
             "EGeneral:Invalid arguments:fee_schedule"  # validated strictly, as python-kraken-sdk notes
+
+
+# ---------------------------------------------------------------------- websocket v2
+async def receive(ws: trio_websocket.WebSocketConnection) -> dict[str, Any]:
+    """The next message, numbers as Decimals from their exact text (as Kraken's checksum guide asks)."""
+    with trio.fail_after(10):
+        message = json.loads(await ws.get_message(), parse_float=D)
+    assert isinstance(message, dict)
+    return message
+
+
+async def receive_until(ws: trio_websocket.WebSocketConnection, wanted: Any, limit: int = 200) -> dict[str, Any]:
+    for _ in range(limit):
+        message = await receive(ws)
+        if wanted(message):
+            return message
+    raise AssertionError("not received")
+
+
+def client_checksum(book: dict[str, dict[D, D]]) -> int:
+    """The guide's algorithm, written from the documentation, over the text of each number."""
+    def digits(value: D) -> str:
+        return str(value).replace(".", "").lstrip("0")
+    asks = sorted(book["asks"].items())[:10]
+    bids = sorted(book["bids"].items(), reverse=True)[:10]
+    return zlib.crc32("".join(digits(p) + digits(q) for p, q in [*asks, *bids]).encode())
+
+
+def test_the_documented_book_checksum_reproduces() -> None:
+    bids = [("45283.5", "0.10000000"), ("45283.4", "1.54582015"), ("45282.1", "0.10000000"),
+            ("45281.0", "0.10000000"), ("45280.3", "1.54592586"), ("45279.0", "0.07990000"),
+            ("45277.6", "0.03310103"), ("45277.5", "0.30000000"), ("45277.3", "1.54602737"),
+            ("45276.6", "0.15445238")]
+    asks = [("45285.2", "0.00100000"), ("45286.4", "1.54571953"), ("45286.6", "1.54571109"),
+            ("45289.6", "1.54560911"), ("45290.2", "0.15890660"), ("45291.8", "1.54553491"),
+            ("45294.7", "0.04454749"), ("45296.1", "0.35380000"), ("45297.5", "0.09945542"),
+            ("45299.5", "0.18772827")]
+    levels = {"bids": {D(p): D(q) for p, q in bids}, "asks": {D(p): D(q) for p, q in asks}}
+    assert client_checksum(levels) == 3310070434
+    as_levels = [(D(p), D(q)) for p, q in bids], [(D(p), D(q)) for p, q in asks]
+    assert checksum(PAIRS["XXBTZUSD"], *as_levels) == 3310070434
+
+
+async def test_public_channels_acks_snapshots_and_a_checksummed_book(venue: EmulatedVenue) -> None:
+    async with trio.open_nursery() as nursery, client(venue) as http:
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/v2")
+        status = await receive(ws)
+        assert status["channel"] == "status" and status["data"][0]["system"] == "online"
+        assert status["data"][0]["api_version"] == "v2"
+        await ws.send_message(json.dumps({"method": "ping", "req_id": 1}))
+        pong = await receive_until(ws, lambda m: m.get("method") == "pong")
+        assert pong["req_id"] == 1 and "time_in" in pong and "time_out" in pong
+        await ws.send_message(json.dumps({"method": "subscribe", "req_id": 2,
+                                          "params": {"channel": "book", "symbol": ["BTC/USD", "XBT/USD"]}}))
+        acks = [await receive_until(ws, lambda m: m.get("method") == "subscribe") for _ in range(2)]
+        assert acks[0]["success"] is True and acks[0]["result"] == {"channel": "book", "symbol": "BTC/USD",
+                                                                     "snapshot": True, "depth": 10}
+        assert (acks[1]["success"], acks[1]["error"], acks[1]["symbol"]) == \
+            (False, "Currency pair not supported XBT/USD", "XBT/USD")  # v2 names are BTC/USD
+        book: dict[str, dict[D, D]] = {"bids": {}, "asks": {}}
+        updates = placed = 0
+        while updates < 25:
+            message = await receive(ws)
+            if message.get("channel") != "book":
+                continue
+            [data] = message["data"]
+            if message["type"] == "snapshot":
+                book = {side: {level["price"]: level["qty"] for level in data[side]} for side in ("bids", "asks")}
+                assert len(book["bids"]) == len(book["asks"]) == 10 and "timestamp" not in data
+            else:
+                updates += 1
+                for side in ("bids", "asks"):
+                    for level in data[side]:
+                        if level["qty"] == 0:
+                            book[side].pop(level["price"], None)
+                        else:
+                            book[side][level["price"]] = level["qty"]
+                assert data["timestamp"].endswith("Z")
+            assert client_checksum(book) == data["checksum"], "every message's checksum matches our book"
+            if updates == 5 and not placed:
+                await Kraken(venue, http).ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.7")
+                placed = 1
+        await ws.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_public_channel_shapes_and_refusals(venue: EmulatedVenue) -> None:
+    async with trio.open_nursery() as nursery:
+        await trio.sleep(0.2)  # a few ticks: public trades to snapshot
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/v2")
+        await receive(ws)
+
+        async def ack(params: dict[str, Any]) -> dict[str, Any]:
+            await ws.send_message(json.dumps({"method": "subscribe", "params": params}))
+            return await receive_until(ws, lambda m: m.get("method") == "subscribe")
+
+        assert (await ack({"channel": "ticker", "symbol": ["ETH/USD"]}))["result"]["event_trigger"] == "trades"
+        ticker = await receive_until(ws, lambda m: m.get("channel") == "ticker")
+        assert ticker["type"] == "snapshot" and set(ticker["data"][0]) == {
+            "symbol", "bid", "bid_qty", "ask", "ask_qty", "last", "volume", "vwap", "low", "high", "change",
+            "change_pct"}
+        assert (await ack({"channel": "ohlc", "symbol": ["BTC/USD"], "interval": 5}))["success"] is True
+        candles = await receive_until(ws, lambda m: m.get("channel") == "ohlc")
+        assert candles["type"] == "snapshot" and candles["data"][-1]["interval"] == 5
+        assert (await ack({"channel": "trade", "symbol": ["BTC/USD"], "snapshot": True}))["success"] is True
+        trades = await receive_until(ws, lambda m: m.get("channel") == "trade")
+        assert trades["type"] == "snapshot" and {"side", "price", "qty", "ord_type", "trade_id"} <= set(trades["data"][0])
+        await ws.send_message(json.dumps({"method": "subscribe", "params": {"channel": "book", "symbol": ["ETH/USD"],
+                                                                              "depth": 25}}))
+        for _ in range(50):  # numbers carry the pair's full precision on the wire: the checksum's input
+            raw = await ws.get_message()
+            if raw.startswith('{"channel":"book","type":"snapshot"'):
+                break
+        assert '"qty":5.00000000' in raw and re.search(r'"price":\d+\.\d\d,', raw)
+        assert (await ack({"channel": "instrument"}))["success"] is True
+        reference = await receive_until(ws, lambda m: m.get("channel") == "instrument")
+        pair = next(p for p in reference["data"]["pairs"] if p["symbol"] == "BTC/USD")
+        assert (pair["price_precision"], pair["qty_precision"], pair["marginable"]) == (1, 8, True)
+        refusals = [
+            await ack({"channel": "book", "symbol": ["BTC/USD"], "depth": 7}),
+            await ack({"channel": "ohlc", "symbol": ["BTC/USD"], "interval": 2}),
+            await ack({"channel": "spread", "symbol": ["BTC/USD"]}),
+            await ack({"channel": "ticker", "symbol": ["ETH/USD"]}),
+            await ack({"channel": "executions"}),
+            await ack({"channel": "ticker", "symbol": ["BTC/USD"], "bogus": 1}),
+        ]
+        assert [r["success"] for r in refusals] == [False] * 6
+        assert [r["error"] for r in refusals[:5]] == [
+            "EGeneral:Invalid arguments:depth", "EGeneral:Invalid arguments:interval",
+            "Channel spread not supported", "Already subscribed",
+            "Channel executions requires an authenticated connection"]
+        await ws.send_message(json.dumps({"method": "unsubscribe", "params": {"channel": "ticker",
+                                                                              "symbol": ["ETH/USD"]}}))
+        gone = await receive_until(ws, lambda m: m.get("method") == "unsubscribe")
+        assert gone["success"] is True and gone["result"]["symbol"] == "ETH/USD"
+        await ws.send_message(json.dumps({"method": "unsubscribe", "params": {"channel": "ticker",
+                                                                              "symbol": ["ETH/USD"]}}))
+        again = await receive_until(ws, lambda m: m.get("method") == "unsubscribe")
+        assert (again["success"], again["error"]) == (False, "Subscription Not Found")
+        await ws.send_message("not json")
+        assert (await receive_until(ws, lambda m: m.get("error") == "Malformed request"))["success"] is False
+        await ws.send_message(json.dumps({"method": "add_order", "params": {}}))
+        refused = await receive_until(ws, lambda m: m.get("method") == "add_order")
+        assert refused["success"] is False and "not supported" in refused["error"]
+        assert (await receive_until(ws, lambda m: m.get("channel") == "heartbeat")) == {"channel": "heartbeat"}
+        await ws.aclose()
+        nursery.cancel_scope.cancel()
+
+
+async def test_private_channels_with_a_token(venue: EmulatedVenue) -> None:
+    async with trio.open_nursery() as nursery, client(venue) as http:
+        api = Kraken(venue, http)
+        token = await api.ok("GetWebSocketsToken")
+        assert token["expires"] == 900 and len(token["token"]) == 43
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws-auth/v2")
+        assert (await receive(ws))["channel"] == "status"
+
+        async def subscribe(params: dict[str, Any]) -> dict[str, Any]:
+            await ws.send_message(json.dumps({"method": "subscribe", "req_id": 9, "params": params}))
+            return await receive_until(ws, lambda m: m.get("method") == "subscribe")
+
+        bad = await subscribe({"channel": "executions", "token": "nope"})
+        assert (bad["success"], bad["error"], bad["req_id"]) == (False, "ESession:Invalid session", 9)
+        await api.ok("AddOrder", ordertype="market", type="buy", pair="XBTUSD", volume="0.01")
+        ok = await subscribe({"channel": "executions", "token": token["token"], "snap_trades": True})
+        assert ok["result"] == {"channel": "executions", "maxratecount": 125, "snap_orders": True,
+                                "snap_trades": True}
+        snapshot = await receive_until(ws, lambda m: m.get("channel") == "executions")
+        assert snapshot["type"] == "snapshot" and snapshot["sequence"] == 1
+        assert [r["exec_type"] for r in snapshot["data"]] == ["trade"]
+        assert (await subscribe({"channel": "balances", "token": token["token"]}))["success"] is True
+        balances = await receive_until(ws, lambda m: m.get("channel") == "balances")
+        usd = next(row for row in balances["data"] if row["asset"] == "USD")
+        assert usd["balance"] == sum(venue.engine.balance("demo", "ZUSD"))
+        assert usd["wallets"] == [{"type": "spot", "id": "main", "balance": usd["balance"]}]
+        placed = (await api.ok("AddOrder", ordertype="market", type="sell", pair="XBTUSD", volume="0.01",
+                               cl_ord_id="ws-1"))["txid"][0]
+        reports = []
+        while len(reports) < 4:
+            message = await receive(ws)
+            if message.get("channel") == "executions":
+                assert message["type"] == "update" and message["sequence"] == len(reports) + 2
+                reports.append(message["data"][0])
+        assert [r["exec_type"] for r in reports] == ["pending_new", "new", "trade", "filled"]
+        assert all(r["order_id"] == placed and r["cl_ord_id"] == "ws-1" for r in reports)
+        fill = venue.engine.fill_log[-1]
+        trade = reports[2]
+        history = (await api.ok("TradesHistory"))["trades"]
+        assert trade["exec_id"] in history and history[trade["exec_id"]]["ordertxid"] == placed
+        assert (trade["last_qty"], trade["last_price"], trade["liquidity_ind"]) == (fill.quantity, fill.price, "t")
+        assert trade["fees"] == [{"asset": "USD", "qty": fill.fee}]
+        ledger = [await receive_until(ws, lambda m: m.get("channel") == "balances") for _ in range(2)]
+        moved = {e["data"][0]["asset"]: e["data"][0] for e in ledger}
+        assert moved["BTC"]["amount"] == -fill.quantity and moved["USD"]["amount"] == fill.quote_quantity - fill.fee
+        assert moved["USD"]["ref_id"] == trade["exec_id"] and moved["USD"]["type"] == "trade"
+        await ws.aclose()
+        public = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/v2")
+        await receive(public)
+        await public.send_message(json.dumps({"method": "subscribe", "params": {"channel": "balances",
+                                                                                "token": token["token"]}}))
+        refused = await receive_until(public, lambda m: m.get("method") == "subscribe")
+        assert refused["error"] == "Channel balances requires an authenticated connection"
+        nursery.cancel_scope.cancel()
+
+
+async def test_an_unused_token_expires_after_fifteen_minutes(autojump_clock: trio.abc.Clock) -> None:
+    async with emulate("kraken", seed=16, tick_interval=3600) as venue, trio.open_nursery() as nursery, \
+            client(venue) as http:
+        token = (await Kraken(venue, http).ok("GetWebSocketsToken"))["token"]
+        await trio.sleep(901)
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws-auth/v2")
+        await receive(ws)
+        await ws.send_message(json.dumps({"method": "subscribe", "params": {"channel": "executions",
+                                                                            "token": token}}))
+        assert (await receive_until(ws, lambda m: m.get("method") == "subscribe"))["error"] == \
+            "ESession:Invalid session"
+        nursery.cancel_scope.cancel()
