@@ -28,11 +28,16 @@ import httpx
 import pytest
 import trio
 import trio_websocket
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from emulators import EmulatedVenue, emulate
+from emulators.engine.faults import Faults
+from emulators.engine.server import HttpRequest, WsConnection
 from emulators.kraken.auth import api_sign
 from emulators.kraken.pairs import PAIRS
 from emulators.kraken.ws import checksum
+from emulators.registry import assemble
 
 D = Decimal
 PUBLISHED_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -85,8 +90,11 @@ class Kraken:
         return str(body["error"][0])
 
 
-def client(venue: EmulatedVenue) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=venue.rest_url, timeout=10)
+def client(venue: EmulatedVenue, *, fresh: bool = False) -> httpx.AsyncClient:
+    """``fresh``: a new connection per request, for tests that jump the virtual clock past the server's
+    keep-alive timeout."""
+    limits = httpx.Limits(max_keepalive_connections=0) if fresh else httpx.Limits()
+    return httpx.AsyncClient(base_url=venue.rest_url, timeout=10, limits=limits)
 
 
 @pytest.fixture
@@ -569,7 +577,7 @@ async def test_margin_call_then_liquidation_below_the_stop() -> None:
 
 # ---------------------------------------------------------------------- Earn and fees
 async def test_earn_allocation_is_asynchronous_and_earns(autojump_clock: trio.abc.Clock) -> None:
-    async with emulate("kraken", seed=15, tick_interval=3600) as venue, client(venue) as http:
+    async with emulate("kraken", seed=15, tick_interval=3600) as venue, client(venue, fresh=True) as http:
         api = Kraken(venue, http)
         strategies = (await api.ok("Earn/Strategies", asset="XBT"))["items"]
         [xbt] = strategies
@@ -609,7 +617,7 @@ async def test_earn_allocation_is_asynchronous_and_earns(autojump_clock: trio.ab
 
 
 async def test_bonded_earn_bonds_and_unbonds(autojump_clock: trio.abc.Clock) -> None:
-    async with emulate("kraken", seed=15, tick_interval=3600) as venue, client(venue) as http:
+    async with emulate("kraken", seed=15, tick_interval=3600) as venue, client(venue, fresh=True) as http:
         api = Kraken(venue, http)
         [eth] = (await api.ok("Earn/Strategies", lock_type="bonded"))["items"]
         await api.ok("Earn/Allocate", amount="2", strategy_id=eth["id"])
@@ -846,7 +854,7 @@ async def test_private_channels_with_a_token(venue: EmulatedVenue) -> None:
 
 async def test_an_unused_token_expires_after_fifteen_minutes(autojump_clock: trio.abc.Clock) -> None:
     async with emulate("kraken", seed=16, tick_interval=3600) as venue, trio.open_nursery() as nursery, \
-            client(venue) as http:
+            client(venue, fresh=True) as http:
         token = (await Kraken(venue, http).ok("GetWebSocketsToken"))["token"]
         await trio.sleep(901)
         ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws-auth/v2")
@@ -856,3 +864,102 @@ async def test_an_unused_token_expires_after_fifteen_minutes(autojump_clock: tri
         assert (await receive_until(ws, lambda m: m.get("method") == "subscribe"))["error"] == \
             "ESession:Invalid session"
         nursery.cancel_scope.cancel()
+
+
+# ---------------------------------------------------------------------- faults and fuzz
+async def test_faults_answer_in_krakens_shape(autojump_clock: trio.abc.Clock) -> None:
+    async with emulate("kraken", seed=17) as venue, client(venue) as http:
+        api = Kraken(venue, http)
+        venue.faults.http_error(503, path="/0/public")
+        failed = await http.get("/0/public/Time")
+        assert failed.status_code == 503 and failed.json() == {"error": ["EService:Unavailable"]}
+        venue.faults.http_error(429, retry_after=2)
+        limited = await http.get("/0/public/Time")
+        assert (limited.status_code, limited.headers["retry-after"]) == (429, "2")
+        assert limited.json() == {"error": ["EAPI:Rate limit exceeded"]}
+        venue.faults.http_error(504)
+        assert (await http.get("/0/public/Time")).json() == {"error": ["EService:Busy"]}
+        # Executed, never answered: the order exists, and a lookup by cl_ord_id finds it (no double send).
+        venue.faults.lose_responses(path="/0/private/AddOrder")
+        with pytest.raises(httpx.ReadTimeout):
+            await api.http.post("/0/private/AddOrder", timeout=2, content=urlencode(
+                body := {"nonce": next(_nonces), "ordertype": "market", "type": "buy", "pair": "XBTUSD",
+                         "volume": "0.01", "cl_ord_id": "lost-1"}),
+                headers={"API-Key": venue.api_key, "API-Sign": signature(
+                    venue.api_secret, "/0/private/AddOrder", str(body["nonce"]), urlencode(body)),
+                    "Content-Type": "application/x-www-form-urlencoded"})
+        found = (await api.ok("ClosedOrders", cl_ord_id="lost-1"))["closed"]
+        assert [o["status"] for o in found.values()] == ["closed"]
+
+
+async def test_stream_faults_reorder_breaks_the_checksum_a_client_verifies() -> None:
+    async with emulate("kraken", seed=18, tick_interval=0.05) as venue, trio.open_nursery() as nursery:
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/v2")
+        await receive(ws)
+        await ws.send_message(json.dumps({"method": "subscribe", "params": {"channel": "book",
+                                                                            "symbol": ["SOL/USD"]}}))
+        book: dict[str, dict[D, D]] = {"bids": {}, "asks": {}}
+        mismatches = 0
+        for i in range(40):
+            message = await receive_until(ws, lambda m: m.get("channel") == "book")
+            [data] = message["data"]
+            if message["type"] == "snapshot":
+                book = {side: {lv["price"]: lv["qty"] for lv in data[side]} for side in ("bids", "asks")}
+            for side in ("bids", "asks") if message["type"] == "update" else ():
+                for level in data[side]:
+                    book[side].pop(level["price"], None) if level["qty"] == 0 else \
+                        book[side].__setitem__(level["price"], level["qty"])
+            mismatches += client_checksum(book) != data["checksum"]
+            if i == 10:
+                venue.faults.reorder_messages(1, "public")
+        assert mismatches >= 1  # a swapped pair of updates is caught by the checksum
+        venue.faults.drop_streams("public")
+        with pytest.raises(trio_websocket.ConnectionClosed):
+            for _ in range(200):
+                await receive(ws)
+        nursery.cancel_scope.cancel()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.dictionaries(st.sampled_from(["ordertype", "type", "pair", "volume", "price", "leverage", "oflags",
+                                               "timeinforce", "cl_ord_id", "userref", "deadline", "validate",
+                                               "reduce_only", "txid", "expiretm", "nonce", "x"]),
+                              st.one_of(st.text(max_size=12), st.integers(-5, 10**20).map(str),
+                                        st.sampled_from(["limit", "market", "buy", "XBTUSD", "0.01", "true", "3"])),
+                              max_size=8),
+       method=st.sampled_from(["AddOrder", "CancelOrder", "AmendOrder", "QueryOrders", "TradesHistory",
+                               "Earn/Allocate", "OpenPositions"]))
+def test_no_input_gets_a_500(params: dict[str, str], method: str) -> None:
+    """Random private parameters, signed or not: always Kraken's envelope, never a server error."""
+    payload = {"nonce": str(next(_nonces)), **params}
+    body = urlencode(payload)
+    path = f"/0/private/{method}"
+    request = HttpRequest("POST", path, "", body.encode(), {
+        "api-key": FUZZ.demo.api_key, "content-type": "application/x-www-form-urlencoded",
+        "api-sign": signature(FUZZ.demo.api_secret, path, payload["nonce"], body)})
+    response = trio.run(FUZZ.dialect.handle_http, request)
+    decoded = json.loads(response.body)
+    assert response.status == 200 and ("result" in decoded) != bool(decoded["error"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=st.one_of(st.text(max_size=40), st.dictionaries(
+    st.sampled_from(["method", "params", "req_id"]),
+    st.one_of(st.sampled_from(["subscribe", "unsubscribe", "ping", "add_order"]), st.integers(), st.none(),
+              st.dictionaries(st.sampled_from(["channel", "symbol", "depth", "interval", "token", "snapshot"]),
+                              st.one_of(st.sampled_from(["book", "ohlc", "executions", "BTC/USD"]),
+                                        st.lists(st.sampled_from(["BTC/USD", "NOPE", ""]), max_size=2),
+                                        st.integers(), st.booleans(), st.none()), max_size=4)),
+    max_size=3).map(json.dumps)))
+def test_no_frame_breaks_a_websocket(frame: str) -> None:
+    """Random frames on both endpoints: every one is answered, none raises (no 1011)."""
+    async def drive() -> None:
+        for path, kind in (("/v2", "public"), ("/ws-auth/v2", "private")):
+            conn = WsConnection.open(path, "", kind, Faults())  # type: ignore[arg-type]
+            await FUZZ.dialect.on_ws_open(conn)
+            await FUZZ.dialect.on_ws_message(conn, frame)
+            FUZZ.dialect.on_ws_close(conn)
+    trio.run(drive)
+
+
+FUZZ = assemble("kraken", seed=19)
