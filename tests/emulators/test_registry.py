@@ -46,6 +46,7 @@ def test_each_spec_assembles_with_its_demo_account(venue: str) -> None:
     ("binance", ["ETH/USDT", "eth/btc"], ["ETHUSDT", "ETHBTC"]),
     ("bybit", ["BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC"], ["spot:BTCUSDT", "linear:BTCUSDT", "inverse:BTCUSD"]),
     ("bybit", ["ETH/USDT:USDT"], ["linear:ETHUSDT"]),
+    ("kraken", ["BTC/USD", "eth/btc"], ["XXBTZUSD", "XETHXXBT"]),
 ])
 def test_unified_symbols_narrow_to_the_venue_markets(venue: str, asked: list[str], engine_ids: list[str]) -> None:
     assert [s.symbol for s in venue_spec(venue).instruments_for(asked)] == engine_ids
