@@ -115,6 +115,9 @@ class Dialect(Protocol):
 
     def on_ws_close(self, conn: WsConnection) -> None: ...
 
+    # Optional: ``async def ws_background(self, conn)`` runs beside a connection for as long as it is open
+    # (a venue's own timers on it, e.g. Kraken's heartbeat every second).
+
 
 @attrs.define(eq=False)
 class EmulatorServer:
@@ -228,6 +231,9 @@ class EmulatorServer:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(conn.pump, send)
                     nursery.start_soon(self._watch_stall, conn)
+                    background = getattr(self.dialect, "ws_background", None)
+                    if background is not None:
+                        nursery.start_soon(background, conn)
                     while True:
                         message = await receive()
                         if message["type"] == "websocket.disconnect":
