@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
+import trio
 
 from emulators.engine import EFill, EOrder, Rejected, SymbolState
 from emulators.engine.accounts import ApiAccount
@@ -84,7 +85,6 @@ class KrakenDialect(DialectBase[KeyState]):
     last_fill: dict[str, FillInfo] = attrs.field(factory=dict)  # per account, for its balance updates
     _connection_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     _timers_at: float = -1.0
-    _heartbeat_at: float = 0.0
 
     key_shape = KEY_SHAPE
     signatures = SIGNATURES
@@ -335,10 +335,6 @@ class KrakenDialect(DialectBase[KeyState]):
         self.spreads.setdefault(state.spec.symbol, deque(maxlen=500)).append((int(time.time()), bid, ask))
         self.advance_timers()
         self.watch_margin(state.spec.symbol)
-        now = clock()
-        if now - self._heartbeat_at >= 1.0:
-            self._heartbeat_at = now
-            ws.heartbeat(self)
 
     def watch_margin(self, symbol: str) -> None:
         """Accounts with positions in ``symbol``: below the stop they are liquidated, below the call flagged."""
@@ -378,3 +374,10 @@ class KrakenDialect(DialectBase[KeyState]):
     async def on_ws_message(self, conn: WsConnection, text: str) -> None:
         self.advance_timers()
         ws.on_message(self, conn, text)
+
+    async def ws_background(self, conn: WsConnection) -> None:
+        """Kraken's heartbeat: every second, while the connection has subscriptions."""
+        while True:
+            await trio.sleep(1.0)
+            if conn.topics:
+                conn.send(ws.HEARTBEAT)

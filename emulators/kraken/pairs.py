@@ -113,9 +113,10 @@ class Markets:
         return markets
 
     def rest_pair(self, name: str) -> KrakenPair | None:
-        """A pair as REST requests name it: REST name or altname."""
+        """A pair as REST requests name it: REST name, altname, or its websocket names (XBT/USD, BTC/USD)."""
         pair = self.pairs.get(name)
-        return pair if pair is not None else next((p for p in self.pairs.values() if p.altname == name), None)
+        return pair if pair is not None else next((p for p in self.pairs.values()
+                                                   if name in (p.altname, p.wsname, p.symbol)), None)
 
     def ws_pair(self, symbol: str) -> KrakenPair | None:
         """A pair as the v2 websocket names it (BTC/USD)."""

@@ -202,7 +202,13 @@ def asset_pairs(d: KrakenDialect, call: Call) -> Any:
         raise invalid("info")
     if text(p, "aclass_base") not in (None, "currency"):
         raise unsupported("aclass_base")
-    return {pair.key: render.pair_info(pair, info) for pair in pairs_param(d, p)}
+    # Asked by a websocket name ("BTC/USD"), a pair is keyed by that name (python-kraken-sdk's order book
+    # client reads the decimals for its checksum this way).
+    asked = names(p, "pair")
+    chosen = pairs_param(d, p)
+    keys = [name if "/" in name else pair.key for name, pair in zip(asked, chosen, strict=True)] if asked else \
+        [pair.key for pair in chosen]
+    return {key: render.pair_info(pair, info) for key, pair in zip(keys, chosen, strict=True)}
 
 
 def ticker(d: KrakenDialect, call: Call) -> Any:

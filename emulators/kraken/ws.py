@@ -44,6 +44,7 @@ PRIVATE_CHANNELS = ("executions", "balances")
 ORDER_METHODS = ("add_order", "amend_order", "batch_add", "batch_cancel", "cancel_all", "cancel_all_orders_after",
                  "cancel_order", "edit_order")
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
+HEARTBEAT = '{"channel":"heartbeat"}'
 EXACT = 10  # places for balances and fees: what the engine holds and charged, unrounded
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 CHANNEL_PARAMS = {
@@ -86,12 +87,6 @@ def status_message(d: KrakenDialect, conn: WsConnection) -> str:
 def push_status(d: KrakenDialect) -> None:
     for conn in list(d.hub.connections):
         conn.send(status_message(d, conn))
-
-
-def heartbeat(d: KrakenDialect) -> None:
-    for conn in list(d.hub.connections):
-        if conn.topics:
-            conn.send('{"channel":"heartbeat"}')
 
 
 def on_message(d: KrakenDialect, conn: WsConnection, text: str) -> None:

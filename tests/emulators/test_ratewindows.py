@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.engine.ratewindows import DecayingCounter, FixedWindow, RollingWindow, header_lines, retry_after
+from emulators.engine.ratewindows import (
+    DecayingCounter,
+    FixedWindow,
+    RollingWindow,
+    header_lines,
+    retry_after,
+)
 
 
 def test_a_fixed_window_resets_at_the_interval_boundary_not_a_width_after_the_first_request() -> None:
