@@ -595,6 +595,9 @@ def _margin_checks(d: KrakenDialect, call: Call, request: OrderRequest) -> Decim
             raise errors.error(errors.NO_POSITION)
         volume = abs(position.size)
     assert request.meta.leverage is not None
+    flips = not adds and volume > abs(position.size) and not request.reduce_only
+    if flips and int(position.leverage) != request.meta.leverage:  # the rest would open at another leverage
+        raise invalid("leverage", "differs from the open position's")
     if adds and not request.reduce_only:
         if position.size and int(position.leverage) != request.meta.leverage:
             raise invalid("leverage", "differs from the open position's")
