@@ -198,8 +198,10 @@ class EmulatorServer:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode(), body, headers)
+        # Undecodable bytes become U+FFFD: a client's bad encoding is the dialect's to refuse, never a 500.
+        headers = {k.decode(errors="replace").lower(): v.decode(errors="replace") for k, v in scope["headers"]}
+        request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode(errors="replace"), body,
+                              headers)
         await self.faults.delay()
         fault = self.faults.take_http_error(request.path)
         if fault is not None:
@@ -219,7 +221,7 @@ class EmulatorServer:
         if kind is None or self.faults.refusing:
             await send({"type": "websocket.close", "code": 1008})
             return
-        conn = WsConnection.open(scope["path"], scope["query_string"].decode(), kind, self.faults)
+        conn = WsConnection.open(scope["path"], scope["query_string"].decode(errors="replace"), kind, self.faults)
         await send({"type": "websocket.accept"})
         self.connections.add(conn)
         try:
@@ -232,7 +234,8 @@ class EmulatorServer:
                         message = await receive()
                         if message["type"] == "websocket.disconnect":
                             break
-                        text = message.get("text") or (message.get("bytes") or b"").decode()
+                        # a binary frame reaches the dialect as text (bad UTF-8 as U+FFFD), for it to refuse
+                        text = message.get("text") or (message.get("bytes") or b"").decode(errors="replace")
                         await self.dialect.on_ws_message(conn, text)
                     nursery.cancel_scope.cancel()
         finally:
