@@ -357,6 +357,8 @@ def create_order(d: BybitDialect, call: Call) -> Any:
     if order_type == "Market":
         tif = "IOC"  # "Market order will always use IOC"
     link_id = order_link_id(d, call, spot)
+    if p.get("reduceOnly") not in (None, "", True, False, "true", "false"):
+        raise errors.params_error("reduceOnly invalid")
     reduce_only = p.get("reduceOnly") in (True, "true")
     by_quote = spot and order_type == "Market" and spends_quote(p, side)
     kind = "LIMIT_MAKER" if tif == "PostOnly" else ("MARKET" if order_type == "Market" else "LIMIT")

@@ -93,6 +93,11 @@ async def test_malformed_bodies_are_parameter_errors(still: EmulatedVenue) -> No
         huge = await call(api, "POST", "/v5/order/create", {"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
                                                             "orderType": "Limit", "qty": "1e999999", "price": "1"})
         assert (huge["retCode"], huge["retMsg"]) == (10001, "params error: qty invalid")
+        vague = await call(api, "POST", "/v5/order/create", {"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                                                             "orderType": "Market", "qty": "0.01", "reduceOnly": "yes"})
+        assert (vague["retCode"], vague["retMsg"]) == (10001, "params error: reduceOnly invalid")
+        only = await call(api, "GET", "/v5/order/realtime", {"category": "spot", "openOnly": "7"})
+        assert (only["retCode"], only["retMsg"]) == (10001, "params error: openOnly invalid")
         headers = {**sign_headers(still, "accountType=UNIFIED"), "X-BAPI-TIMESTAMP": "1" * 5000}
         stale = (await http.get("/v5/account/wallet-balance?accountType=UNIFIED", headers=headers)).json()
         assert stale["retCode"] == 10001
