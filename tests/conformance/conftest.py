@@ -7,30 +7,15 @@ with the engine's state without racing the price path.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-import trio
 
-from emulators import EmulatedVenue, emulate
+from emulators import EmulatedVenue
+from tests.support.threaded import emulator_thread
 
 
 @pytest.fixture(scope="module")
 def still_binance() -> Iterator[EmulatedVenue]:
-    ready = threading.Event()
-    stop = threading.Event()
-    holder: list[EmulatedVenue] = []
-
-    async def serve() -> None:
-        async with emulate("binance", seed=33, tick_interval=3600) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with emulator_thread("binance", seed=33, tick_interval=3600) as emulated:
+        yield emulated

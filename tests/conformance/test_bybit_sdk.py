@@ -13,7 +13,6 @@ frozen (a tick an hour) so that what pybit reads can be compared with the engine
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -21,36 +20,22 @@ from functools import partial
 from typing import Any
 
 import pytest
-import trio
 
 pybit = pytest.importorskip("pybit", reason="pybit is a dev dependency (requirements/dev.lock)")
 from pybit import _websocket_stream, unified_trading  # noqa: E402
 from pybit.exceptions import InvalidRequestError  # noqa: E402
 from pybit.unified_trading import HTTP, WebSocket  # noqa: E402
 
-from emulators import EmulatedVenue, emulate  # noqa: E402
+from emulators import EmulatedVenue  # noqa: E402
+from tests.support.threaded import emulator_thread  # noqa: E402
 
 D = Decimal
 
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[EmulatedVenue]:
-    ready = threading.Event()
-    stop = threading.Event()
-    holder: list[EmulatedVenue] = []
-
-    async def serve() -> None:
-        async with emulate("bybit", seed=44, tick_interval=3600) as emulated:
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with emulator_thread("bybit", seed=44, tick_interval=3600) as emulated:
+        yield emulated
 
 
 def sdk(venue: EmulatedVenue, secret: str | None = None) -> HTTP:

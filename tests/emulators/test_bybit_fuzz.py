@@ -9,21 +9,20 @@ and websocket-client against it. Loopback only; every wait is bounded.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-import trio
 import websocket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulators import EmulatedVenue, emulate
+from emulators import EmulatedVenue
 from emulators.bybit import routes, ws
 from tests.emulators.test_bybit_wire import sign_headers
+from tests.support.threaded import emulator_thread
 
 PATHS = sorted({path for _, path in routes.ROUTES})
 NAMES = sorted({name for endpoint in routes.ROUTES.values() for name in endpoint.params})
@@ -33,22 +32,9 @@ TOPIC_WORDS = ["orderbook", "publicTrade", "tickers", "kline", "order", "executi
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[EmulatedVenue]:
-    ready, stop = threading.Event(), threading.Event()
-    holder: list[EmulatedVenue] = []
-
-    async def serve() -> None:
-        async with emulate("bybit", seed=9, tick_interval=3600) as emulated:
-            emulated.dialect.enforce_limits = False  # the fuzz is a flood; limits are tested elsewhere
-            holder.append(emulated)
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with emulator_thread("bybit", seed=9, tick_interval=3600) as emulated:
+        emulated.dialect.enforce_limits = False  # the fuzz is a flood; limits are tested elsewhere
+        yield emulated
 
 
 @pytest.fixture(scope="module")
