@@ -176,6 +176,10 @@ class BybitDialect(DialectBase[Windows]):
     async def on_ws_message(self, conn: WsConnection, text: str) -> None:
         ws.on_message(self, conn, text)
 
+    async def on_ws_binary(self, conn: WsConnection, data: bytes) -> None:
+        """A binary frame is read as text (bad UTF-8 as U+FFFD) and answered like one, in Bybit's words."""
+        ws.on_message(self, conn, data.decode(errors="replace"))
+
 
 def _params(request: HttpRequest) -> dict[str, Any]:
     """GET: the query string, no body; POST: a JSON object in UTF-8, no query string. A parameter sent twice is
