@@ -22,6 +22,7 @@ import trio_websocket
 
 from emulators import EmulatedVenue, emulate
 from emulators.bybit import routes, ws
+from emulators.engine.server import WsConnection
 from tests.emulators.test_bybit_wire import Rest, next_json, rest, sign_headers
 
 SYMBOLS = {"spot": ("BTCUSDT", "ETHUSDT"), "linear": ("BTCUSDT", "ETHUSDT"), "inverse": ("BTCUSD",)}
@@ -278,3 +279,14 @@ async def test_new_routes_answer_what_clients_read(still: EmulatedVenue) -> None
         assert prelaunch["list"] == []
         order = (await http.get("/v5/market/tickers?category=option&baseCoin=BTC")).json()
         assert order["retCode"] == 10001  # no other endpoint takes the option category
+
+
+async def test_a_binary_frame_handed_to_the_dialect_is_answered(still: EmulatedVenue) -> None:
+    conn = WsConnection.open("/v5/public/spot", "", "public", still.faults)
+    with conn.scope:
+        await still.dialect.on_ws_open(conn)
+        await still.dialect.on_ws_binary(conn, b"\xff\xfe not json")
+        await still.dialect.on_ws_binary(conn, json.dumps({"op": "ping", "req_id": "b"}).encode())
+    answers = [json.loads(conn.outgoing_rx.receive_nowait()) for _ in range(2)]
+    assert [(a["success"], a["ret_msg"]) for a in answers] == [(False, "error:request not json"), (True, "pong")]
+    still.dialect.on_ws_close(conn)
