@@ -185,7 +185,9 @@ def pybit_ws(venue: EmulatedVenue, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     opened: list[WebSocket] = []
 
     def open_socket(channel_type: str, **kwargs: Any) -> WebSocket:
-        socket = WebSocket(channel_type=channel_type, testnet=False, ping_interval=1, ping_timeout=0.5,
+        # pings every second so pybit's own ping runs within the test; no pong deadline (websocket-client's
+        # ping_timeout), which a loaded machine can miss and pybit then deadlocks closing from its own thread
+        socket = WebSocket(channel_type=channel_type, testnet=False, ping_interval=1, ping_timeout=None,
                            restart_on_error=False, **kwargs)
         opened.append(socket)
         return socket
