@@ -1,5 +1,5 @@
-"""The websocket session on trio-websocket: connect, open (auth + subscribe), heartbeat, watchdogs,
-and the public socket that re-opens itself.
+"""The websocket session: connect, open (auth + subscribe), heartbeat, watchdogs, and the public
+socket that re-opens itself. The connection itself is `brokers.transport`'s.
 
 `run_websocket` holds one connection until it fails, then raises `VenueUnavailable`; it never
 reconnects by itself. The ``on_open`` step (auth, subscribe) runs on every new connection, so a
@@ -22,17 +22,17 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import attrs
 import trio
-from trio_websocket import (
+
+from brokers.base import Emit, Subscription
+from brokers.transport import (
     ConnectionClosed,
     ConnectionRejected,
     ConnectionTimeout,
     DisconnectionTimeout,
     HandshakeError,
     WebSocketConnection,
-    open_websocket_url,
+    open_websocket,
 )
-
-from brokers.base import Emit, Subscription
 from protocol.backoff import BackoffPolicy
 from protocol.errors import BrokerError, ProtocolViolation, VenueUnavailable
 from protocol.messages import BrokerStatus, ConnectionState, EventMsg, StreamChannel
@@ -67,27 +67,26 @@ async def run_websocket(
     """
     where = url.split("?")[0]
     try:
-        async with open_websocket_url(url, connect_timeout=10, disconnect_timeout=2,
-                                      message_queue_size=4096, max_message_size=16 * 1024 * 1024) as ws:
+        async with open_websocket(url, connect_timeout=10, disconnect_timeout=2,
+                                  max_message_size=16 * 1024 * 1024) as ws:
             if on_open is not None:
                 with trio.move_on_after(open_timeout) as opening:
                     await on_open(ws)
                 if opening.cancelled_caught:
                     raise VenueUnavailable(f"websocket {where}: auth/subscribe not answered within "
                                            f"{open_timeout}s", venue=venue)
-            last_message = [trio.current_time()]
+            ws.last_message_at = trio.current_time()
             async with trio.open_nursery() as nursery:
                 if ping_interval is not None:
                     nursery.start_soon(_heartbeat, ws, ping_interval, pong_timeout, app_ping, venue)
                 if stale_after is not None:
-                    nursery.start_soon(_watchdog, last_message, stale_after, venue, where)
+                    nursery.start_soon(_watchdog, ws, stale_after, venue, where)
                 if freshness is not None:
                     freshness.restart()
                     nursery.start_soon(_freshness_watchdog, freshness, venue, where)
                 task_status.started(ws)
                 while True:
                     message = await ws.get_message()
-                    last_message[0] = trio.current_time()
                     await on_message(message if isinstance(message, str) else message.decode())
     except BaseExceptionGroup as group:
         # Failures from the heartbeat/watchdog/receive tasks arrive grouped by the nursery; callers
@@ -127,9 +126,9 @@ async def _heartbeat(ws: WebSocketConnection, interval: float, pong_within: floa
             raise VenueUnavailable(f"no pong within {pong_within}s", venue=venue)
 
 
-async def _watchdog(last_message: list[float], stale_after: float, venue: str, where: str) -> None:
+async def _watchdog(ws: WebSocketConnection, stale_after: float, venue: str, where: str) -> None:
     while True:
-        quiet = trio.current_time() - last_message[0]
+        quiet = trio.current_time() - ws.last_message_at
         if quiet >= stale_after:
             raise VenueUnavailable(f"websocket {where} silent for {quiet:.0f}s", venue=venue)
         await trio.sleep(stale_after - quiet)

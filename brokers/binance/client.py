@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 import attrs
 import msgspec
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.binance import constants as c
@@ -43,6 +42,7 @@ from brokers.binance.stream import MarketParser, UserParser, stream_name
 from brokers.paging import Page, collect, next_after
 from brokers.rest import PreparedRequest, Resignable
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
+from brokers.transport import ConnectionClosed, WebSocketConnection
 from brokers.venue import VenueClient
 from protocol import errors as e
 from protocol.model import (

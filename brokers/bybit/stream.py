@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Mapping
 import attrs
 import msgspec
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.bybit import constants as c
@@ -46,6 +45,7 @@ from brokers.bybit.mapping import (
 )
 from brokers.instruments import InstrumentIndex
 from brokers.stream import Freshness, Reopen, run_public_socket, run_websocket, started_without_value
+from brokers.transport import ConnectionClosed, WebSocketConnection
 from protocol.credentials import Credentials
 from protocol.errors import AuthenticationError, ProtocolViolation, VenueUnavailable
 from protocol.messages import StreamChannel
