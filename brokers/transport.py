@@ -42,6 +42,7 @@ from trio_websocket import (
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidState, InvalidStatus
 from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
@@ -260,17 +261,23 @@ class WebSocketConnection:
             raise ConnectionRejected(response.status_code,
                                      tuple((k.lower().encode(), v.encode()) for k, v in response.headers.raw_items()),
                                      body=bytes(response.body) if response.body else None)
-        if error is not None or protocol.state is not State.OPEN:
+        events = protocol.events_received()
+        # The upgrade succeeded iff its Response came through without an error; the frames that came in
+        # the same read are the first messages, and may already have failed the connection (a first
+        # message over the size limit): that is a close (1009), not a failed handshake.
+        if error is not None or not any(isinstance(event, Response) for event in events):
             raise HandshakeError(f"opening handshake failed: {error or 'the connection ended'}")
-        # Frames that came in the handshake's last read are the first messages.
-        for event in protocol.events_received():
-            if isinstance(event, Frame):
-                if event.fin and not self._parts and event.opcode is _TEXT:
-                    self._ready.append(bytes(event.data).decode())
-                else:
+        try:
+            for event in events:
+                if isinstance(event, Frame):
                     self._on_frame(event)
+        except UnicodeDecodeError as decode_error:
+            protocol.fail(INVALID_DATA, f"a text message is not UTF-8 ({decode_error.reason} at {decode_error.start})")
         if self._ready:
             self.last_message_at = trio.current_time()
+        await self._flush()
+        if protocol.close_rcvd is not None or protocol.state is State.CLOSED or protocol.parser_exc is not None:
+            self._end_from_protocol()
 
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
         """Close: send a close frame (if still open) and wait for the peer's, then close the stream.

@@ -295,6 +295,31 @@ async def test_text_that_is_not_utf8_closes_with_1007(serve: Callable[..., Await
     assert closed.value.reason.code == 1007 and received[0].code == 1007
 
 
+@pytest.mark.parametrize(("first", "code"), [
+    (b"\x81\x7e\x00\xc8" + b"y" * 200, 1009),  # a final text frame of 200 bytes: over the limit
+    (b"\x81\x02\xc3\x28", 1007),  # not UTF-8
+    (b"\x81\x02ok\x88\x06\x0f\xa1" + b"bye!", 4001),  # a message and the peer's close
+], ids=["over-the-limit", "not-utf8", "message-then-close"])
+async def test_frames_in_the_same_read_as_the_upgrade_answer_are_messages_or_closes_not_handshake_errors(
+        serve: Callable[..., Awaitable[int]], first: bytes, code: int) -> None:
+    async def script(peer: Peer) -> None:
+        event = await peer.next_event()
+        assert isinstance(event, Request)
+        await peer.send_raw(peer.ws.send(AcceptConnection()) + first)  # one write: one read on the client
+        while not isinstance(await peer.next_data(), CloseConnection):
+            pass
+
+    port = await serve(script)
+    received: list[str | bytes] = []
+    with trio.fail_after(5):
+        async with open_websocket(f"ws://127.0.0.1:{port}/", max_message_size=100) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    received.append(await ws.get_message())
+    assert closed.value.reason.code == code
+    assert received == (["ok"] if code == 4001 else [])
+
+
 async def test_a_refused_upgrade_is_connection_rejected_with_status_and_body(
         serve: Callable[..., Awaitable[int]]) -> None:
     async def script(peer: Peer) -> None:
