@@ -7,7 +7,11 @@ sends one trade per message, as Binance does; Bybit batches ``--batch`` trades p
 ``publicTrade`` does. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
 shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
 
-Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``.
+With ``--fast`` the public trade socket is bench/fastfeed.py's (the same messages, framed cheaply and
+many per write), in either dialect; REST and the private socket stay the emulator's.
+
+Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>
+<private_ws_url>`` (the emulator's private socket; ``-`` where the client derives it from ``ws_url``).
 """
 
 from __future__ import annotations
@@ -64,11 +68,13 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
         dialect = venue.dialect
         started: set[int] = set()
         async with trio.open_nursery() as nursery:
-            ws_url = venue.ws_url
-            if fast:  # Binance trades from bench/fastfeed.py; REST stays the emulator's
-                ws_port = await nursery.start(FastTradeFeed(count).serve)
+            ws_url, private_ws_url = venue.ws_url, "-"
+            if fast:  # trades from bench/fastfeed.py; REST and the private socket stay the emulator's
+                ws_port = await nursery.start(FastTradeFeed(count, venue_name, batch).serve)
                 ws_url = f"ws://127.0.0.1:{ws_port}"
-            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}", flush=True)
+                if venue_name == "bybit":
+                    private_ws_url = f"{venue.ws_url}/v5/private"
+            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret} {private_ws_url}", flush=True)
             while True:
                 for conn in list(dialect.connections):
                     if id(conn) in started:
@@ -91,8 +97,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fast", action="store_true",
-                        help="Binance, as fast as the consumer takes: batched frames (bench/fastfeed.py)")
+                        help="as fast as the consumer takes: cheaply framed batches (bench/fastfeed.py)")
     args = parser.parse_args()
-    if args.fast and (args.venue != "binance" or args.rate):
-        parser.error("--fast is the Binance trade firehose at full speed (no --rate)")
+    if args.fast and args.rate:
+        parser.error("--fast is the trade firehose at full speed (no --rate)")
     trio.run(partial(main, args.venue, args.count, args.rate, args.port, args.batch, args.fast))

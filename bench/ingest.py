@@ -31,6 +31,7 @@ class Feed:
     ws_url: str
     api_key: str
     api_secret: str
+    private_ws_url: str | None = None  # the emulator's private socket when the public one is the fast feed
 
 
 @contextmanager
@@ -43,7 +44,7 @@ def feed(count: int, rate: float, venue: str = "binance", batch: int = 10, *, fa
         line = process.stdout.readline().split()
         if not line or line[0] != "READY":
             raise RuntimeError(f"feed did not start: {line}")
-        yield Feed(*line[1:5])
+        yield Feed(*line[1:5], private_ws_url=None if line[5:6] in ([], ["-"]) else line[5])
     finally:
         process.terminate()
         process.wait(10)
@@ -206,7 +207,7 @@ def ours_bybit(f: Feed, count: int) -> Samples:
     samples = Samples()
     settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
                               credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                              options={"categories": "linear"})
+                              private_ws_url=f.private_ws_url, options={"categories": "linear"})
     state = BrokerState(venue="bybit", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
 
     async def run() -> None:

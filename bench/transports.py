@@ -215,7 +215,7 @@ def measure(report: Report, runs: int, count: int, *, on_error: Callable[[str, B
             for name, loop in LOOPS.items():
                 figure = figures[venue, name]
                 try:
-                    with ingest.feed(total, 0, venue, batch, fast=venue == "binance") as f:
+                    with ingest.feed(total, 0, venue, batch, fast=True) as f:
                         samples = run_loop(loop, venue, f, total)
                 except Exception as error:  # reported, never hidden
                     on_error(f"bare loop {venue} {name}", error)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import trio
-from trio_websocket import open_websocket_url
+from trio_websocket import ConnectionRejected, open_websocket_url
 
 from bench.fastfeed import FastTradeFeed
 from bench.ingest import STEADY_AFTER, Samples
@@ -35,6 +36,31 @@ async def test_fast_feed_speaks_binance_subscribe_and_sends_every_trade_in_order
                 with trio.move_on_after(0.2) as quiet:
                     await ws.get_message()
                 assert quiet.cancelled_caught  # the user data subscription stays silent
+        nursery.cancel_scope.cancel()
+
+
+async def test_fast_feed_speaks_bybit_public_trades_and_refuses_the_rest() -> None:
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(FastTradeFeed(95, "bybit", 10).serve)
+        with trio.fail_after(10):
+            async with open_websocket_url(f"ws://127.0.0.1:{port}/v5/public/linear") as ws:
+                await ws.send_message(json.dumps({"op": "subscribe", "req_id": "r1", "args": ["tickers.BTCUSDT"]}))
+                refused = json.loads(await ws.get_message())
+                assert refused["success"] is False and refused["req_id"] == "r1"
+                await ws.send_message(json.dumps({"op": "ping", "req_id": 3}))
+                assert json.loads(await ws.get_message())["ret_msg"] == "pong"
+                await ws.send_message(json.dumps({"op": "subscribe", "req_id": "r2", "args": ["publicTrade.BTCUSDT"]}))
+                answer = json.loads(await ws.get_message())
+                assert answer["success"] is True and answer["op"] == "subscribe" and answer["req_id"] == "r2"
+                stamps = []
+                while len(stamps) < 95:
+                    message = json.loads(await ws.get_message())
+                    assert message["topic"] == "publicTrade.BTCUSDT" and len(message["data"]) <= 10
+                    stamps += [int(trade["i"]) for trade in message["data"]]
+                assert stamps == sorted(stamps) and len(set(stamps)) == 95
+            with pytest.raises(ConnectionRejected):  # the private socket is the emulator's, not the feed's
+                async with open_websocket_url(f"ws://127.0.0.1:{port}/v5/private"):
+                    pass
         nursery.cancel_scope.cancel()
 
 
