@@ -54,6 +54,7 @@ __all__ = [
     "DisconnectionTimeout",
     "HandshakeError",
     "WebSocketConnection",
+    "connect_stream",
     "open_websocket",
 ]
 
@@ -97,8 +98,26 @@ class WebSocketConnection:
     # ------------------------------------------------------------------ receiving
     async def get_message(self) -> str | bytes:
         """The next message (``str`` for a text message, ``bytes`` for a binary one)."""
+        if not self._ready:
+            await self._wait_ready()
+        return self._ready.popleft()
+
+    async def get_messages(self) -> list[str | bytes]:
+        """Every message that is ready, at least one (reading once if none is): the burst of one read.
+
+        The stream sessions' receive loop takes messages this way, so a burst is handled, and handed
+        on, as one unit (see `brokers.stream.pump`)."""
+        ready = self._ready
+        if not ready:
+            await self._wait_ready()
+        burst = list(ready)
+        ready.clear()
+        return burst
+
+    async def _wait_ready(self) -> None:
+        """Wait until at least one message is ready (raises `ConnectionClosed` when none will be)."""
         if self._ready:
-            return self._ready.popleft()
+            return
         if self._reading:
             raise trio.BusyResourceError("another task is already reading this websocket")
         self._reading = True
@@ -109,7 +128,6 @@ class WebSocketConnection:
                 await self._read()
         finally:
             self._reading = False
-        return self._ready.popleft()
 
     async def _read(self) -> None:
         """One read from the stream, every frame in it handled (the hot path: kept flat)."""
@@ -345,9 +363,19 @@ async def _connect(url: str, host: str, port: int, secure: bool, ssl_context: ss
                 await stream.do_handshake()
             except trio.BrokenResourceError as error:
                 raise HandshakeError(f"TLS with {host}:{port} failed: {error.__cause__ or error}") from error
-        ws = WebSocketConnection(stream, ClientProtocol(parse_uri(url), max_size=max_message_size), read_size=read_size)
-        await ws._handshake(extra_headers)
-        return ws
+        return await connect_stream(stream, url, max_message_size=max_message_size, read_size=read_size,
+                                    extra_headers=extra_headers)
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
+
+
+async def connect_stream(stream: trio.abc.Stream, url: str, *, max_message_size: int = 1 << 20,
+                         read_size: int = READ_SIZE,
+                         extra_headers: list[tuple[bytes, bytes]] | None = None) -> WebSocketConnection:
+    """The opening handshake for ``url`` over a stream the caller opened (`open_websocket` opens TCP and
+    TLS itself; this serves any other stream: a tunnel, or a canned one in `bench.pipeline`). The
+    stream is the caller's to close if this raises."""
+    ws = WebSocketConnection(stream, ClientProtocol(parse_uri(url), max_size=max_message_size), read_size=read_size)
+    await ws._handshake(extra_headers or [])
+    return ws
