@@ -6,8 +6,10 @@ topped out near 85,000 messages/s on a loaded day: below what the faster consume
 one of them measured the feed. This server speaks just enough of each venue's stream dialect for the
 ingest benchmark and builds each trade message from a fixed template (only the stamps change) and
 its frame header by hand, ``FRAMES_PER_WRITE`` frames per socket write (a few hundred thousand
-messages/s here, so the consumer is what is measured). The REST side, and any private socket, stay
-the emulator's (the feed process runs both).
+messages/s here, so the consumer is what is measured). With a ``rate`` it paces one message per write
+instead (the latency benchmark: the emulator's own feed could not hold 5,000 messages/s on a loaded
+machine, and its backlog counted as every consumer's latency). The REST side, and any private socket,
+stay the emulator's (the feed process runs both).
 
 - Binance: raw ``/ws/<stream>`` and combined ``/stream?streams=`` paths, live ``SUBSCRIBE`` with its
   ``{"result": null, "id": n}`` answer, a silent WebSocket API user-data subscription on
@@ -108,6 +110,7 @@ class FastTradeFeed:
     count: int
     venue: str = "binance"
     batch: int = 10
+    rate: float = 0.0  # messages per second, each sent on its own at its time; 0 = as fast as taken, in batches
     listener_port: int = 0
     _connections: int = 0
 
@@ -198,19 +201,34 @@ class FastTradeFeed:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.debug("a consumer went away mid-stream")
 
+    def _message(self, client: _Client, n: int, per_message: int) -> bytes:
+        if self.venue == "bybit":
+            return text_frame(bybit_trades_message(n, min(per_message, self.count - n)).encode())
+        return text_frame(trade_message(n, combined=client.combined).encode())
+
     async def _send_all_trades(self, client: _Client) -> None:
-        frames: list[bytes] = []
         per_message = self.batch if self.venue == "bybit" else 1
+        if self.rate:
+            await self._send_paced(client, per_message)
+            return
+        frames: list[bytes] = []
         for n in range(0, self.count, per_message):
             if client.ws.state is not ConnectionState.OPEN:
                 return  # the consumer closed: its run is over
-            if self.venue == "bybit":
-                message = bybit_trades_message(n, min(per_message, self.count - n))
-            else:
-                message = trade_message(n, combined=client.combined)
-            frames.append(text_frame(message.encode()))
+            frames.append(self._message(client, n, per_message))
             if len(frames) == FRAMES_PER_WRITE:
                 await client.write(b"".join(frames))  # blocks while the consumer's socket is full
                 frames.clear()
         if frames and client.ws.state is ConnectionState.OPEN:
             await client.write(b"".join(frames))
+
+    async def _send_paced(self, client: _Client, per_message: int) -> None:
+        """One message per write at ``rate`` messages/s, each stamped as it is framed. Behind schedule it
+        still yields between messages: a catch-up burst would queue here and count as the consumer's
+        latency (as in bench/feed.py)."""
+        start = time.perf_counter()
+        for k, n in enumerate(range(0, self.count, per_message)):
+            if client.ws.state is not ConnectionState.OPEN:
+                return
+            await trio.sleep(max(start + k / self.rate - time.perf_counter(), 0.0))
+            await client.write(self._message(client, n, per_message))

@@ -7,8 +7,9 @@ sends one trade per message, as Binance does; Bybit batches ``--batch`` trades p
 ``publicTrade`` does. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
 shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
 
-With ``--fast`` the public trade socket is bench/fastfeed.py's (the same messages, framed cheaply and
-many per write), in either dialect; REST and the private socket stay the emulator's.
+With ``--fast`` the public trade socket is bench/fastfeed.py's (the same messages, framed cheaply, many
+per write, or one per write at ``--rate``), in either dialect; REST and the private socket stay the
+emulator's.
 
 Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>
 <private_ws_url>`` (the emulator's private socket; ``-`` where the client derives it from ``ws_url``).
@@ -70,7 +71,7 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
         async with trio.open_nursery() as nursery:
             ws_url, private_ws_url = venue.ws_url, "-"
             if fast:  # trades from bench/fastfeed.py; REST and the private socket stay the emulator's
-                ws_port = await nursery.start(FastTradeFeed(count, venue_name, batch).serve)
+                ws_port = await nursery.start(FastTradeFeed(count, venue_name, batch, rate).serve)
                 ws_url = f"ws://127.0.0.1:{ws_port}"
                 if venue_name == "bybit":
                     private_ws_url = f"{venue.ws_url}/v5/private"
@@ -97,8 +98,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fast", action="store_true",
-                        help="as fast as the consumer takes: cheaply framed batches (bench/fastfeed.py)")
+                        help="the trade socket is bench/fastfeed.py's: cheaply framed messages, batched "
+                             "(or paced one by one with --rate)")
     args = parser.parse_args()
-    if args.fast and args.rate:
-        parser.error("--fast is the trade firehose at full speed (no --rate)")
     trio.run(partial(main, args.venue, args.count, args.rate, args.port, args.batch, args.fast))

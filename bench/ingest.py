@@ -139,7 +139,10 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
         exchange = ccxtpro.binance({"options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]},
                                                 "tradesLimit": count},
                                     "newUpdates": True})
-        exchange.urls["api"]["ws"]["spot"] = f.ws_url + "/ws"
+        # ccxt connects to "<ws url>/<stream index>" ("/ws/0") and then SUBSCRIBEs; Binance takes that path,
+        # the emulator refuses it as a stream named "0" (since its streams became strict). The "?" puts
+        # ccxt's index in the query, so the emulator sees the bare "/ws" a live SUBSCRIBE is made on.
+        exchange.urls["api"]["ws"]["spot"] = f.ws_url + "/ws?"
         for key in ("public", "private", "v3", "v1"):
             if key in exchange.urls["api"]:
                 exchange.urls["api"][key] = f.rest_url + "/api/" + ("v1" if key == "v1" else "v3")

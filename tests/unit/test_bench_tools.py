@@ -64,6 +64,16 @@ async def test_fast_feed_speaks_bybit_public_trades_and_refuses_the_rest() -> No
         nursery.cancel_scope.cancel()
 
 
+async def test_a_paced_fast_feed_delivers_every_trade_in_order(autojump_clock: trio.abc.Clock) -> None:
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(FastTradeFeed(20, rate=100.0).serve)
+        with trio.fail_after(10):
+            async with open_websocket_url(f"ws://127.0.0.1:{port}/ws/btcusdt@trade") as ws:
+                stamps = [json.loads(await ws.get_message())["t"] for _ in range(20)]
+        assert stamps == sorted(stamps) and len(set(stamps)) == 20
+        nursery.cancel_scope.cancel()
+
+
 def test_rounds_leave_warm_up_out_of_latency_and_cpu() -> None:
     rounds = Rounds()
     for n in range(WARMUP + 3):
