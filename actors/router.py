@@ -104,21 +104,27 @@ class EventSubscriber:
 
     def offer_market(self, venue: str, events: list[m.EventMsg], kinds: list[m.EventKind]) -> None:
         """A burst of market data from ``venue`` (``kinds[i]`` is ``events[i]``'s): what `offer` does
-        for each, with the venue checked once."""
+        for each (the oldest dropped past the capacity), with the venue checked once."""
         if self._closed or (self.venues is not None and venue not in self.venues):
             return
         wanted_kinds, symbols = self.kinds, self.symbols
-        before = self._market_in
-        for event, kind in zip(events, kinds, strict=True):
-            if wanted_kinds is not None and kind not in wanted_kinds:
-                continue
-            if symbols is not None:
-                symbol = getattr(event, "symbol", None)
-                if symbol is not None and symbol not in symbols:
-                    continue
-            self._buffer_market(event)
-        if self._market_in != before:
-            self._wakeup.set()
+        if wanted_kinds is not None or symbols is not None:
+            events = [event for event, kind in zip(events, kinds, strict=True)
+                      if (wanted_kinds is None or kind in wanted_kinds)
+                      and (symbols is None or getattr(event, "symbol", None) in symbols
+                           or getattr(event, "symbol", None) is None)]
+            if not events:
+                return
+        market = self._market
+        market.extend(events)
+        self._market_in += len(events)
+        over = len(market) - self.market_capacity
+        if over > 0:  # as if appended one by one, each dropping the oldest once full
+            for _ in range(over):
+                market.popleft()
+            self._market_out += over
+            self.dropped += over
+        self._wakeup.set()
 
     def _buffer_market(self, event: m.EventMsg) -> None:
         market = self._market
@@ -149,6 +155,10 @@ class EventSubscriber:
         return None
 
     async def get(self) -> m.EventMsg:
+        market = self._market
+        if market and not self._critical and self._error is None:  # the hot path: market data waiting
+            self._market_out += 1
+            return market.popleft()
         while True:
             if self._error is not None and not self._critical:
                 raise self._error
@@ -394,18 +404,18 @@ class Router:
         """A burst of market data from one venue: what `_route` does for each event, with the per-burst
         work (venue filter, last prices, the wake-up) done once."""
         self.events_routed += len(events)
-        by_kind = self.events_by_kind
-        event_kind = m.EVENT_KIND
-        kinds = [event_kind[type(event)] for event in events]
-        for kind in kinds:
-            by_kind[kind] += 1
-        venue: str = events[0].venue  # type: ignore[union-attr]  # every market event names its venue
+        by_kind, event_kind = self.events_by_kind, m.EVENT_KIND
+        kinds: list[m.EventKind] = []
         latest: dict[str, Decimal] = {}
         for event in events:
+            kind = event_kind[type(event)]
+            kinds.append(kind)
+            by_kind[kind] += 1
             if type(event) is Trade:
                 latest[event.symbol] = event.price
             elif type(event) is Ticker:
                 latest[event.symbol] = event.last
+        venue: str = events[0].venue  # type: ignore[union-attr]  # every market event names its venue
         for symbol, price in latest.items():
             self.last_prices[(venue, symbol)] = price
         for subscriber in self.subscribers:
