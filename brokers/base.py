@@ -22,6 +22,7 @@ import attrs
 import msgspec
 import trio
 
+from brokers.placement import NO_GUARANTEE, ResendRule
 from protocol import messages as m
 from protocol.actor import ActorLink, VenueActor, hand_over
 from protocol.backoff import BackoffPolicy
@@ -180,6 +181,12 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def get_fills(self, symbol: str, *, since: datetime | None = None, limit: int = 500) -> list[Fill]:
         """Our executions in ``symbol`` at or after ``since``, oldest first."""
+
+    def resend_rule(self) -> ResendRule:
+        """When an order whose answer was lost may be sent again: the venue's own bound, as data
+        (brokers/placement.py; brokers/README.md, "Order entry"). The default promises nothing, which is
+        safe: the order is looked up, and reported as `OrderOutcomeUnknown` if it cannot be found."""
+        return NO_GUARANTEE
 
     # ------------------------------------------------------------------ leverage
     async def get_leverage_info(self, symbol: str) -> LeverageInfo:

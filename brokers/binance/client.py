@@ -41,6 +41,7 @@ from brokers.binance.mapping import (
 )
 from brokers.binance.stream import MarketParser, UserParser, stream_name
 from brokers.paging import Page, collect, next_after
+from brokers.placement import ResendRule
 from brokers.rest import PreparedRequest, Resignable
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
 from brokers.venue import VenueClient
@@ -116,6 +117,13 @@ class BinanceBroker(VenueClient):
 
     async def check_credentials(self) -> None:
         await self.get_account_info()  # proves the key and signature before we report connected
+
+    def resend_rule(self) -> ResendRule:
+        """A lost order (REST or WebSocket API: both sign ``timestamp`` and ``recvWindow``) can no longer execute
+        once ``timestamp + recvWindow`` plus the engine margin has passed on Binance's clock (README, "Order
+        entry")."""
+        return self.signed_window_rule(self.settings.recv_window_ms, engine_margin_ms=c.ENGINE_MARGIN_MS,
+                                       source=c.RESEND_SOURCE)
 
     # ================================================================ requests
     def _public(self, method: str, path: str, params: Params | None = None) -> PreparedRequest:
