@@ -377,11 +377,11 @@ class BinanceBroker(VenueClient):
 
     async def _ws_api_request(self, method: str, params: Params, decode: type[T], *, orders: int = 0) -> T:
         """One signed request on the private stream's WebSocket API connection. Not connected: refused
-        before sending (retryable). The connection lost while waiting, or no answer within the request
+        before sending (`NotExecuted`, retryable). The connection lost while waiting, or no answer within the request
         timeout: the outcome is unknown (VenueUnavailable), as for a REST request."""
         ws = self._ws_api
         if ws is None:
-            raise e.VenueUnavailable("the Binance WebSocket API connection is not open", venue=self.venue)
+            raise e.NotExecuted("the Binance WebSocket API connection is not open: nothing was sent", venue=self.venue)
         await self.rest.limiter.acquire(weight=c.WS_API_WEIGHTS[method], orders=orders)
         ident = self._next_ws_api_id()
         send, receive = trio.open_memory_channel[s.WsApiMessage](1)
