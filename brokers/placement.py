@@ -194,11 +194,19 @@ class Placing(Protocol):
                                client_order_id: str | None = None) -> Order: ...
 
 
+class IdSet(Protocol):
+    def add(self, key: str) -> bool: ...
+
+    def __contains__(self, key: object) -> bool: ...
+
+
 class PlacingState(Protocol):
     unresolved: dict[str, Unresolved]
     claims: Claims
-    submitted: Any  # SeenSet
     active_symbols: set[str]
+
+    @property
+    def submitted(self) -> IdSet: ...
 
 
 class Gate(Protocol):
