@@ -3,8 +3,8 @@
 Every venue case runs the same bodies on trio's virtual clock against its emulator, through the router: a
 request the venue executes after the client's timeout, one delayed past its signed window, one executed and
 then its connection reset, a lost cancel answer, a caller retrying while its first call is still in flight,
-and an outcome that cannot be told (reported as such, then resolved by an order event). A new venue adds its
-`EntryCase` (brokers/README.md, "Order entry").
+an outcome that cannot be told (reported as such, then resolved by an order event), and an order the venue
+closed while we were away. A new venue adds its `EntryCase` (brokers/README.md, "Order entry").
 """
 
 from __future__ import annotations
@@ -213,3 +213,25 @@ async def test_an_unknown_outcome_is_said_and_then_resolved_by_an_order_event(
         final = [o for o in run.orders if o.client_order_id == "unknown001"]
         assert final[-1].status is OrderStatus.REJECTED and (final[-1].reject_reason or "").startswith(NEVER_REACHED)
         assert run.at_venue("unknown001") == []
+
+
+@cases
+async def test_orders_the_venue_closed_while_we_were_away_end_closed(case: EntryCase,
+                                                                     autojump_clock: trio.abc.Clock) -> None:
+    """The venue cancels our resting order while we are disconnected (its event goes nowhere): reconciliation
+    finds the order no longer open and reports its real final state."""
+    async with running(case) as run:
+        last = await run.router.get_current_price(case.venue, case.symbol)
+        price = (last * Decimal("0.9") / run.instrument.tick_size).to_integral_value() * run.instrument.tick_size
+        await run.router.place_order(venue=case.venue, symbol=case.symbol, side=Side.BUY, price=price,
+                                     quantity=lots(run.instrument, price), client_order_id="away0001")
+        run.venue.faults.refuse_connections(True)
+        await trio.sleep(1)
+        assert run.venue.faults.venue_cancels_open_orders("demo") == 1
+        await trio.sleep(3)
+        run.venue.faults.refuse_connections(False)
+        with trio.fail_after(120):
+            while not any(o.client_order_id == "away0001" and o.status.is_terminal  # noqa: ASYNC110
+                          for o in run.orders):
+                await trio.sleep(1)
+        assert [o.status for o in run.orders if o.client_order_id == "away0001"][-1] is OrderStatus.CANCELED

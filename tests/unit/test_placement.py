@@ -93,6 +93,16 @@ def request(cid: str = "c1", type_: OrderType = OrderType.MARKET) -> OrderReques
                         price=Decimal(90) if type_ is OrderType.LIMIT else None, client_order_id=cid)
 
 
+def recording_gate(state: BrokerState) -> tuple[EventGate, list[m.EventMsg]]:
+    """An open gate whose events are kept in a list."""
+    events: list[m.EventMsg] = []
+
+    async def out(event: m.EventMsg) -> None:
+        events.append(event)
+
+    return EventGate(state, out, hold=False), events
+
+
 def at_venue(market: FakeVenue, cid: str) -> int:
     return sum(1 for r in market.placed if r.client_order_id == cid)
 
@@ -162,12 +172,7 @@ async def test_a_duplicate_answer_is_looked_up(autojump_clock: trio.abc.Clock) -
 async def test_the_private_stream_answers_before_the_lookups_do(autojump_clock: trio.abc.Clock) -> None:
     market = FakeVenue()
     state = BrokerState(venue="fake")
-    events: list[m.EventMsg] = []
-
-    async def out(event: m.EventMsg) -> None:
-        events.append(event)
-
-    gate = EventGate(state, out, hold=False)
+    gate, _ = recording_gate(state)
     async with trio.open_nursery() as nursery:
         broker = ScriptedBroker(market, rule=WINDOW, script=["late:2"], nursery=nursery, lookups_fail=True)
 
@@ -195,12 +200,7 @@ async def test_a_retry_of_an_unknown_order_looks_before_sending(autojump_clock: 
 async def test_settling_resolves_each_unknown_order_by_an_event(autojump_clock: trio.abc.Clock) -> None:
     market = FakeVenue()
     state = BrokerState(venue="fake")
-    events: list[m.EventMsg] = []
-
-    async def out(event: m.EventMsg) -> None:
-        events.append(event)
-
-    gate = EventGate(state, out, hold=False)
+    gate, events = recording_gate(state)
     broker = ScriptedBroker(market, rule=WINDOW)
     await broker.place_order(request("found"))
     now = trio.current_time()
