@@ -354,7 +354,7 @@ def _run(case: VenueCase, schedule: list[Step], seed: int) -> None:
     trio.run(run_schedule, case, schedule, seed, clock=trio.testing.MockClock(autojump_threshold=0))
 
 
-EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "25"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
