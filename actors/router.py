@@ -13,6 +13,12 @@ subscribers filtered by venue, symbol and kind, each with a bounded buffer:
 Risk checks (`actors.risk`) run here, before an order reaches any broker. The typed API strategies
 use on top of it is `actors.handle`.
 
+Placements in flight are kept per (venue, client order id): a caller retrying one while the first call is
+unanswered gets the first call's outcome, never a second order. A placement whose answer cannot come (no
+reply within `command_timeout`, or its actor died after taking it) is answered `OrderOutcomeUnknown`, and an
+order event follows later: from the venue's actor, which resolves it (brokers/placement.py), or from here when
+the actor's late answer is a refusal. One the actor never took is `NotConnected`: it was never sent.
+
 A venue's status has two sources: the supervisor's transitions (connecting, connected, reconnecting,
 stopped) and what a connected broker reports about itself on its event channel (market data degraded,
 symbols the venue does not list, its trading session). The router keeps both in one `BrokerStatus`
