@@ -10,11 +10,10 @@ import argparse
 import json
 import statistics
 from collections.abc import Callable
-from functools import partial
 
 from bench import ingest, pipeline, roundtrip, transports
 from bench.core import RESULTS, Figure, Report
-from bench.nautilus_peer import nautilus_node
+from bench.isolate import isolated
 from bench.recovery import measure_recovery
 from bench.router_fanout import measure_fanout
 
@@ -90,17 +89,20 @@ def targets(report: Report) -> list[str]:
     return lines
 
 
-def _ceiling(venue: str) -> Callable[[ingest.Feed, int], ingest.Samples]:
-    """The chosen transport's bare receive loop (stamps only), as bench/transports.py runs it."""
-    return partial(transports.run_loop, transports.ours_loop, venue)
+BARE_LOOP = "brokers.transport (ours)"  # bench/transports.py's name for the chosen transport's bare loop
 
 
 def ingest_consumers(venue: str) -> dict[str, Callable[[ingest.Feed, int], ingest.Samples]]:
+    """Every consumer of one venue's feed, each run in a fresh process (`bench.isolate`): the chosen
+    transport's bare receive loop (stamps only, as bench/transports.py runs it), trio-websocket's, ours
+    through the router to a subscriber, and the peers."""
     if venue == "binance":
-        return {BARE: _ceiling("binance"), OLD_BARE: ingest.bare, "algotrendy (binance)": ingest.ours,
-                CCXT: ingest.ccxt_pro, NAUTILUS: nautilus_node}
-    return {BARE: _ceiling("bybit"), OLD_BARE: ingest.bare_bybit, "algotrendy (bybit)": ingest.ours_bybit,
-            CCXT: ingest.ccxt_pro_bybit}
+        return {BARE: isolated("bench.transports:run_named", BARE_LOOP, "binance"),
+                OLD_BARE: isolated("bench.ingest:bare"), "algotrendy (binance)": isolated("bench.ingest:ours"),
+                CCXT: isolated("bench.ingest:ccxt_pro"), NAUTILUS: isolated("bench.nautilus_peer:nautilus_node")}
+    return {BARE: isolated("bench.transports:run_named", BARE_LOOP, "bybit"),
+            OLD_BARE: isolated("bench.ingest:bare_bybit"), "algotrendy (bybit)": isolated("bench.ingest:ours_bybit"),
+            CCXT: isolated("bench.ingest:ccxt_pro_bybit")}
 
 
 def measure_ingest(report: Report, runs: int, count: int) -> None:

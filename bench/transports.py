@@ -13,7 +13,8 @@ do. What differs is how frames become messages:
 - ``brokers.transport``: our session (what `brokers.stream.run_websocket` opens), read message by
   message through its public ``get_message()``.
 
-Consumers take turns run by run (`measure`), so a slow spell of the machine lands on all alike.
+Consumers take turns run by run (`measure`), so a slow spell of the machine lands on all alike, each
+in a fresh process (`bench.isolate`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import trio
 
 from bench import ingest
 from bench.core import Figure, Report
+from bench.isolate import isolated
 
 READ_SIZE = 256 * 1024
 BINANCE_PATH = ingest.STREAM_PATH
@@ -185,6 +187,11 @@ LOOPS: dict[str, Callable[..., object]] = {
 }
 
 
+def run_named(name: str, venue: str, f: ingest.Feed, count: int) -> ingest.Samples:
+    """`run_loop` of ``LOOPS[name]`` (what `bench.isolate` runs in a fresh process)."""
+    return run_loop(LOOPS[name], venue, f, count)
+
+
 def run_loop(loop: Callable[..., object], venue: str, f: ingest.Feed, count: int) -> ingest.Samples:
     samples = ingest.Samples()
     if venue == "binance":
@@ -211,11 +218,11 @@ def measure(report: Report, runs: int, count: int, *, on_error: Callable[[str, B
                for venue, _, _ in cases for name in LOOPS}
     for _ in range(runs):
         for venue, batch, total in cases:
-            for name, loop in LOOPS.items():
+            for name in LOOPS:
                 figure = figures[venue, name]
                 try:
                     with ingest.feed(total, 0, venue, batch, fast=True) as f:
-                        samples = run_loop(loop, venue, f, total)
+                        samples = isolated("bench.transports:run_named", name, venue)(f, total)
                 except Exception as error:  # reported, never hidden
                     on_error(f"bare loop {venue} {name}", error)
                     continue

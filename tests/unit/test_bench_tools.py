@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import trio
 from trio_websocket import ConnectionRejected, open_websocket_url
 
 from bench.fastfeed import FastTradeFeed
-from bench.ingest import STEADY_AFTER, Samples
+from bench.ingest import STEADY_AFTER, Feed, Samples
+from bench.isolate import isolated
 from bench.roundtrip import WARMUP, Rounds
 
 
@@ -72,6 +74,22 @@ async def test_a_paced_fast_feed_delivers_every_trade_in_order(autojump_clock: t
                 stamps = [json.loads(await ws.get_message())["t"] for _ in range(20)]
         assert stamps == sorted(stamps) and len(set(stamps)) == 20
         nursery.cancel_scope.cancel()
+
+
+def fake_consumer(label: str, f: Feed, count: int) -> Samples:
+    """What `test_a_consumer_runs_in_its_own_process` runs in a fresh interpreter."""
+    if label == "fail":
+        raise ValueError(f"no feed at {f.ws_url}")
+    return Samples(received=count, first=1.0, last=2.0, latencies_ns=[os.getpid()] * count)
+
+
+def test_a_consumer_runs_in_its_own_process_and_its_samples_come_back() -> None:
+    feed = Feed("http://127.0.0.1:1", "ws://127.0.0.1:1", "key", "secret")
+    samples = isolated("tests.unit.test_bench_tools:fake_consumer", "ok")(feed, 3)
+    assert samples.received == 3 and samples.rate == 2.0
+    assert samples.latencies_ns[0] != os.getpid()  # another process produced them
+    with pytest.raises(RuntimeError, match=r"ValueError: no feed at ws://127\.0\.0\.1:1"):
+        isolated("tests.unit.test_bench_tools:fake_consumer", "fail")(feed, 3)
 
 
 def test_rounds_leave_warm_up_out_of_latency_and_cpu() -> None:
