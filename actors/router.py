@@ -324,8 +324,12 @@ class Router:
 
     def _venue_bursts(self, venue: VenueRuntime, channel: trio.MemorySendChannel[m.EventMsg | list[m.EventMsg]],
                       emit: Emit) -> EmitMany:
-        """The actor's burst channel (`protocol.actor.Outlet`): a burst of market data goes into the
-        queue as one item; one that holds anything else goes event by event through ``emit``, in order."""
+        """The actor's burst channel (`protocol.actor.Outlet`): a burst of market data is fanned out at
+        once, in the calling task, when nothing is queued ahead of it (the fan-out task is idle, waiting
+        on an empty queue: every earlier event has reached the subscribers), else queued behind the rest
+        as one item; a burst that holds anything else goes event by event through ``emit``, in order.
+        Fanning out in place saves a task switch per burst: tens of microseconds of tick-to-subscriber
+        latency on a loaded machine, which a quiet feed pays on every message."""
         send = _eager_send(channel)
 
         async def emit_many(events: list[m.EventMsg]) -> None:
@@ -334,7 +338,12 @@ class Router:
                     for one in events:
                         await emit(one)
                     return
-            if events:
+            if not events:
+                return
+            queue = channel.statistics()
+            if queue.current_buffer_used == 0 and queue.tasks_waiting_receive:
+                self._route_market(events)
+            else:
                 await send(events)  # the router owns the list from here
 
         return emit_many

@@ -16,7 +16,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
 from actors.handle import open_router_with
-from actors.router import EventSubscriber
+from actors.router import EventSubscriber, Router, VenueRuntime
 from brokers.base import BrokerState, EventGate
 from brokers.stream import Freshness, pump
 from brokers.transport import ConnectionClosed, connect_stream
@@ -238,3 +238,25 @@ async def test_a_venue_burst_reaches_subscribers_in_order_and_sets_last_prices(
         assert router.router.last_prices[("fake", "ETH/USDT")] == Decimal(103)
         counted = router.router.events_by_kind
         assert (counted[m.EventKind.TRADE], counted[m.EventKind.TICKER], counted[m.EventKind.FILL]) == (5, 1, 1)
+
+
+async def test_a_burst_is_fanned_out_in_place_only_when_nothing_is_queued_ahead_of_it() -> None:
+    router = Router()
+    events_tx, events_rx = trio.open_memory_channel[EventMsg | list[EventMsg]](10)
+    venue = VenueRuntime(name="fake", actor=None)  # type: ignore[arg-type]  # no actor runs here
+    emit = router._venue_events(venue, events_tx)
+    emit_many = router._venue_bursts(venue, events_tx, emit)
+    sub = router.subscribe(kinds=["trade", "order"])
+    await emit_many([trade(1)])  # the fan-out task is not waiting yet: queued
+    assert sub.get_nowait() is None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(router._fan_out, events_rx)
+        await trio.testing.wait_all_tasks_blocked()
+        assert sub.get_nowait() == trade(1)
+        await emit(order(1))  # handed to the waiting fan-out task, not routed yet
+        await emit_many([trade(2)])  # must not overtake it
+        await trio.testing.wait_all_tasks_blocked()
+        assert [sub.get_nowait(), sub.get_nowait()] == [order(1), trade(2)]
+        await emit_many([trade(3)])  # nothing ahead: reaches the subscriber before any task switch
+        assert sub.get_nowait() == trade(3)
+        nursery.cancel_scope.cancel()
