@@ -8,6 +8,7 @@ import importlib
 from brokers.base import BrokerFactory
 
 BROKER_FACTORIES: dict[str, str] = {
+    "alpaca": "brokers.alpaca",
     "binance": "brokers.binance",
     "bybit": "brokers.bybit",
 }
