@@ -323,10 +323,13 @@ class AlpacaBroker(VenueClient):
         """Report the session at once and at every transition (waking exactly then); read the calendar again
         when it is due. A failed read is logged and retried: the session watch never ends the actor."""
         said: tuple[MarketSession, datetime] | None = None
+        awaited: datetime | None = None  # the transition slept for: evaluated at its own instant
         while True:
             try:
                 calendar = await self.calendar_at(self.venue_now())
                 now = self.venue_now()
+                if awaited is not None and now < awaited + timedelta(seconds=1):
+                    now = max(now, awaited)  # waking a float's breadth early must not miss the change
                 current, change = calendar.session_at(now), calendar.next_change(now)
             except (e.VenueUnavailable, e.ProtocolViolation, e.RateLimited) as failed:
                 log.warning("alpaca: market calendar unavailable (%s); retrying in %.0fs", failed.message,
@@ -340,7 +343,9 @@ class AlpacaBroker(VenueClient):
                 await status.session_changed(current, local + left, local,
                                              f"session {current.value}; next change in {_duration(left)}")
             refresh_due = self._calendar_read_at + c.CALENDAR_REFRESH_S - trio.current_time()
-            await trio.sleep(max(min((change - now).total_seconds(), refresh_due), 0.0) + 0.001)
+            until_change = (change - now).total_seconds()
+            awaited = change if until_change <= refresh_due else None
+            await trio.sleep(max(min(until_change, refresh_due), 0.0))
 
     # ================================================================ account
     async def _account(self) -> s.Account:
