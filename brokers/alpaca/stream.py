@@ -7,8 +7,8 @@ carries the whole order: it becomes an `Order` event, and a ``fill`` / ``partial
 read in reconciliation builds the same way). An update we cannot read raises `ProtocolViolation`: the
 actor restarts and reconciliation recovers what it said. Paper sends binary frames; both are JSON.
 
-Market data stream (``/v2/{iex|sip}``, public): ``connected``, then ``auth`` and ``subscribe`` with their
-answers awaited in the open step, every (re)connection subscribing everything asked for so far. Quotes
+Market data stream (``/v2/{iex|sip}``, public): ``auth`` and ``subscribe``, with the ``connected`` greeting
+and both answers awaited in the open step, every (re)connection subscribing everything asked for so far. Quotes
 become `Ticker`s (the last trade's price as ``last``: quotes carry none, so a ticker subscription listens
 to trades too), trades `Trade`s, minute bars closed `Candle`s. Error frames are typed
 (`errors.DATA_STREAM_ERRORS`): connection-level ones (auth timeout, connection limit, slow client,
@@ -179,11 +179,19 @@ class DataParser:
 
 async def open_data_stream(ws: WebSocketConnection, credentials: Credentials, subscribe: str | None,
                            parser: DataParser) -> None:
-    """``connected`` -> ``auth`` -> ``authenticated`` -> ``subscribe`` -> ``subscription``, each answer
-    awaited (an error frame raises its typed error: a wrong key is a permanent `AuthenticationError`)."""
-    await _await_data(ws, parser, lambda m: isinstance(m, s.DataSuccess) and m.msg == "connected")
+    """``auth`` at once (the 10 s allowance starts at the connection, and Alpaca's ``connected`` greeting is no
+    answer to anything), then ``connected`` and ``authenticated`` in whichever order they come, then
+    ``subscribe`` -> ``subscription``. An error frame raises its typed error (a wrong key is a permanent
+    `AuthenticationError`)."""
     await ws.send_message(msgspec.json.encode(data_auth_message(credentials)).decode())
-    await _await_data(ws, parser, lambda m: isinstance(m, s.DataSuccess) and m.msg == "authenticated")
+    greetings = {"connected", "authenticated"}
+
+    def greeted(message: s.DataMessage) -> bool:
+        if isinstance(message, s.DataSuccess):
+            greetings.discard(message.msg)
+        return not greetings
+
+    await _await_data(ws, parser, greeted)
     if subscribe is not None:
         await ws.send_message(subscribe)
         await _await_data(ws, parser, lambda m: isinstance(m, s.DataSubscription), refusal_answers=True)
