@@ -144,10 +144,9 @@ class StatusKeeper:
         await self.emit(msgspec.structs.replace(status, session=self.session,
                                                 next_session_change=self.next_change))
 
-    async def session_changed(self, current: MarketSession, next_change: datetime, now: datetime,
-                              reason: str) -> None:
+    async def session_changed(self, current: MarketSession, next_change: datetime, now: datetime) -> None:
         self.session, self.next_change = current, next_change
-        await self.emit(m.BrokerStatus(venue=self.venue, state=m.ConnectionState.CONNECTED, reason=reason,
+        await self.emit(m.BrokerStatus(venue=self.venue, state=m.ConnectionState.CONNECTED,
                                        market_data_degraded=self.degraded, session=current,
                                        next_session_change=next_change, timestamp=now))
 
@@ -340,8 +339,8 @@ class AlpacaBroker(VenueClient):
                 said = (current, change)
                 local = utc_now()  # next_session_change on our clock: its distance from `local` is the venue's
                 left = change - now
-                await status.session_changed(current, local + left, local,
-                                             f"session {current.value}; next change in {_duration(left)}")
+                log.info("alpaca: session %s; next change in %s", current.value, _duration(left))
+                await status.session_changed(current, local + left, local)
             refresh_due = self._calendar_read_at + c.CALENDAR_REFRESH_S - trio.current_time()
             until_change = (change - now).total_seconds()
             awaited = change if until_change <= refresh_due else None

@@ -21,6 +21,7 @@ import trio
 
 from actors.handle import open_router_with
 from actors.supervisor import BackoffPolicy
+from algotrendy.tables import status_flags
 from brokers.base import Broker, BrokerState, broker_actor, place_order_idempotent
 from protocol import errors as e
 from protocol import messages as m
@@ -618,5 +619,5 @@ async def test_session_transitions_are_reported_as_they_happen(clock: VirtualClo
         (MarketSession.POST, timedelta(hours=4)),  # after hours end at 17:00 on an early-close day
         (MarketSession.CLOSED, utc(2026, 11, 30, 9) - utc(2026, 11, 27, 22)),  # Monday's pre-market
     ]]
-    assert all(s.state is m.ConnectionState.CONNECTED and s.reason and "next change in" in s.reason
-               for s in statuses)
+    assert all(s.state is m.ConnectionState.CONNECTED and not s.market_data_degraded for s in statuses)
+    assert status_flags(statuses[1], statuses[1].timestamp) == ["session regular, next change in 3h30m"]

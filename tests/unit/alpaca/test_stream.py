@@ -224,12 +224,12 @@ async def test_statuses_carry_both_the_session_and_the_market_data_state() -> No
     events = Collected()
     keeper = StatusKeeper("alpaca", events)
     now = datetime(2026, 12, 1, 15, tzinfo=UTC)
-    await keeper.session_changed(MarketSession.REGULAR, now + timedelta(hours=6), now, "session regular")
+    await keeper.session_changed(MarketSession.REGULAR, now + timedelta(hours=6), now)
     await keeper.tracked(events)(m.BrokerStatus(venue="alpaca", state=m.ConnectionState.CONNECTED,
                                                 market_data_degraded=True, timestamp=now))
-    await keeper.session_changed(MarketSession.POST, now + timedelta(hours=10), now + timedelta(hours=6), "post")
+    await keeper.session_changed(MarketSession.POST, now + timedelta(hours=10), now + timedelta(hours=6))
     first, degraded, post = events
-    assert isinstance(first, m.BrokerStatus) and not first.market_data_degraded and first.reason == "session regular"
+    assert isinstance(first, m.BrokerStatus) and not first.market_data_degraded and first.session is MarketSession.REGULAR
     assert isinstance(degraded, m.BrokerStatus) and degraded.session is MarketSession.REGULAR
     assert degraded.next_session_change == now + timedelta(hours=6)
     assert isinstance(post, m.BrokerStatus) and post.market_data_degraded and post.session is MarketSession.POST
