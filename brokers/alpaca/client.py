@@ -667,9 +667,9 @@ class AlpacaBroker(VenueClient):
 
         async def opened(ws: WebSocketConnection) -> None:
             self._public_ws = ws
-            await self._seed_last_prices(parser, self._subscribed)
             await open_data_stream(ws, credentials, subscribe_message(data_channels(self._subscribed)), parser)
             await report_refusals()
+            await self._seed_last_prices(parser, self._subscribed)  # after auth: its 10 s run from the connect
 
         async def on_message(text: str) -> None:
             await parser.on_message(text)
