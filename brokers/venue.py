@@ -50,6 +50,10 @@ from protocol.model import (
 )
 
 STALE_OPTION = "stale_after_"
+CHASSIS_OPTIONS: Mapping[str, str] = {
+    "position_quote": "the quote asset spot holdings are valued in as positions (default USDT)",
+    STALE_OPTION + "<channel>": "seconds a public channel may stay silent per symbol (or \"off\")",
+}
 PRICED = (OrderType.LIMIT, OrderType.STOP_LIMIT)
 STOPS = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
 
@@ -73,8 +77,21 @@ class VenueClient(Broker):
     order_features: ClassVar[Mapping[MarketType, OrderFeatures]] = {}
     stale_after: ClassVar[Mapping[StreamChannel, float | None]] = {}
     """How long each public channel may stay silent per symbol before its socket counts as dropped."""
+    options_taken: ClassVar[Mapping[str, str]] = {}
+    """The venue's own ``options`` (config ``[venues.X] options``): name -> what it does. Any other key,
+    beside the chassis's (`CHASSIS_OPTIONS`), is refused: a typo must never silently do nothing."""
+
+    @classmethod
+    def option_problems(cls, options: Mapping[str, str]) -> list[str]:
+        """One line per option key this venue does not take (empty: all good)."""
+        taken = {**CHASSIS_OPTIONS, **cls.options_taken}
+        unknown = [key for key in options if key not in taken and not key.startswith(STALE_OPTION)]
+        return [f"unknown option {key!r}; {cls.VENUE} takes {', '.join(sorted(taken))}" for key in sorted(unknown)]
 
     def __attrs_post_init__(self) -> None:
+        problems = self.option_problems(self.settings.options)
+        if problems:
+            raise e.NotSupported("; ".join(problems), venue=self.settings.venue or self.VENUE, retryable=False)
         self.venue = self.settings.venue or self.VENUE
         self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, list(self.rate_rules)),
                                 self.map_error, timeout=self.settings.request_timeout,

@@ -73,7 +73,7 @@ from brokers.paging import Page, collect, next_token
 from brokers.ratelimit import RateLimiter
 from brokers.rest import AnswerDecoder, PreparedRequest, RestChannel
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
-from brokers.venue import STALE_OPTION, VenueClient
+from brokers.venue import VenueClient
 from brokers.wire import json_body
 from protocol import errors as e
 from protocol import messages as m
@@ -170,6 +170,7 @@ class AlpacaBroker(VenueClient):
     rate_rules = tuple(c.rate_rules())
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
+    options_taken = c.OPTIONS
     feed: c.DataFeed = attrs.field(init=False)
     policy: session.MarketHoursPolicy = attrs.field(init=False)
     data: RestChannel = attrs.field(init=False)
@@ -187,10 +188,6 @@ class AlpacaBroker(VenueClient):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         options = self.settings.options
-        unknown = sorted(k for k in options if k not in c.OPTIONS and not k.startswith(STALE_OPTION))
-        if unknown:
-            raise e.NotSupported(f"unknown Alpaca option(s) {', '.join(unknown)} (it takes "
-                                 f"{', '.join(sorted(c.OPTIONS))}, {STALE_OPTION}<channel>)", venue=self.venue)
         try:
             self.feed = c.DataFeed(options.get(c.OPTION_FEED, c.DataFeed.IEX.value))
             self.policy = session.MarketHoursPolicy(options.get(c.OPTION_POLICY, session.MarketHoursPolicy.REJECT))

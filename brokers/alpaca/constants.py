@@ -243,8 +243,13 @@ ORDER_FEATURES: Final = {MarketType.STOCK: STOCK_ORDERS}
 
 # --- options (``[venues.alpaca.options]``) ----------------------------------------------------------------
 
-OPTION_FEED: Final = "feed"  # iex (default) | sip
-OPTION_POLICY: Final = "market_hours_policy"  # reject (default) | queue
-OPTION_DATA_URL: Final = "data_url"  # the Market Data REST host, when neither Alpaca's nor an emulator's
-OPTION_DATA_RATE: Final = "data_requests_per_minute"  # 200 (Basic plan) | 10000 (Algo Trader Plus)
-OPTIONS: Final = frozenset({OPTION_FEED, OPTION_POLICY, OPTION_DATA_URL, OPTION_DATA_RATE})
+OPTION_FEED: Final = "feed"
+OPTION_POLICY: Final = "market_hours_policy"
+OPTION_DATA_URL: Final = "data_url"
+OPTION_DATA_RATE: Final = "data_requests_per_minute"
+OPTIONS: Final = {
+    OPTION_FEED: "the stock data feed: \"iex\" (default) or \"sip\" (needs Algo Trader Plus)",
+    OPTION_POLICY: "orders the market is not open for: \"reject\" (default) or \"queue\" (pass what Alpaca queues)",
+    OPTION_DATA_URL: "the Market Data REST host, when neither Alpaca's nor an emulator's",
+    OPTION_DATA_RATE: "Market Data requests per minute: 200 (Basic plan, default) or 10000 (Algo Trader Plus)",
+}

@@ -87,6 +87,7 @@ class BinanceBroker(VenueClient):
     rate_rules = c.RATE_RULES
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
+    options_taken = {"order_transport": "where orders go: \"rest\" (default) or \"ws-api\" (Binance's WebSocket API)"}
     _public_ws: WebSocketConnection | None = None
     _subscribe_ids: int = 0
     _streams: dict[str, Subscription] = attrs.field(factory=dict)  # stream name -> what asked for it
@@ -100,8 +101,8 @@ class BinanceBroker(VenueClient):
         super().__attrs_post_init__()
         transport = self.settings.options.get("order_transport", "rest")
         if transport not in c.ORDER_TRANSPORTS:
-            raise ValueError(f"binance options.order_transport must be one of {c.ORDER_TRANSPORTS}, "
-                             f"not {transport!r}")
+            raise e.NotSupported(f"option order_transport={transport!r}: use one of {', '.join(c.ORDER_TRANSPORTS)}",
+                                 venue=self.venue, retryable=False)
 
     # ================================================================ the chassis hooks
     def map_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:

@@ -100,6 +100,8 @@ class BybitBroker(VenueClient):
     rate_rules = (c.IP_RULE,)
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
+    options_taken = {"categories": "the V5 categories served: spot, linear, inverse (default all three)",
+                     "settle_coins": "linear settle coins listed for positions and open orders (default USDT,USDC)"}
     categories: tuple[Category, ...] = attrs.field(init=False)
     _endpoint_limiters: dict[tuple[str, Category | None], RateLimiter] = attrs.field(factory=dict)
     _public: PublicStreams | None = None

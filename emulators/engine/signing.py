@@ -100,9 +100,9 @@ class SignatureCheck:
             raise self.words.bad_signature(payload)
 
     def fresh(self, timestamp: str | None, recv_window: str) -> None:
-        if timestamp is None or not timestamp.isdecimal():
+        if timestamp is None or not _milliseconds(timestamp):
             raise self.words.malformed_time("timestamp")
-        if not recv_window.isdecimal():
+        if not _milliseconds(recv_window):
             raise self.words.malformed_time("recvWindow")
         window = int(recv_window)
         if self.max_recv_window is not None and window > self.max_recv_window:
@@ -110,3 +110,8 @@ class SignatureCheck:
         now = wall_ms()
         if not now - window <= int(timestamp) < now + self.ahead_ms:
             raise self.words.stale(timestamp, recv_window, now)
+
+
+def _milliseconds(text: str) -> bool:
+    """ASCII digits that fit a 64-bit millisecond count (Unicode digits and 5,000-digit numbers are malformed)."""
+    return text.isascii() and text.isdecimal() and len(text) <= 19
