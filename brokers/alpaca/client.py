@@ -192,6 +192,8 @@ class AlpacaBroker(VenueClient):
             self.feed = c.DataFeed(options.get(c.OPTION_FEED, c.DataFeed.IEX.value))
             self.policy = session.MarketHoursPolicy(options.get(c.OPTION_POLICY, session.MarketHoursPolicy.REJECT))
             per_minute = int(options.get(c.OPTION_DATA_RATE, str(c.REQUESTS_PER_MINUTE)))
+            if per_minute < 1:
+                raise ValueError(f"{c.OPTION_DATA_RATE} must be positive, not {per_minute}")
         except ValueError as bad:
             raise e.NotSupported(f"Alpaca options: {bad} (feed: iex|sip, {c.OPTION_POLICY}: reject|queue, "
                                  f"{c.OPTION_DATA_RATE}: a number)", venue=self.venue) from None

@@ -177,6 +177,9 @@ async def test_unknown_options_are_refused() -> None:
         broker_on(Venue(), feeds="iex")
     with pytest.raises(e.NotSupported):
         broker_on(Venue(), market_hours_policy="later")
+    with pytest.raises(e.NotSupported):
+        broker_on(Venue(), data_requests_per_minute="0")
+    assert broker_on(Venue(), data_requests_per_minute="10000").data.limiter is not None
 
 
 # ============================================================================ orders
