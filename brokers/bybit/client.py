@@ -50,6 +50,7 @@ from brokers.bybit.mapping import (
 )
 from brokers.bybit.stream import PrivateStream, PublicStreams
 from brokers.paging import Page, collect, next_token
+from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import AnswerDecoder, PreparedRequest, Resignable
 from brokers.venue import VenueClient
@@ -140,6 +141,12 @@ class BybitBroker(VenueClient):
     async def check_credentials(self) -> None:
         account = await self._signed_get(c.ACCOUNT_INFO, {}, s.AccountInfo)  # proves key and signature
         self.margin_mode = MARGIN_MODES.get(account.marginMode, MarginMode.CROSS)
+
+    def resend_rule(self) -> ResendRule:
+        """A lost order can no longer execute once ``X-BAPI-TIMESTAMP + recv_window`` plus the engine margin has
+        passed on Bybit's clock (README, "Order entry"); a duplicate ``orderLinkId`` is a second line of defence."""
+        return self.signed_window_rule(self.settings.recv_window_ms, engine_margin_ms=c.ENGINE_MARGIN_MS,
+                                       source=c.RESEND_SOURCE)
 
     # ================================================================ requests
     def _limiters(self, path: str, category: Category | None) -> tuple[RateLimiter, ...]:

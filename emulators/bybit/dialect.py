@@ -150,8 +150,11 @@ class BybitDialect(DialectBase[Windows]):
         timestamp, recv_window = headers.get("x-bapi-timestamp", ""), headers.get("x-bapi-recv-window", "5000")
         payload = request.query_string if request.method == "GET" else request.body.decode()
         signed = f"{timestamp}{api_key}{recv_window}{payload}"
+        # Bybit documents the time rule at its gateway only: checked on arrival (a request delayed afterwards is
+        # executed late; brokers/bybit/README.md, "Order entry").
         return self.signatures.verify(self.accounts, SignedCall(api_key, headers.get("x-bapi-sign", ""), signed,
-                                                           timestamp, recv_window))
+                                                           timestamp, recv_window),
+                                      received_ms=request.received_ms or None)
 
     def _rate_limit(self, account: ApiAccount[Windows], path: str, category: str) -> Headers:
         limit = self.limits.get((path, category), self.limits.get((path, "*"), self.default_limit))
