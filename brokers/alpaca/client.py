@@ -70,6 +70,7 @@ from brokers.base import Emit, Subscription
 from brokers.features import check_order_features
 from brokers.instruments import check_filters
 from brokers.paging import Page, collect, next_token
+from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter
 from brokers.rest import AnswerDecoder, PreparedRequest, RestChannel
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
@@ -222,6 +223,11 @@ class AlpacaBroker(VenueClient):
 
     def answer_decoder(self) -> AnswerDecoder | None:
         return _decode_answer
+
+    def resend_rule(self) -> ResendRule:
+        """No expiry, but client order ids unique for ever: resending a lost order with the same id is safe at once,
+        and a duplicate answer means it was placed (README, "Order entry")."""
+        return ResendRule(unique_client_ids=True, source=c.RESEND_SOURCE)
 
     async def connect(self) -> None:
         await self.data.open()

@@ -83,6 +83,15 @@ def data_stream_url(feed: DataFeed | str) -> str:
 HEADER_KEY_ID: Final = "APCA-API-KEY-ID"
 HEADER_SECRET_KEY: Final = "APCA-API-SECRET-KEY"
 
+# --- order entry: when a lost order may be sent again (brokers/README.md "Order entry") ------------------
+
+RESEND_SOURCE: Final = ("Alpaca Trading API docs read 2026-11-30: Orders reference ('Each order has a unique "
+                        "identifier provided by the client'; GET /v2/orders:by_client_order_id); a reused id, "
+                        "of a closed order too, is refused HTTP 422 {code 40010001, 'client_order_id must be "
+                        "unique'} (observed: alpacahq/alpaca-py#260); requests carry no timestamp or expiry")
+"""Alpaca gives no time after which a lost order can no longer execute; it keeps every client order id of an
+account for ever instead, so a resend with the same id is refused whenever the first attempt executed."""
+
 # --- Trading API REST paths -----------------------------------------------------------------------------
 
 ACCOUNT: Final = "/v2/account"

@@ -20,7 +20,8 @@ import trio
 import brokers
 from brokers.alpaca.client import AlpacaBroker
 from brokers.alpaca.constants import TESTNET
-from brokers.base import BrokerSettings
+from brokers.base import BrokerSettings, BrokerState
+from brokers.placement import place_order_idempotent
 from protocol import errors as e
 from protocol.credentials import Credentials
 from protocol.model import (
@@ -196,6 +197,45 @@ async def test_an_order_is_posted_as_alpaca_documents_it() -> None:
     assert sent.headers["Content-Type"] == "application/json"
     assert order.order_id == ORDER_ID and order.client_order_id == "my-order-1"
     assert order.status is OrderStatus.PENDING_NEW  # "accepted"
+
+
+@pytest.mark.parametrize("fate", ["never", "executed", "late"])
+async def test_a_lost_order_is_looked_up_then_resent_with_the_same_id(fate: str,
+                                                                      autojump_clock: trio.abc.Clock) -> None:
+    """Alpaca's bound (README "Order entry"): client ids unique for ever. The first request's answer is lost and
+    it executed never, at once, or late (after the lookup missed it, just before the resend). A lookup that misses
+    makes a resend with the same id safe at once; a 422 "client_order_id must be unique" to it means "placed",
+    and the order is looked up again -- there is never a second one."""
+    venue = Venue()
+    placed: dict[str, dict[str, Any]] = {}
+
+    def post(request: Sent) -> Any:
+        cid = request.body["client_order_id"]
+        first = len(venue.calls("/v2/orders", "POST")) == 1
+        if (first and fate == "executed") or (not first and fate == "late"):
+            placed.setdefault(cid, order_json(client_order_id=cid))  # the first attempt executes
+        if first:
+            raise httpx.ReadTimeout("lost", request=None)  # type: ignore[arg-type]
+        if cid in placed:
+            return httpx.Response(422, content=samples.ERROR_DUPLICATE_CLIENT_ORDER_ID)
+        placed[cid] = order_json(client_order_id=cid)
+        return placed[cid]
+
+    def by_client_id(request: Sent) -> Any:
+        found = placed.get(request.params["client_order_id"])
+        return found or httpx.Response(404, json={"code": 40410000, "message": "order not found"})
+
+    venue.routes[("POST", "/v2/orders")] = post
+    venue.routes[("GET", "/v2/orders:by_client_order_id")] = by_client_id
+    broker = await connected(venue)
+    rule = broker.resend_rule()
+    assert rule.unique_client_ids and rule.expires_after_ms is None and "2026-11-30" in rule.source
+    order = await place_order_idempotent(broker, BrokerState(venue="alpaca"), buy(time_in_force=TimeInForce.DAY))
+    assert order.order_id == ORDER_ID and order.client_order_id == "my-order-1" and len(placed) == 1
+    posts = venue.calls("/v2/orders", "POST")
+    assert len(posts) == (1 if fate == "executed" else 2)  # found by the first lookup: nothing is resent
+    assert {p.body["client_order_id"] for p in posts} == {"my-order-1"}
+    assert len(venue.calls("/v2/orders:by_client_order_id")) == (2 if fate == "late" else 1)
 
 
 async def test_a_bracket_is_one_request_with_its_legs() -> None:
