@@ -40,6 +40,7 @@ from protocol.model import (
     PositionSide,
     Side,
     Ticker,
+    TimeInForce,
     Trade,
 )
 
@@ -217,6 +218,8 @@ async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, 
     symbol = instrument.symbol
     last = await router.get_current_price(venue, symbol)
     qty = demo_quantity(instrument, last)
+    # Stock orders live for the day (a fraction of a share is a DAY order); crypto orders until cancelled.
+    tif = TimeInForce.DAY if instrument.market_type is MarketType.STOCK else TimeInForce.GTC
     if instrument.market_type in (MarketType.LINEAR, MarketType.INVERSE):
         # Derivatives: hold one small long position so its PnL can be watched live.
         position = await router.get_position(venue, symbol)
@@ -224,10 +227,13 @@ async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, 
             await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
             dash.apply(await router.get_position(venue, symbol))
     else:
-        await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
-        await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty)
+        await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty,
+                                 time_in_force=tif)
+        await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty,
+                                 time_in_force=tif)
     resting = await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.LIMIT,
-                                       quantity=qty, price=on_tick(last * Decimal("0.98"), instrument.tick_size))
+                                       quantity=qty, price=on_tick(last * Decimal("0.98"), instrument.tick_size),
+                                       time_in_force=tif)
     await trio.sleep(1.5)
     current = await router.get_order_status(venue, symbol, order_id=resting.order_id)
     if not current.status.is_terminal:

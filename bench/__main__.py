@@ -41,10 +41,17 @@ RATIOS = [
     ("order round trip p50, bybit", "algotrendy router", "bare httpx + private stream"),
     ("order round trip p50, bybit", "algotrendy router", "pybit"),
     ("order round trip p50, bybit", "algotrendy router", "ccxt async"),
+    ("ingest, alpaca trades", "algotrendy (alpaca)", "alpaca-py StockDataStream"),
+    ("ingest, alpaca trades", "algotrendy (alpaca)", "bare trio-websocket (ceiling)"),
+    ("latency p99 @5k msg/s, alpaca", "algotrendy (alpaca)", "alpaca-py StockDataStream"),
+    ("order round trip p50, alpaca", "algotrendy router", "bare httpx (floor)"),
+    ("order round trip p50, alpaca", "algotrendy router", "bare httpx + trading stream"),
+    ("order round trip p50, alpaca", "algotrendy router", "alpaca-py"),
     ("client CPU per round trip, binance", "algotrendy router", "bare signed httpx (floor)"),
     ("client CPU per round trip, binance", "algotrendy router", "python-binance"),
     ("client CPU per round trip, bybit", "algotrendy router", "bare signed httpx (floor)"),
     ("client CPU per round trip, bybit", "algotrendy router", "pybit"),
+    ("client CPU per round trip, alpaca", "algotrendy router", "alpaca-py"),
 ]
 
 
@@ -95,17 +102,19 @@ def main() -> None:
     count = 5_000 if args.quick else 30_000
     report = Report()
 
-    # 1. ingest throughput on the same feed (Binance: one trade per message; Bybit: 10 per message)
+    # 1. ingest throughput on the same feed (Binance: one trade per message; Bybit and Alpaca: 10 per message)
     ingest_cases = [
         ("binance", 1, {"bare trio-websocket (ceiling)": ingest.bare, "algotrendy (binance)": ingest.ours,
                         "ccxt.pro watch_trades": ingest.ccxt_pro}),
         ("bybit", 10, {"bare trio-websocket (ceiling)": ingest.bare_bybit, "algotrendy (bybit)": ingest.ours_bybit,
                        "ccxt.pro watch_trades": ingest.ccxt_pro_bybit}),
+        ("alpaca", 10, {"bare trio-websocket (ceiling)": ingest.bare_alpaca, "algotrendy (alpaca)": ingest.ours_alpaca,
+                        "alpaca-py StockDataStream": ingest.alpaca_py}),
     ]
     for venue, batch, consumers in ingest_cases:
         for name, consumer in consumers.items():
             figure = report.add(Figure(f"ingest, {venue} trades", name, "trades/s", higher_is_better=True))
-            total = count * (4 if venue == "bybit" else 2)
+            total = count * (4 if batch > 1 else 2)
 
             def measure(consumer: Callable[..., ingest.Samples] = consumer, figure: Figure = figure,
                         venue: str = venue, batch: int = batch, total: int = total) -> None:
@@ -127,7 +136,10 @@ def main() -> None:
                      ("binance", "ccxt.pro watch_trades", ingest.ccxt_pro),
                      ("bybit", "bare trio-websocket (ceiling)", ingest.bare_bybit),
                      ("bybit", "algotrendy (bybit)", ingest.ours_bybit),
-                     ("bybit", "ccxt.pro watch_trades", ingest.ccxt_pro_bybit)]
+                     ("bybit", "ccxt.pro watch_trades", ingest.ccxt_pro_bybit),
+                     ("alpaca", "bare trio-websocket (ceiling)", ingest.bare_alpaca),
+                     ("alpaca", "algotrendy (alpaca)", ingest.ours_alpaca),
+                     ("alpaca", "alpaca-py StockDataStream", ingest.alpaca_py)]
     latency_figures = {(venue, name): {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s, {venue}", name, "ms",
                                                             higher_is_better=False)) for q in (0.5, 0.99, 0.999)}
                        for venue, name, _ in latency_cases}
@@ -145,7 +157,8 @@ def main() -> None:
             _try(report, f"latency {venue} {name}", measure_latency)
 
     # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
-    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s (see roundtrip.py).
+    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s; Alpaca: at most 40
+    # rounds per fresh emulator stay under 200 requests a minute (see roundtrip.py).
     rtt_cases = [
         ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
                      "bare httpx + private stream": roundtrip.bare_httpx_with_stream,
@@ -158,6 +171,9 @@ def main() -> None:
                    "bare httpx + private stream": roundtrip.bybit_bare_httpx_with_stream,
                    "algotrendy router": roundtrip.bybit_ours, "pybit": roundtrip.bybit_pybit,
                    "ccxt async": roundtrip.bybit_ccxt_async}),
+        ("alpaca", {"bare httpx (floor)": roundtrip.alpaca_bare_httpx,
+                    "bare httpx + trading stream": roundtrip.alpaca_bare_httpx_with_stream,
+                    "algotrendy router": roundtrip.alpaca_ours, "alpaca-py": roundtrip.alpaca_py}),
     ]
     rtt_runs = 1 if args.quick else max(runs, 5)  # cheap, and the noisiest figure: more runs
     for venue, clients in rtt_cases:

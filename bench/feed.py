@@ -1,10 +1,12 @@
-"""A trade firehose for benchmarks, in its own process, in the Binance or the Bybit dialect.
+"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit or Alpaca dialect.
 
 It is the venue's emulator with its price ticks switched off; every websocket that subscribes to
-``btcusdt@trade`` (Binance) or ``publicTrade.BTCUSDT`` on the linear socket (Bybit) receives
-``--count`` trades at ``--rate`` messages per second (0 = as fast as the consumer takes them). Binance
-sends one trade per message, as Binance does; Bybit batches ``--batch`` trades per message, as Bybit's
-``publicTrade`` does. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
+``btcusdt@trade`` (Binance), ``publicTrade.BTCUSDT`` on the linear socket (Bybit) or, authenticated, to
+``trades`` of ``AAPL`` on ``/v2/iex`` (Alpaca) receives ``--count`` trades at ``--rate`` messages per second
+(0 = as fast as the consumer takes them). Binance sends one trade per message, as Binance does; Bybit and
+Alpaca batch ``--batch`` trades per message, as Bybit's ``publicTrade`` and Alpaca's data arrays do (Alpaca's
+in the encoding the socket asked for: JSON, or MessagePack as alpaca-py asks). Alpaca's market clock is
+pinned inside a regular session, so orders trade. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
 shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
 
 Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``.
@@ -15,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import trio
 
@@ -26,6 +30,8 @@ from emulators.engine import wall_ms
 from emulators.engine.server import WsConnection
 
 BYBIT_TOPIC = "publicTrade.BTCUSDT"
+ALPACA_TOPIC = "trades|AAPL"
+ALPACA_SESSION = datetime(2026, 12, 1, 15, tzinfo=UTC)  # Tuesday 10:00 New York: a regular session
 
 
 async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) -> None:
@@ -45,6 +51,22 @@ async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) ->
         conn.send(json.dumps({"topic": BYBIT_TOPIC, "type": "snapshot", "ts": now_ms, "data": trades}))
 
 
+async def fire_alpaca(conn: WsConnection, count: int, rate: float, batch: int) -> None:
+    from emulators.alpaca import ws as alpaca_ws
+
+    start = time.perf_counter()
+    for n in range(0, count, batch):
+        if rate:
+            await trio.sleep(max(start + n / batch / rate - time.perf_counter(), 0.0))  # as above
+        while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
+            await trio.sleep(0.0005)
+        now_ms, stamp = wall_ms(), time.perf_counter_ns()
+        trades: list[dict[str, Any]] = [
+            {"T": "t", "S": "AAPL", "i": stamp + k, "x": "V", "p": 230.1, "s": 1, "c": ["@"], "z": "C",
+             "t": alpaca_ws.Stamp(now_ms)} for k in range(min(batch, count - n))]
+        alpaca_ws.send_data(conn, trades)
+
+
 async def fire(conn: WsConnection, count: int, rate: float) -> None:
     combined = conn.state.get("combined", False)
     start = time.perf_counter()
@@ -60,7 +82,8 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
 
 
 async def main(venue_name: str, count: int, rate: float, port: int, batch: int, fast: bool) -> None:
-    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0) as venue:
+    pinned: dict[str, Any] = {"market_time": ALPACA_SESSION} if venue_name == "alpaca" else {}
+    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0, **pinned) as venue:
         dialect = venue.dialect
         started: set[int] = set()
         async with trio.open_nursery() as nursery:
@@ -80,13 +103,16 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                             conn.state.get("category") == "linear":
                         started.add(id(conn))
                         nursery.start_soon(fire_bybit, conn, count, rate, batch)
+                    elif venue_name == "alpaca" and ALPACA_TOPIC in conn.topics and conn.state.get("authed"):
+                        started.add(id(conn))
+                        nursery.start_soon(fire_alpaca, conn, count, rate, batch)
                 await trio.sleep(0.005)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--venue", choices=["binance", "bybit"], default="binance")
-    parser.add_argument("--batch", type=int, default=10, help="Bybit trades per publicTrade message")
+    parser.add_argument("--venue", choices=["binance", "bybit", "alpaca"], default="binance")
+    parser.add_argument("--batch", type=int, default=10, help="Bybit / Alpaca trades per message")
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)

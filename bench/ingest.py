@@ -249,3 +249,90 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
 
     asyncio.run(run())
     return samples
+
+
+# ------------------------------------------------------------------------------ Alpaca (IEX trades of AAPL)
+
+ALPACA_PATH = "/v2/iex"
+
+
+class _AlpacaStamp(msgspec.Struct):
+    i: int | None = None  # control messages (success, subscription) carry none
+
+
+def bare_alpaca(f: Feed, count: int) -> Samples:
+    """trio-websocket: auth, subscribe, then read the stamps only (no domain decoding): the ceiling."""
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(list[_AlpacaStamp]).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + ALPACA_PATH, max_message_size=1 << 22) as ws:
+            await ws.send_message(json.dumps({"action": "auth", "key": f.api_key, "secret": f.api_secret}))
+            await ws.send_message(json.dumps({"action": "subscribe", "trades": ["AAPL"]}))
+            while samples.received < count:
+                for trade in decode(await ws.get_message()):
+                    if trade.i is not None:
+                        samples.note(trade.i)
+
+    trio.run(run)
+    return samples
+
+
+def ours_alpaca(f: Feed, count: int) -> Samples:
+    from actors.handle import open_router_with
+    from brokers.alpaca import create_broker
+    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
+    from protocol.credentials import Credentials
+    from protocol.messages import StreamChannel
+    from protocol.model import Trade
+
+    samples = Samples()
+    settings = BrokerSettings(venue="alpaca", rest_url=f.rest_url, ws_url=f.ws_url,
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
+    state = BrokerState(venue="alpaca", subscriptions={Subscription("AAPL", StreamChannel.TRADES)})
+
+    async def run() -> None:
+        async with open_router_with({"alpaca": broker_actor(lambda: create_broker(settings), state)}) as router:
+            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
+            await router.wait_connected("alpaca")
+            while samples.received < count:
+                event = await subscriber.get()
+                assert isinstance(event, Trade)
+                samples.note(int(event.trade_id.rpartition("-")[2]))  # "<exchange>-<id>"
+
+    trio.run(run)
+    return samples
+
+
+def alpaca_py(f: Feed, count: int) -> Samples:
+    """alpaca-py's `StockDataStream` (asyncio + websockets, MessagePack, pydantic models) on the same feed,
+    run in its own thread as its ``run()`` wants; stopped once the count is in or the feed went quiet."""
+    import threading
+
+    from alpaca.data.enums import DataFeed
+    from alpaca.data.live import StockDataStream
+
+    samples = Samples()
+    done = threading.Event()
+
+    async def on_trade(trade: object) -> None:
+        samples.note(trade.id)  # type: ignore[attr-defined]
+        if samples.received >= count:
+            done.set()
+
+    stream = StockDataStream(f.api_key, f.api_secret, feed=DataFeed.IEX, url_override=f.ws_url + ALPACA_PATH)
+    stream.subscribe_trades(on_trade, "AAPL")
+    thread = threading.Thread(target=stream.run, daemon=True)
+    thread.start()
+    seen = -1
+    while not done.wait(IDLE_LIMIT) and samples.received != seen:  # stop when done, or idle for IDLE_LIMIT
+        seen = samples.received
+    loop = stream._loop
+    if loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(stream.stop_ws(), loop).result(timeout=10)
+    thread.join(10)
+    return samples

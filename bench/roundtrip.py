@@ -1,11 +1,13 @@
-"""Order round trip: place + cancel one resting limit order, against the Binance emulator process.
+"""Order round trip: place + cancel one resting limit order, against the Binance, Bybit or Alpaca emulator process.
 
 - ``bare httpx``: two signed requests with a kept-alive httpx.AsyncClient under trio (the floor);
 - ``bare WebSocket API``: ``order.place`` + ``order.cancel`` on one Binance WebSocket API connection (its floor);
 - ``algotrendy``: through the router (risk checks, idempotency book-keeping, broker actor, REST), and the
   same with ``options.order_transport = "ws-api"`` (orders on the private stream's WebSocket API connection);
 - ``python-binance``: the official SDK (requests, synchronous);
-- ``ccxt``: ccxt's async binance client (aiohttp).
+- ``ccxt``: ccxt's async binance client (aiohttp);
+- Bybit: the same shapes with pybit as the SDK; Alpaca: bare httpx (with and without the trading stream), ours,
+  and alpaca-py's ``TradingClient`` (requests, synchronous) as the SDK.
 Each yields per-iteration latencies in milliseconds.
 """
 
@@ -368,4 +370,112 @@ def bybit_ccxt_async(f: Feed, rounds: int) -> Rounds:
             await exchange.close()
 
     asyncio.run(run())
+    return out
+
+
+# ------------------------------------------------------------------------------ Alpaca (AAPL, a regular session)
+#
+# Alpaca allows 200 trading requests a minute per account (the emulator enforces it like Alpaca): at most
+# ALPACA_ROUNDS counted rounds per fresh emulator keep every client under it (ours cancels with DELETE, then
+# reads the order back, as Alpaca's 204 says nothing: three requests a round) without pacing anyone.
+
+ALPACA_ROUNDS = 40
+ALPACA_PRICE = "200"  # a DAY limit buy under the market: it rests
+ALPACA_QTY = "1"
+
+
+def _alpaca_headers(f: Feed) -> dict[str, str]:
+    return {"APCA-API-KEY-ID": f.api_key, "APCA-API-SECRET-KEY": f.api_secret}
+
+
+def alpaca_bare_httpx(f: Feed, rounds: int) -> Rounds:
+    return _alpaca_bare(f, rounds, with_private_stream=False)
+
+
+def alpaca_bare_httpx_with_stream(f: Feed, rounds: int) -> Rounds:
+    """The same two requests while the trading stream (authenticate + listen to trade_updates) is open and
+    drained without decoding."""
+    return _alpaca_bare(f, rounds, with_private_stream=True)
+
+
+async def _drain_trade_updates(f: Feed, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    async with open_websocket_url(f.ws_url + "/stream") as ws:
+        await ws.send_message(json.dumps({"action": "authenticate",
+                                          "data": {"key_id": f.api_key, "secret_key": f.api_secret}}))
+        await ws.get_message()
+        await ws.send_message(json.dumps({"action": "listen", "data": {"streams": ["trade_updates"]}}))
+        await ws.get_message()
+        task_status.started()
+        while True:
+            await ws.get_message()
+
+
+def _alpaca_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
+    import httpx
+
+    out = Rounds()
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=f.rest_url, headers=_alpaca_headers(f)) as client, \
+                trio.open_nursery() as nursery:
+            if with_private_stream:
+                await nursery.start(_drain_trade_updates, f)
+            for n in range(min(rounds, ALPACA_ROUNDS) + WARMUP):
+                start = time.perf_counter()
+                placed = await client.post("/v2/orders", json={
+                    "symbol": "AAPL", "qty": ALPACA_QTY, "side": "buy", "type": "limit", "time_in_force": "day",
+                    "limit_price": ALPACA_PRICE, "client_order_id": f"bare{n}"})
+                placed.raise_for_status()
+                (await client.delete(f"/v2/orders/{placed.json()['id']}")).raise_for_status()
+                out.lap(n, start)
+            nursery.cancel_scope.cancel()
+
+    trio.run(run)
+    return out
+
+
+def alpaca_ours(f: Feed, rounds: int) -> Rounds:
+    from actors.handle import open_router_with
+    from brokers.alpaca import create_broker
+    from brokers.base import BrokerSettings, BrokerState, broker_actor
+    from protocol.credentials import Credentials
+
+    out = Rounds()
+    settings = BrokerSettings(venue="alpaca", rest_url=f.rest_url, ws_url=f.ws_url,
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
+
+    async def run() -> None:
+        actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="alpaca"))
+        async with open_router_with({"alpaca": actor}) as router:
+            await router.wait_connected("alpaca")
+            for n in range(min(rounds, ALPACA_ROUNDS) + WARMUP):
+                start = time.perf_counter()
+                order = await router.place_order(venue="alpaca", symbol="AAPL", side="buy", type="limit",
+                                                 quantity=Decimal(ALPACA_QTY), price=Decimal(ALPACA_PRICE),
+                                                 time_in_force="day")
+                await router.cancel_order("alpaca", "AAPL", order_id=order.order_id)
+                out.lap(n, start)
+
+    trio.run(run)
+    return out
+
+
+def alpaca_py(f: Feed, rounds: int) -> Rounds:
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.enums import OrderSide, TimeInForce
+    from alpaca.trading.requests import LimitOrderRequest
+
+    client = TradingClient(f.api_key, f.api_secret, paper=True, url_override=f.rest_url)
+    out = Rounds()
+    for n in range(min(rounds, ALPACA_ROUNDS) + WARMUP):
+        start = time.perf_counter()
+        order = client.submit_order(LimitOrderRequest(symbol="AAPL", qty=float(ALPACA_QTY), side=OrderSide.BUY,
+                                                      time_in_force=TimeInForce.DAY,
+                                                      limit_price=float(ALPACA_PRICE)))
+        client.cancel_order_by_id(order.id)  # type: ignore[union-attr]
+        out.lap(n, start)
     return out

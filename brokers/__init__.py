@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from brokers.base import BrokerFactory
 
 BROKER_FACTORIES: dict[str, str] = {
+    "alpaca": "brokers.alpaca",
     "binance": "brokers.binance",
     "bybit": "brokers.bybit",
 }

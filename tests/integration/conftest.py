@@ -5,6 +5,11 @@ Each test module sets ``VENUE``; the `where` fixture parametrises every test ove
 "testnet"). The testnet half skips with a reason when keys are absent, so the same test bodies
 always execute in CI against the emulator. Against the emulator, trio's virtual clock is used
 (deterministic, no real waiting); against a real venue, the real clock.
+
+A module may set ``EMULATOR_OPTIONS`` (keywords of `emulators.emulate`, e.g. Alpaca's ``market_time``),
+and a test may pin the emulator's market clock with ``@pytest.mark.market_time(<aware datetime>, **emulate
+keywords)``; a real
+venue's clock cannot be pinned, so such a test's real-venue twin skips with that reason.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class Target:
 TESTNET_KEYS = {
     "binance": ("BINANCE_API_KEY", "BINANCE_API_SECRET"),
     "bybit": ("BYBIT_API_KEY", "BYBIT_API_SECRET"),
+    "alpaca": ("ALPACA_API_KEY", "ALPACA_API_SECRET"),  # paper trading keys (Alpaca's "testnet")
 }
 
 
@@ -72,7 +78,14 @@ async def target(request: pytest.FixtureRequest, where: str, clock: Any) -> Asyn
     venue: str = request.module.VENUE
     factory = brokers.load_broker_factory(venue)
     options: dict[str, str] = getattr(request.module, "OPTIONS", {})
+    emulator_options: dict[str, Any] = dict(getattr(request.module, "EMULATOR_OPTIONS", {}))
+    pinned = request.node.get_closest_marker("market_time")
+    if pinned is not None:
+        emulator_options.update(market_time=pinned.args[0], **pinned.kwargs)
     if where == "testnet":
+        if pinned is not None:
+            pytest.skip(f"the market clock is pinned to {pinned.args[0]}: only an emulator's clock can be "
+                        "(this body ran against the emulator)")
         key, secret = TESTNET_KEYS[venue]
         rest, ws = brokers.default_endpoints(venue, testnet=True)
         creds = Credentials.from_strings(os.environ[key], os.environ[secret])
@@ -81,7 +94,7 @@ async def target(request: pytest.FixtureRequest, where: str, clock: Any) -> Asyn
         return
     from emulators import emulate
 
-    async with emulate(venue, seed=11) as emulated:
+    async with emulate(venue, seed=11, **emulator_options) as emulated:
         creds = Credentials.from_strings(emulated.api_key, emulated.api_secret)
         settings = BrokerSettings(venue=venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
                                   credentials=creds, request_timeout=5.0, options=options)

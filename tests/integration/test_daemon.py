@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,20 @@ import trio
 
 from actors.config import AppConfig, ControlConfig, DaemonConfig, MetricsConfig
 from actors.handle import open_router_with
+from algotrendy import wiring
 from algotrendy.daemon import run_daemon, shutdown
 from algotrendy.wiring import paper_config
 from brokers.base import BrokerState, broker_actor
 from protocol import messages as m
+from protocol.model import MarketSession
 from tests.support.fake_broker import FakeBroker, FakeVenue
 from tests.support.processes import children
 
 
-async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.abc.Clock) -> None:
+async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.abc.Clock,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Paper Alpaca opens inside a regular session ("open"); pinned here so no run starts a second before a close.
+    monkeypatch.setitem(wiring.PAPER_EMULATOR_OPTIONS, "alpaca", {"market_time": datetime(2026, 12, 1, 15, tzinfo=UTC)})
     config = paper_config()
     config = type(config)(venues=config.venues, demo=True,
                           control=type(config.control)(enabled=False), metrics=MetricsConfig(enabled=False))
@@ -36,6 +42,11 @@ async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.a
     perp = dash.positions[("bybit", "BTC/USDT:USDT")]
     assert perp.quantity > 0 and perp.entry_price is not None and perp.leverage > 1
     assert ("bybit", "BTC/USDT:USDT") in dash.prices and "[position] bybit BTC/USDT:USDT long" in text
+    # Alpaca: stock prices and fills next to the crypto venues, and the market session with its countdown.
+    assert {("alpaca", s) for s in ("AAPL", "MSFT", "SPY")} <= set(dash.prices) and "[fill] alpaca AAPL" in text
+    alpaca = dash.status["alpaca"]
+    assert alpaca.session is MarketSession.REGULAR and alpaca.next_session_change is not None
+    assert re.search(r"\[status\] alpaca connected \[session regular, next change in 5h\d\dm\]", text), text
 
 
 async def test_plain_daemon_prints_its_control_url_token_file_and_notes(

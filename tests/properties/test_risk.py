@@ -12,6 +12,7 @@ must name a rule broken for at least one.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from actors.risk import RiskLimits
 from brokers.base import BrokerSettings, BrokerState, broker_actor
 from protocol import errors as e
 from protocol.credentials import Credentials
-from protocol.model import Instrument, MarketType, OrderType, Side
+from protocol.model import Instrument, MarketType, OrderType, Side, TimeInForce
 
 REFERENCE_SPREAD = Decimal("0.004")  # the last price stays within 0.4% of the frozen mid
 
@@ -37,9 +38,15 @@ REFERENCE_SPREAD = Decimal("0.004")  # the last price stays within 0.4% of the f
 class Case:
     venue: str
     symbol: str
+    scale: Decimal = Decimal(1)  # the attempts' quantities times this (a share is worth far less than a bitcoin)
+    time_in_force: TimeInForce = TimeInForce.GTC
+    emulator: dict[str, Any] = attrs.field(factory=dict)  # keywords of `emulate`
 
 
-CASES = [Case("binance", "BTC/USDT"), Case("bybit", "BTC/USDT:USDT")]
+# Alpaca inside a regular session; fractional quantities are DAY orders there.
+CASES = [Case("binance", "BTC/USDT"), Case("bybit", "BTC/USDT:USDT"),
+         Case("alpaca", "AAPL", Decimal(10), TimeInForce.DAY, {"market_time": datetime(2026, 12, 1, 15, tzinfo=UTC)})]
+DERIVATIVES = (MarketType.LINEAR, MarketType.INVERSE)
 
 
 @attrs.frozen
@@ -118,12 +125,22 @@ def engine_mid(venue: Any, case: Case) -> Decimal:
 
 
 def holding(venue: Any, case: Case, instrument: Instrument) -> Decimal:
-    """The position the risk rule sees: spot holdings of the base asset, or the signed perp position."""
+    """The position the risk rule sees: spot holdings of the base asset, the signed stock position, or the
+    signed perp position."""
+    if instrument.market_type is MarketType.STOCK:
+        return Decimal(venue.engine.stock_position("demo", engine_id(case)).size)
     if instrument.market_type is MarketType.SPOT:
         free, locked = venue.engine.balance("demo", instrument.base)
         return Decimal(free + locked)
     position = venue.engine.position("demo", engine_id(case))
     return Decimal(-position.size if position.side == "SELL" else position.size)
+
+
+def client_ids_at_venue(venue: Any) -> set[str]:
+    """The client order ids of the orders the venue accepted (Alpaca keeps them in its dialect)."""
+    if hasattr(venue.dialect, "by_client"):
+        return {order.client_order_id for order in venue.dialect.orders.values()}
+    return {order.client_order_id for order in venue.engine.all_orders()}
 
 
 def leverage_at_venue(venue: Any, case: Case) -> Decimal:
@@ -135,7 +152,7 @@ async def run_case(case: Case, limits_: RiskLimits, schedule: list[Attempt | Kil
     from emulators import emulate
 
     factory = brokers.load_broker_factory(case.venue)
-    async with emulate(case.venue, seed=seed, tick_interval=0.25) as venue:
+    async with emulate(case.venue, seed=seed, tick_interval=0.25, **case.emulator) as venue:
         for state in venue.engine.symbols.values():
             state.spec = attrs.evolve(state.spec, volatility=Decimal(0))  # a frozen mid: verdicts are knowable
         creds = Credentials.from_strings(venue.api_key, venue.api_secret)
@@ -153,7 +170,7 @@ async def _play(router: RouterHandle, venue: Any, case: Case, instrument: Instru
                 schedule: list[Attempt | KillSwitch | SetLeverage]) -> None:
     killed = False
     accepted: set[str] = set()
-    derivative = instrument.market_type is not MarketType.SPOT
+    derivative = instrument.market_type in DERIVATIVES
     for n, step in enumerate(schedule):
         if isinstance(step, KillSwitch):
             if step.engage:
@@ -178,7 +195,8 @@ async def _play(router: RouterHandle, venue: Any, case: Case, instrument: Instru
                 assert leverage_at_venue(venue, case) == step.leverage
             continue
         if step.reduce_only and not derivative:
-            step = attrs.evolve(step, reduce_only=False)  # spot has no reduce-only
+            step = attrs.evolve(step, reduce_only=False)  # spot and stocks have no reduce-only
+        step = attrs.evolve(step, quantity=step.quantity * case.scale)
         mid = engine_mid(venue, case)
         certain, possible = broken_rules(limits_, step, mid, holding(venue, case, instrument), killed, instrument)
         cid = f"risk{n:03d}"
@@ -187,7 +205,7 @@ async def _play(router: RouterHandle, venue: Any, case: Case, instrument: Instru
             await router.place_order(venue=case.venue, symbol=case.symbol, side=step.side,
                                      type=OrderType.MARKET if price is None else OrderType.LIMIT,
                                      quantity=step.quantity, price=price, reduce_only=step.reduce_only,
-                                     client_order_id=cid)
+                                     time_in_force=case.time_in_force, client_order_id=cid)
         except e.RiskRejected as refusal:
             assert refusal.rule in possible, f"refused for {refusal.rule}, but the order breaks {possible}"
             continue
@@ -195,7 +213,7 @@ async def _play(router: RouterHandle, venue: Any, case: Case, instrument: Instru
             pass  # the venue's own refusal: risk let the order through, which is checked just below
         assert not certain, f"an order breaking {certain} was sent"
         accepted.add(cid)
-    at_venue = {o.client_order_id for o in venue.engine.all_orders()}
+    at_venue = client_ids_at_venue(venue)
     assert at_venue <= accepted, f"orders reached the venue without passing risk: {at_venue - accepted}"
 
 
