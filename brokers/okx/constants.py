@@ -303,7 +303,6 @@ STREAMED: Final[dict[StreamChannel, str]] = {
     StreamChannel.MARK_PRICE: CH_MARK_PRICE,
     StreamChannel.OPEN_INTEREST: CH_OPEN_INTEREST,
 }
-STREAMED_INTERVAL: Final = "1m"
 SWAP_ONLY_CHANNELS: Final = frozenset({StreamChannel.FUNDING, StreamChannel.MARK_PRICE, StreamChannel.OPEN_INTEREST})
 """OKX serves funding, mark price and open interest for contracts only (60018 for a spot instId)."""
 BOOK_CHANNELS: Final = frozenset({CH_BOOKS, CH_BOOKS5, CH_BBO_TBT})

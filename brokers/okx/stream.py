@@ -170,7 +170,9 @@ class PublicSocket:
             for trade in _trades.decode(text).data:
                 await self.emit(trade_from(trade, instrument, spec))
         elif channel.startswith(c.CH_CANDLE_PREFIX):
-            interval = c.BARS_FROM_VENUE.get(channel.removeprefix(c.CH_CANDLE_PREFIX), c.STREAMED_INTERVAL)
+            interval = c.BARS_FROM_VENUE.get(channel.removeprefix(c.CH_CANDLE_PREFIX))
+            if interval is None:
+                return  # a bar we never subscribe (OKX's Hong Kong-aligned ones)
             for row in _candles.decode(text).data:
                 await self.emit(candle_from_row(row, instrument, spec, interval))
         elif channel == c.CH_FUNDING_RATE:
@@ -280,7 +282,7 @@ class PrivateStream:
     SUBSCRIPTIONS: ClassVar[tuple[dict[str, str], ...]] = (
         {"channel": c.CH_ORDERS, "instType": "ANY"},
         {"channel": c.CH_POSITIONS, "instType": "SWAP"},
-        {"channel": c.CH_ACCOUNT},
+        {"channel": c.CH_ACCOUNT, "extraParams": '{"updateInterval": "0"}'},  # changes only, no 5 s snapshots
     )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:

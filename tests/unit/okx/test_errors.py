@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from brokers.errors import CodeRow
 from brokers.okx import errors as x
 from protocol import errors as e
 
@@ -37,7 +38,7 @@ def test_named_codes(code: str, kind: type[e.BrokerError], filter_name: str | No
 
 
 @pytest.mark.parametrize(("code", "row"), sorted(x.CODE_TABLE.items()))
-def test_every_table_row(code: str, row: x.Row) -> None:
+def test_every_table_row(code: str, row: CodeRow) -> None:
     kind, filter_name = row
     error = x.error_for(code, f"message of {code}", client_order_id="abc1")
     assert type(error) is kind
