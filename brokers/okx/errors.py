@@ -175,9 +175,18 @@ CODE_TABLE: dict[str, CodeRow] = {
     "51511": CodeRow(e.InvalidOrder, "POST_ONLY"),  # amended price breaks post-only
     "51513": CodeRow(e.RateLimited),  # more than 3 amend requests in progress for the order
     "51603": CodeRow(e.OrderNotFound),  # order does not exist
+    "51139": CodeRow(e.InvalidOrder, REDUCE_ONLY),  # reduce-only is unavailable for spot in spot mode
+    "51162": CodeRow(e.InvalidOrder, PARAMETER),  # close-position: the instrument has open orders (autoCxl)
+    "50039": CodeRow(e.InvalidOrder, PARAMETER),  # "before" isn't supported for timestamp pagination
     "54000": CodeRow(e.NotSupported),  # margin trading is not supported
     "54072": CodeRow(e.MarketClosed),  # contract view-only, not tradable
     "54094": CodeRow(e.MarketClosed),  # cool-off period active for the instId
+    # --- account class (leverage) ------------------------------------------------------------------------
+    "59101": CodeRow(e.InvalidOrder, "LEVERAGE"),  # leverage can't change while isolated orders are pending
+    "59102": CodeRow(e.InvalidOrder, "LEVERAGE"),  # leverage exceeds the maximum limit
+    "59103": CodeRow(e.InsufficientFunds),  # account margin insufficient for this (lower) leverage
+    "59107": CodeRow(e.InvalidOrder, "LEVERAGE"),  # leverage can't change while cross orders are pending
+    "59110": CodeRow(e.InvalidOrder, PARAMETER),  # this instrument does not take tgtCcy
     # --- websocket (60xxx-64xxx) -------------------------------------------------------------------------
     "60004": CodeRow(e.AuthenticationError),  # invalid timestamp
     "60005": CodeRow(e.AuthenticationError),  # invalid apiKey
@@ -191,7 +200,11 @@ CODE_TABLE: dict[str, CodeRow] = {
     "60014": CodeRow(e.RateLimited),  # requests too frequent
     "60018": CodeRow(e.NotSupported),  # wrong URL or channel/instrument doesn't exist
     "60019": CodeRow(e.ProtocolViolation),  # invalid op
+    "60021": CodeRow(e.ProtocolViolation),  # one account per login op
     "60023": CodeRow(e.RateLimited),  # bulk login requests too frequent
+    "60027": CodeRow(e.ProtocolViolation),  # parameter {0} can not be empty
+    "60028": CodeRow(e.NotSupported),  # operation not served on this URL (websocket order entry)
+    "60031": CodeRow(e.ProtocolViolation),  # repeated login on one connection
     "60024": CodeRow(e.AuthenticationError),  # wrong passphrase
     "60032": CodeRow(e.AuthenticationError),  # API key doesn't exist
     "63999": CodeRow(e.VenueUnavailable),  # login failed due to internal error, try again

@@ -42,7 +42,8 @@ class VenueCase:
     symbol: str
 
 
-CASES = [VenueCase("binance", "BTC/USDT"), VenueCase("bybit", "BTC/USDT"), VenueCase("bybit", "BTC/USDT:USDT")]
+CASES = [VenueCase("binance", "BTC/USDT"), VenueCase("bybit", "BTC/USDT"), VenueCase("bybit", "BTC/USDT:USDT"),
+         VenueCase("okx", "BTC/USDT"), VenueCase("okx", "BTC/USDT:USDT")]
 
 
 @attrs.frozen
@@ -143,8 +144,10 @@ async def run_schedule(case: VenueCase, schedule: list[PublicFault | Commands | 
     options = {f"stale_after_{channel}": STALE for channel in ("ticker", "candles", "book")}
     async with emulate(case.venue, seed=seed, tick_interval=0.25) as venue:
         settings_ = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
-                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret),
-                                   request_timeout=5.0, options=options, public_backoff=POLICY, seed=seed)
+                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret,
+                                                                        venue.passphrase),
+                                   request_timeout=5.0, options=options, public_backoff=POLICY, seed=seed,
+                                   testnet=True)  # an emulator is the venue's demo environment
         state = BrokerState(venue=case.venue, subscriptions={Subscription(case.symbol, ch) for ch in CHANNELS})
         seen = Seen()
         async with open_router_with({case.venue: broker_actor(lambda: factory(settings_), state)}, policy=POLICY,

@@ -44,6 +44,8 @@ CASES = [
     VenueCase("binance", "BTC/USDT"),
     VenueCase("bybit", "BTC/USDT"),  # spot
     VenueCase("bybit", "BTC/USDT:USDT"),  # linear perpetual
+    VenueCase("okx", "BTC/USDT"),  # spot
+    VenueCase("okx", "BTC/USDT:USDT"),  # USDT-margined swap (sizes in contracts at the venue)
 ]
 
 # ------------------------------------------------------------------------------ schedules
@@ -162,9 +164,10 @@ async def run_schedule(case: VenueCase, schedule: list[Place | Fault | Wait], se
 
     factory = brokers.load_broker_factory(case.venue)
     async with emulate(case.venue, seed=seed, tick_interval=0.25) as venue:
-        creds = Credentials.from_strings(venue.api_key, venue.api_secret)
+        creds = Credentials.from_strings(venue.api_key, venue.api_secret, venue.passphrase)
         settings_ = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
-                                   credentials=creds, request_timeout=5.0, options=case.options)
+                                   credentials=creds, request_timeout=5.0, options=case.options,
+                                   testnet=True)  # an emulator is the venue's demo environment
         state = BrokerState(venue=case.venue)
         actor = broker_actor(lambda: factory(settings_), state)
         seen = Observed()
@@ -204,8 +207,14 @@ async def run_schedule(case: VenueCase, schedule: list[Place | Fault | Wait], se
 
 
 def venue_ids(venue: Any, fill: Any) -> tuple[str, str]:
-    """(trade id, order id) of an engine fill as the venue prints them (Bybit's are opaque strings)."""
+    """(trade id, order id) of an engine fill as the venue prints them (Bybit's are opaque strings, OKX's its own
+    numbers)."""
     dialect = venue.dialect
+    if hasattr(dialect, "ord_id"):  # OKX: numeric ids of its own
+        from emulators.okx.render import trade_id
+
+        order = next(o for o in venue.engine.all_orders() if o.symbol == fill.symbol and o.order_id == fill.order_id)
+        return trade_id(fill.trade_id), dialect.ord_id(order)
     if hasattr(dialect, "exec_id"):
         order = next(o for o in venue.engine.all_orders() if o.symbol == fill.symbol and o.order_id == fill.order_id)
         return dialect.exec_id(fill.symbol, fill.trade_id), dialect.order_id(order)
