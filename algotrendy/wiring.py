@@ -27,6 +27,7 @@ from protocol.model import utc_now
 PAPER_SYMBOLS: dict[str, list[str]] = {
     "binance": ["BTC/USDT", "ETH/USDT"],
     "bybit": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the linear perpetual
+    "okx": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the USDT-margined swap
 }
 
 
@@ -96,9 +97,11 @@ async def plan_venues(config: AppConfig, *, seed: int = 1) -> AsyncIterator[dict
                 venue_seed = seed + zlib.crc32(name.encode()) % 10_000
                 emulated = await stack.enter_async_context(
                     emulate(venue.kind, seed=venue_seed, symbols=venue.symbols or None))
-                creds = Credentials.from_strings(emulated.api_key, emulated.api_secret)
-                settings = settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
-                                        credentials=creds)
+                creds = Credentials.from_strings(emulated.api_key, emulated.api_secret, emulated.passphrase)
+                # An emulator is the venue's demo environment: its keys are demo keys (OKX serves them only
+                # with its demo header, which a client sends in testnet mode).
+                settings = attrs.evolve(settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
+                                                     credentials=creds), testnet=True)
                 plans[name] = VenuePlan(venue, settings, emulated)
             else:
                 plans[name] = VenuePlan(venue, settings_for(venue))

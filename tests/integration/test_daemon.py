@@ -36,6 +36,15 @@ async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.a
     perp = dash.positions[("bybit", "BTC/USDT:USDT")]
     assert perp.quantity > 0 and perp.entry_price is not None and perp.leverage > 1
     assert ("bybit", "BTC/USDT:USDT") in dash.prices and "[position] bybit BTC/USDT:USDT long" in text
+    # OKX: spot fills, and the USDT swap's position (sized in contracts at OKX, in BTC here) with live PnL.
+    assert "[fill] okx BTC/USDT " in text and "[fill] okx BTC/USDT:USDT " in text
+    swap = dash.positions[("okx", "BTC/USDT:USDT")]
+    assert swap.quantity > 0 and swap.entry_price is not None and swap.mark_price is not None and swap.leverage > 1
+    assert ("okx", "BTC/USDT") in dash.prices and ("okx", "BTC/USDT:USDT") in dash.prices
+    # OKX pushes the position again every few seconds with the new mark and PnL, besides the live price.
+    marks = {line.split(" mark=")[1].split()[0] for line in text.splitlines()
+             if line.startswith("[position] okx BTC/USDT:USDT long")}
+    assert len(marks) >= 2
 
 
 async def test_plain_daemon_prints_its_control_url_token_file_and_notes(
