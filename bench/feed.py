@@ -1,13 +1,15 @@
-"""A trade firehose for benchmarks, in its own process, in the Binance or the Bybit dialect.
+"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit or OKX dialect.
 
 It is the venue's emulator with its price ticks switched off; every websocket that subscribes to
-``btcusdt@trade`` (Binance) or ``publicTrade.BTCUSDT`` on the linear socket (Bybit) receives
-``--count`` trades at ``--rate`` messages per second (0 = as fast as the consumer takes them). Binance
-sends one trade per message, as Binance does; Bybit batches ``--batch`` trades per message, as Bybit's
-``publicTrade`` does. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
-shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
+``btcusdt@trade`` (Binance), ``publicTrade.BTCUSDT`` on the linear socket (Bybit) or ``trades`` of
+``BTC-USDT-SWAP`` on ``/ws/v5/public`` (OKX) receives ``--count`` trades at ``--rate`` messages per second
+(0 = as fast as the consumer takes them). Binance and OKX send one trade per message, as they do; Bybit
+batches ``--batch`` trades per message, as Bybit's ``publicTrade`` does. Each trade id is the send time from
+`time.perf_counter_ns()` (CLOCK_MONOTONIC, shared by all processes on the machine), so a consumer can measure
+tick-to-subscriber latency.
 
-Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``.
+Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``
+(and the passphrase after them for OKX).
 """
 
 from __future__ import annotations
@@ -45,6 +47,25 @@ async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) ->
         conn.send(json.dumps({"topic": BYBIT_TOPIC, "type": "snapshot", "ts": now_ms, "data": trades}))
 
 
+OKX_ARG = {"channel": "trades", "instId": "BTC-USDT-SWAP"}
+
+
+def okx_subscribed(conn: WsConnection) -> bool:
+    return OKX_ARG in conn.state.get("args", {}).values()
+
+
+async def fire_okx(conn: WsConnection, count: int, rate: float) -> None:
+    start = time.perf_counter()
+    for n in range(count):
+        if rate:
+            await trio.sleep(max(start + n / rate - time.perf_counter(), 0.0))  # as in `fire`
+        while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
+            await trio.sleep(0.0005)
+        trade = {"instId": "BTC-USDT-SWAP", "tradeId": str(time.perf_counter_ns()), "px": "65000.1", "sz": "1",
+                 "side": "buy" if n % 2 else "sell", "ts": str(wall_ms()), "count": "1", "source": "0", "seqId": n}
+        conn.send(json.dumps({"arg": OKX_ARG, "data": [trade]}))
+
+
 async def fire(conn: WsConnection, count: int, rate: float) -> None:
     combined = conn.state.get("combined", False)
     start = time.perf_counter()
@@ -68,7 +89,8 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
             if fast:  # Binance trades from bench/fastfeed.py; REST stays the emulator's
                 ws_port = await nursery.start(FastTradeFeed(count).serve)
                 ws_url = f"ws://127.0.0.1:{ws_port}"
-            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}", flush=True)
+            passphrase = f" {venue.passphrase}" if venue.passphrase else ""
+            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}{passphrase}", flush=True)
             while True:
                 for conn in list(dialect.connections):
                     if id(conn) in started:
@@ -80,12 +102,15 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                             conn.state.get("category") == "linear":
                         started.add(id(conn))
                         nursery.start_soon(fire_bybit, conn, count, rate, batch)
+                    elif venue_name == "okx" and okx_subscribed(conn):
+                        started.add(id(conn))
+                        nursery.start_soon(fire_okx, conn, count, rate)
                 await trio.sleep(0.005)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--venue", choices=["binance", "bybit"], default="binance")
+    parser.add_argument("--venue", choices=["binance", "bybit", "okx"], default="binance")
     parser.add_argument("--batch", type=int, default=10, help="Bybit trades per publicTrade message")
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)
