@@ -693,8 +693,21 @@ class OkxBroker(VenueClient):
                              "could not be tested (README)", venue=self.venue)
 
     # ================================================================ streams
+    def _unserved(self, subscriptions: Iterable[Subscription]) -> str | None:
+        """Why OKX cannot stream some of ``subscriptions`` (funding, mark price, open interest of spot)."""
+        unserved = sorted({f"{sub.channel} for {sub.symbol}" for sub in subscriptions
+                           if self.index.knows(sub.symbol) and not serves(sub, self.instrument(sub.symbol))})
+        if not unserved:
+            return None
+        return f"OKX streams funding, mark price and open interest for swaps only: not {', '.join(unserved)}"
+
     async def run_public_stream(self, subscriptions: set[Subscription], emit: Emit, *,
                                 task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        unserved = self._unserved(subscriptions)
+        if unserved is not None:  # configured ones never went through `subscribe`: said once, typed
+            log.error("%s: subscriptions removed: %s", self.venue, unserved)
+            await emit(m.BrokerStatus(venue=self.venue, state=m.ConnectionState.CONNECTED,
+                                      reason=f"subscriptions removed: {unserved}", timestamp=utc_now()))
         self._public = PublicStreams(self.settings.ws_url, self.lookup, self.instrument, emit, venue=self.venue,
                                      reopen=self.public_reopen(emit), book_channel=self.book_channel,
                                      stale_limits=self.stale_limits())
@@ -706,13 +719,11 @@ class OkxBroker(VenueClient):
 
     async def subscribe(self, added: Iterable[Subscription]) -> None:
         wanted = [sub for sub in added if self.index.knows(sub.symbol)]
-        unserved = sorted({f"{sub.channel} for {sub.symbol}" for sub in wanted
-                           if not serves(sub, self.instrument(sub.symbol))})
         if self._public is not None:
             await self._public.subscribe(wanted)
-        if unserved:
-            raise e.NotSupported(f"OKX streams funding, mark price and open interest for swaps only: not "
-                                 f"{', '.join(unserved)}", venue=self.venue)
+        unserved = self._unserved(wanted)
+        if unserved is not None:
+            raise e.NotSupported(unserved, venue=self.venue)
 
     async def run_private_stream(self, emit: Emit, *,
                                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:

@@ -14,7 +14,7 @@ import trio
 
 from actors.handle import open_router_with
 from actors.supervisor import BackoffPolicy
-from brokers.base import Broker, BrokerState, broker_actor, place_order_idempotent
+from brokers.base import Broker, BrokerState, Subscription, broker_actor, place_order_idempotent
 from brokers.okx.client import OkxBroker
 from brokers.okx.constants import WsService
 from protocol import errors as e
@@ -470,15 +470,19 @@ async def test_trades_funding_mark_and_open_interest(clock: VirtualClock, broker
 async def test_market_data_streams_funding_mark_price_and_open_interest(clock: VirtualClock,
                                                                        target: Target) -> None:
     target.require_emulator("a bounded wait for live market data")
-    state = BrokerState(venue=VENUE)
+    configured = Subscription(SPOT, m.StreamChannel.FUNDING)  # as a config could name it: said, not dropped
+    state = BrokerState(venue=VENUE, subscriptions={configured})
     async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=8) as router, \
             router.subscribe(venues=[VENUE], kinds=["funding", "mark_price", "open_interest"]) as events:
         with trio.fail_after(60):
             await router.wait_connected(VENUE)
+        with trio.fail_after(10):
+            while "swaps only" not in (((status := router.status(VENUE)) and status.reason) or ""):  # noqa: ASYNC110
+                await trio.sleep(0.1)
         channels = [m.StreamChannel.FUNDING, m.StreamChannel.MARK_PRICE, m.StreamChannel.OPEN_INTEREST]
         await router.subscribe_market_data(VENUE, [SWAP], channels)
         with pytest.raises(e.NotSupported):
-            await router.subscribe_market_data(VENUE, [SPOT], [m.StreamChannel.FUNDING])
+            await router.subscribe_market_data(VENUE, [SPOT], [m.StreamChannel.MARK_PRICE])
         kinds: set[type] = set()
         with trio.move_on_after(30):
             while len(kinds) < 3:
