@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 import msgspec
@@ -105,22 +106,30 @@ def bare(f: Feed, count: int) -> Samples:
 
 
 def ours(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.binance import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
+
+    return _through_router(BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret)),
+                           "BTC/USDT", count)
+
+
+def _through_router(settings: Any, symbol: str, count: int) -> Samples:
+    """Our client for ``settings.venue``: its trade stream -> decode -> router fan-out -> one subscriber."""
+    from actors.handle import open_router_with
+    from brokers import load_broker_factory
+    from brokers.base import BrokerState, Subscription, broker_actor
     from protocol.messages import StreamChannel
     from protocol.model import Trade
 
     samples = Samples()
-    settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
-    state = BrokerState(venue="binance", subscriptions={Subscription("BTC/USDT", StreamChannel.TRADES)})
+    venue, factory = settings.venue, load_broker_factory(settings.venue)
+    state = BrokerState(venue=venue, subscriptions={Subscription(symbol, StreamChannel.TRADES)})
 
     async def run() -> None:
-        async with open_router_with({"binance": broker_actor(lambda: create_broker(settings), state)}) as router:
+        async with open_router_with({venue: broker_actor(lambda: factory(settings), state)}) as router:
             subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("binance")
+            await router.wait_connected(venue)
             while samples.received < count:
                 event = await subscriber.get()
                 assert isinstance(event, Trade)
@@ -197,30 +206,12 @@ def bare_bybit(f: Feed, count: int) -> Samples:
 
 
 def ours_bybit(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.bybit import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
 
-    samples = Samples()
-    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                              options={"categories": "linear"})
-    state = BrokerState(venue="bybit", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
-
-    async def run() -> None:
-        async with open_router_with({"bybit": broker_actor(lambda: create_broker(settings), state)}) as router:
-            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("bybit")
-            while samples.received < count:
-                event = await subscriber.get()
-                assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
-
-    trio.run(run)
-    return samples
+    return _through_router(BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                          options={"categories": "linear"}), "BTC/USDT:USDT", count)
 
 
 def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
@@ -287,29 +278,13 @@ def bare_okx(f: Feed, count: int) -> Samples:
 
 
 def ours_okx(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.okx import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
 
-    samples = Samples()
-    settings = BrokerSettings(venue="okx", rest_url=f.rest_url, ws_url=f.ws_url, testnet=True,  # demo keys
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret, f.passphrase))
-    state = BrokerState(venue="okx", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
-
-    async def run() -> None:
-        async with open_router_with({"okx": broker_actor(lambda: create_broker(settings), state)}) as router:
-            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("okx")
-            while samples.received < count:
-                event = await subscriber.get()
-                assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
-
-    trio.run(run)
-    return samples
+    return _through_router(BrokerSettings(venue="okx", rest_url=f.rest_url, ws_url=f.ws_url, testnet=True,  # demo keys
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret,
+                                                                               f.passphrase)),
+                           "BTC/USDT:USDT", count)
 
 
 def ccxt_pro_okx(f: Feed, count: int) -> Samples:

@@ -159,24 +159,36 @@ def ours_ws_api(f: Feed, rounds: int) -> Rounds:
 
 
 def _ours(f: Feed, rounds: int, options: dict[str, str]) -> Rounds:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, broker_actor
-    from brokers.binance import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
 
+    return _through_router(BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                          options=options), "BTC/USDT", Decimal(QTY), Decimal(PRICE), rounds)
+
+
+def _through_router(settings: Any, symbol: str, quantity: Decimal, price: Decimal, rounds: int,
+                    pace: float = 0.0) -> Rounds:
+    """Place and cancel through the router with our client for ``settings.venue``; ``pace``: an untimed
+    pause before each round (venues whose order limits the rounds would break)."""
+    from actors.handle import open_router_with
+    from brokers import load_broker_factory
+    from brokers.base import BrokerState, broker_actor
+
     out = Rounds()
-    settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret), options=options)
+    venue, factory = settings.venue, load_broker_factory(settings.venue)
 
     async def run() -> None:
-        actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="binance"))
-        async with open_router_with({"binance": actor}) as router:
-            await router.wait_connected("binance")
+        actor = broker_actor(lambda: factory(settings), BrokerState(venue=venue))
+        async with open_router_with({venue: actor}) as router:
+            await router.wait_connected(venue)
             for n in range(rounds + WARMUP):
+                if pace:
+                    await trio.sleep(pace)
                 start = time.perf_counter()
-                order = await router.place_order(venue="binance", symbol="BTC/USDT", side="buy", type="limit",
-                                                 quantity=Decimal(QTY), price=Decimal(PRICE))
-                await router.cancel_order("binance", "BTC/USDT", order_id=order.order_id)
+                order = await router.place_order(venue=venue, symbol=symbol, side="buy", type="limit",
+                                                 quantity=quantity, price=price)
+                await router.cancel_order(venue, symbol, order_id=order.order_id)
                 out.lap(n, start)
 
     trio.run(run)
@@ -301,30 +313,13 @@ def _bybit_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
 
 
 def bybit_ours(f: Feed, rounds: int) -> Rounds:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, broker_actor
-    from brokers.bybit import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
 
-    out = Rounds()
-    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                              options={"categories": "linear"})
-
-    async def run() -> None:
-        actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="bybit"))
-        async with open_router_with({"bybit": actor}) as router:
-            await router.wait_connected("bybit")
-            for n in range(rounds + WARMUP):
-                await trio.sleep(PACE)
-                start = time.perf_counter()
-                order = await router.place_order(venue="bybit", symbol="BTC/USDT:USDT", side="buy", type="limit",
-                                                 quantity=Decimal(BYBIT_QTY), price=Decimal(BYBIT_PRICE))
-                await router.cancel_order("bybit", "BTC/USDT:USDT", order_id=order.order_id)
-                out.lap(n, start)
-
-    trio.run(run)
-    return out
+    return _through_router(BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                          options={"categories": "linear"}),
+                           "BTC/USDT:USDT", Decimal(BYBIT_QTY), Decimal(BYBIT_PRICE), rounds, PACE)
 
 
 def bybit_pybit(f: Feed, rounds: int) -> Rounds:
@@ -458,29 +453,13 @@ def _okx_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
 
 
 def okx_ours(f: Feed, rounds: int) -> Rounds:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, broker_actor
-    from brokers.okx import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
 
-    out = Rounds()
-    settings = BrokerSettings(venue="okx", rest_url=f.rest_url, ws_url=f.ws_url, testnet=True,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret, f.passphrase))
-
-    async def run() -> None:
-        actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="okx"))
-        async with open_router_with({"okx": actor}) as router:
-            await router.wait_connected("okx")
-            for n in range(rounds + WARMUP):
-                await trio.sleep(OKX_PACE)
-                start = time.perf_counter()
-                order = await router.place_order(venue="okx", symbol="BTC/USDT:USDT", side="buy", type="limit",
-                                                 quantity=Decimal("0.01"), price=Decimal(OKX_PRICE))
-                await router.cancel_order("okx", "BTC/USDT:USDT", order_id=order.order_id)
-                out.lap(n, start)
-
-    trio.run(run)
-    return out
+    return _through_router(BrokerSettings(venue="okx", rest_url=f.rest_url, ws_url=f.ws_url, testnet=True,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret,
+                                                                               f.passphrase)),
+                           "BTC/USDT:USDT", Decimal("0.01"), Decimal(OKX_PRICE), rounds, OKX_PACE)
 
 
 def okx_python_okx(f: Feed, rounds: int) -> Rounds:
