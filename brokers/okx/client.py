@@ -560,8 +560,10 @@ class OkxBroker(VenueClient):
         # OKX answers sCode 0 only for an order it cancels (a finished one is 51400-51402), so a known order is
         # CANCELED now; fills that arrived meanwhile follow on the private stream and merge forward. An order we
         # never saw is looked up.
-        known = self._recent.get(ack.ordId or order_id or "") or self._recent.get(client_order_id or "")
-        if known is not None:
+        # A clOrdId is unique only among pending orders: an order remembered under it may be an older one, so
+        # the order id OKX answers decides.
+        known = self._recent.get(ack.ordId or order_id or client_order_id or "")
+        if known is not None and (not ack.ordId or known.order_id == ack.ordId):
             return msgspec.structs.replace(known, status=OrderStatus.CANCELED, updated_at=utc_now())
         found = await self.get_order_status(symbol, order_id=ack.ordId or order_id,
                                             client_order_id=None if ack.ordId else client_order_id)
@@ -630,8 +632,11 @@ class OkxBroker(VenueClient):
             recent_from = self.now_ms() - to_ms(timedelta(days=c.FILLS_RECENT_DAYS)) + 60_000
             if to_epoch_ms(since) < recent_from:
                 path = c.FILLS_HISTORY
+        # OKX pages newest first: the oldest fills after ``since`` are on the last page, so a query from
+        # ``since`` reads back to it (bounded far above what one outage produces; the bound is logged).
         rows = await self._pages(path, params, s.FillInfo, cursor_of=lambda r: r.billId, page_size=c.FILLS_PAGE,
-                                 enough=limit if since is None else None)
+                                 enough=limit if since is None else None,
+                                 max_pages=None if since is None else c.FILLS_SINCE_MAX_PAGES)
         fills = sorted({row.tradeId: fill_from(row, instrument, spec) for row in rows}.values(),
                        key=lambda fill: (fill.timestamp, fill.trade_id))
         return fills[:limit] if since is not None else fills[-limit:]

@@ -340,6 +340,7 @@ about 48 s at the 20-per-2-s limit)."""
 HISTORY_TRADES_PAGE: Final = HISTORY_TRADES_LIMIT_MAX
 FILLS_PAGE: Final = ORDERS_LIMIT_MAX
 FILLS_RECENT_DAYS: Final = 3  # /trade/fills; older fills (3 months) come from /trade/fills-history
+FILLS_SINCE_MAX_PAGES: Final = 2_000  # 200,000 fills back to a reconciliation's watermark (~67 s at 60 per 2 s)
 BATCH_MAX: Final = 20  # orders per batch place / cancel / amend
 
 _MINUTE = 60_000

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 import attrs
 import httpx
+import msgspec
 import pytest
 import trio
 
@@ -562,3 +563,35 @@ async def test_time_in_force_maps_to_ord_type() -> None:
     broker = await connected(venue)
     order = await broker.place_order(request(time_in_force=TimeInForce.FOK))
     assert venue.calls(c.ORDER)[0].body["ordType"] == "fok" and order.status is OrderStatus.CANCELED
+
+
+async def test_fills_since_a_time_read_back_to_it_and_answer_the_oldest_first() -> None:
+    venue = Venue()
+    base = int(time.time() * 1000) - 60_000
+    rows = [{**data(doc.FILLS)[0], "billId": str(9000 - n), "tradeId": str(9000 - n), "ts": str(base - n),
+             "fillTime": str(base - n)} for n in range(750)]
+
+    def fills(r: Sent) -> dict[str, Any]:
+        after = int(r.params.get("after", 10**9))
+        begin = int(r.params.get("begin", 0))
+        return envelope(*[row for row in rows if int(row["billId"]) < after and int(row["ts"]) >= begin][:100])
+
+    venue.routes[("GET", c.FILLS)] = fills
+    broker = await connected(venue)
+    since = datetime.fromtimestamp((base - 700) / 1000, UTC)
+    got = await broker.get_fills("BTC/USDT", since=since)
+    assert len(venue.calls(c.FILLS)) == 8  # 701 fills since then, newest first, 100 a page
+    assert len(got) == 500 and got[0].trade_id == "8300" and got[-1].trade_id == "8799"  # the oldest 500
+
+
+async def test_a_cancel_answers_the_order_okx_names_not_an_older_one_with_the_same_client_id() -> None:
+    venue = Venue()
+    venue.routes[("POST", c.CANCEL_ORDER)] = lambda r: envelope({"clOrdId": "reused1", "ordId": "2", "ts": "1",
+                                                                 "sCode": "0", "sMsg": ""})
+    venue.routes[("GET", c.ORDER)] = lambda r: envelope(order_row(ordId="2", clOrdId="reused1", state="canceled",
+                                                                  accFillSz="0", avgPx="", tgtCcy=""))
+    broker = await connected(venue)
+    current = await broker.get_order_status("BTC/USDT", order_id="2")
+    broker.remember(msgspec.structs.replace(current, order_id="1", status=OrderStatus.FILLED))  # held the id before
+    cancelled = await broker.cancel_order("BTC/USDT", client_order_id="reused1")
+    assert cancelled.order_id == "2" and cancelled.status is OrderStatus.CANCELED
