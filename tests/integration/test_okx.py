@@ -107,6 +107,23 @@ async def test_reconnects_after_streams_drop_and_delivers_missed_fills_once(cloc
     assert state.reconciliations >= 2
 
 
+async def test_text_pings_keep_quiet_sockets_past_okx_idle_close(clock: VirtualClock, target: Target) -> None:
+    """OKX closes a socket it had nothing to send on for 30 s (4004): with nothing subscribed on the public and
+    business sockets and no private events, our text pings (answered "pong") keep all three open."""
+    target.require_emulator("a bounded wait on the virtual clock")
+    state = BrokerState(venue=VENUE)
+    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=12) as router, \
+            router.subscribe(venues=[VENUE], kinds=["status"]) as events:
+        with trio.fail_after(60):
+            await router.wait_connected(VENUE)
+        statuses: list[m.EventMsg] = []
+        with trio.move_on_after(150):
+            while True:
+                statuses.append(await events.get())
+        assert state.reconciliations == 1  # the private socket never dropped
+        assert not [s for s in statuses if isinstance(s, m.BrokerStatus) and s.market_data_degraded]
+
+
 # ============================================================================ account
 
 
