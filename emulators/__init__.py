@@ -60,6 +60,14 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
     built = assemble(venue, seed=seed, symbols=symbols, balances=balances, extra_symbols=extra_symbols, **options)
     exchange, demo = built.exchange, built.demo
     faults = Faults()
+
+    def cancel_open(account: str) -> int:
+        orders = exchange.open_orders(account)
+        for order in orders:
+            exchange.cancel(account, order.symbol, order_id=order.order_id)
+        return len(orders)
+
+    faults.cancel_open_hook = cancel_open
     server = EmulatorServer(built.dialect, faults, host=host, port=port)
 
     async def run_prices() -> None:

@@ -25,6 +25,7 @@ EMULATORS: dict[str, str] = {
     "binance": "emulators.binance",
     "bybit": "emulators.bybit",
     "okx": "emulators.okx",
+    "kraken": "emulators.kraken",
 }
 
 

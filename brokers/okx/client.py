@@ -16,7 +16,8 @@ top: one rolling window per (endpoint, scope key), from `constants.ENDPOINT_LIMI
 headers.
 
 Placement carries OKX's ``expTime`` header (OKX's clock + the request timeout): a request OKX reads after it is
-never executed (50036), which bounds how long a lost order request can still execute (README, issue 11).
+never executed (50036), which bounds how long a lost order request can still execute (`resend_rule`; README,
+"Order entry").
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ from brokers.okx.mapping import (
 )
 from brokers.okx.stream import PrivateStream, PublicStreams, serves
 from brokers.paging import Page, collect, next_after
+from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter
 from brokers.rest import AnswerDecoder, PreparedRequest, Resignable
-from brokers.venue import STALE_OPTION, VenueClient
+from brokers.venue import VenueClient
 from brokers.wire import json_body
 from protocol import errors as e
 from protocol import messages as m
@@ -138,6 +140,7 @@ class OkxBroker(VenueClient):
     stream_channels = frozenset(c.STREAMED)
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
+    options_taken = c.OPTIONS
     demo: bool = attrs.field(init=False)
     book_channel: str = attrs.field(init=False)
     specs: dict[str, ContractSpec] = attrs.field(factory=dict)  # instId -> contract sizes
@@ -147,12 +150,8 @@ class OkxBroker(VenueClient):
     _recent: OrderedDict[str, Order] = attrs.field(factory=OrderedDict)  # by order id and by client id
 
     def __attrs_post_init__(self) -> None:
-        super().__attrs_post_init__()
+        super().__attrs_post_init__()  # refuses options this client does not take (`options_taken`)
         options = self.settings.options
-        unknown = sorted(k for k in options if k not in c.OPTIONS and not k.startswith(STALE_OPTION))
-        if unknown:
-            raise e.NotSupported(f"OKX options {', '.join(unknown)} are not known; this client reads "
-                                 f"{', '.join(sorted(c.OPTIONS))} and {STALE_OPTION}<channel>", venue=self.venue)
         self.demo = _flag(options, "demo", self.settings.testnet)
         mode = options.get("margin_mode", "cross")
         if mode not in ("cross", "isolated"):
@@ -175,6 +174,18 @@ class OkxBroker(VenueClient):
         if not rows:
             raise e.ProtocolViolation("OKX sent no server time", venue=self.venue)
         return int(rows[0].ts)
+
+    @property
+    def exp_time_window_ms(self) -> int:
+        """How far past the request's build time (OKX's clock) its ``expTime`` lies: the request timeout, so an
+        order request we gave up on is one OKX will no longer process."""
+        return int(self.settings.request_timeout * 1000)
+
+    def resend_rule(self) -> ResendRule:
+        """A lost placement can no longer execute once its ``expTime`` (OKX's clock at build + the request
+        timeout) plus the engine margin has passed on OKX's clock (README, "Order entry")."""
+        return self.signed_window_rule(self.exp_time_window_ms, engine_margin_ms=c.ENGINE_MARGIN_MS,
+                                       source=c.RESEND_SOURCE)
 
     async def load_instruments(self) -> list[Instrument]:
         self.specs.clear()
@@ -238,12 +249,12 @@ class OkxBroker(VenueClient):
         taken when the request is built, so a request OKX reads later is never executed."""
         creds = self.credentials()
         raw = json_body(body) if isinstance(body, Mapping) else msgspec.json.encode(body)
-        timeout_ms = int(self.settings.request_timeout * 1000)
+        window_ms = self.exp_time_window_ms
 
         def build() -> PreparedRequest:
             now = self.now_ms()
             headers = rest_headers(creds, now, "POST", path, raw, demo=self.demo,
-                                   exp_time_ms=now + timeout_ms if deadline else None)
+                                   exp_time_ms=now + window_ms if deadline else None)
             headers["Content-Type"] = "application/json"
             return PreparedRequest("POST", path, body=raw, headers=headers)
 

@@ -118,7 +118,23 @@ HEADER_PASSPHRASE: Final = "OK-ACCESS-PASSPHRASE"
 HEADER_SIMULATED: Final = "x-simulated-trading"  # "1" = demo trading (REST); demo websockets use WS_DEMO
 HEADER_EXP_TIME: Final = "expTime"
 """Request deadline (epoch ms) on place/amend (and their batch forms): OKX does not process the request
-if its server time is past it ("Transaction Timeouts"). The issue-11 bound: see README."""
+if its server time is past it ("Transaction Timeouts"). The issue-11 bound: see README, "Order entry"."""
+
+# --- order entry: when a lost order can no longer execute (brokers/README.md "Order entry") -----------
+
+ENGINE_MARGIN_MS: Final = 10_000
+"""Added to the ``expTime`` window (the request timeout: ``expTime`` = OKX's clock + it). OKX documents that a
+place/amend request "will not be processed if the current system time of the server is after the expTime",
+without saying at which stage it checks, and that an order request can time out inside OKX with its outcome
+unknown (50004, 51054, 51149: "does not mean that the request was successful or failed"), with no deadline
+for the engine. Our assumption, stated (as for Binance and Bybit): a request OKX accepted before its
+``expTime`` is acted on within 10 s."""
+RESEND_SOURCE: Final = ("OKX API v5 docs as published July 2026 (error codes page 2026-07-13), read 2026-11-30: "
+                        "Overview 'Transaction Timeouts' (expTime header on place/amend order and their batch "
+                        "forms: not processed once the server's time is after it); REST error codes 50036 "
+                        "'The expTime can't be earlier than the current system time', 50037 'Order expired', "
+                        "50004/51054/51149 outcome unknown; clOrdId unique among pending orders only")
+
 TIMESTAMP_TOLERANCE_S: Final = 30
 """A REST timestamp more than 30 s from OKX's clock is refused (50102); a websocket login expires 30 s
 after its timestamp (60006)."""
@@ -358,6 +374,6 @@ OPTIONS: Final = {
     "demo": "true / false: x-simulated-trading and the demo websockets (default: the settings' testnet flag)",
     "margin_mode": "cross / isolated: tdMode of swap orders that name none (default cross)",
     "book_channel": "books (default; snapshot + seqId-checked updates) / books5 / bbo-tbt",
-    "position_quote": "quote currency of the spot markets whose holdings count as positions (default USDT)",
 }
-"""The venue options this client reads (plus the chassis' ``stale_after_<channel>``); any other is refused."""
+"""The venue options this client reads (`VenueClient.options_taken`; the chassis adds ``position_quote`` and
+``stale_after_<channel>``); any other is refused."""
