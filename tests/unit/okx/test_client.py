@@ -207,6 +207,24 @@ async def test_spot_limit_order_is_signed_with_an_exp_time_and_answers_new() -> 
     assert (order.order_id, order.client_order_id, order.status) == ("312269865356374016", "b15abc", OrderStatus.NEW)
 
 
+async def test_the_resend_bound_covers_the_exp_time_sent() -> None:
+    """Issue 11: a lost placement may be sent again only once the expTime it carried (plus the engine margin and
+    the clock's uncertainty) has passed on OKX's clock; clOrdIds are unique among pending orders only, so OKX
+    gives no duplicate guarantee to lean on instead."""
+    venue = Venue()
+    venue.routes[("POST", c.ORDER)] = ack
+    broker = await connected(venue)
+    await broker.place_order(request())
+    sent = venue.calls(c.ORDER)[0]
+    signed_at_ms = int(datetime.fromisoformat(sent.headers["OK-ACCESS-TIMESTAMP"]).timestamp() * 1000)
+    rule = broker.resend_rule()
+    assert rule.expires_after_ms == int(sent.headers["expTime"]) - signed_at_ms + c.ENGINE_MARGIN_MS
+    assert rule.clock_uncertainty_ms == broker.clock_uncertainty_ms > 0
+    assert not rule.unique_client_ids and "expTime" in rule.source and "50036" in rule.source
+    # Counted from when the send failed (its signed time is at the latest then), in seconds of trio's clock.
+    assert rule.resend_at(100.0) == 100.0 + (rule.expires_after_ms + rule.clock_uncertainty_ms) / 1000
+
+
 async def test_swap_market_order_is_sized_in_contracts_and_looked_up_for_its_fills() -> None:
     venue = Venue()
     venue.routes[("POST", c.ORDER)] = ack
