@@ -163,7 +163,7 @@ CODE_TABLE: dict[str, CodeRow] = {
     "51405": CodeRow(e.OrderNotFound),  # no pending orders
     "51406": CodeRow(e.InvalidOrder, PARAMETER),  # (400) cancel count exceeds the limit
     "51407": CodeRow(e.InvalidOrder, PARAMETER),  # either ordId or clOrdId is required
-    "51410": CodeRow(e.BrokerError),  # already being cancelled or pending settlement: look it up
+    "51410": CodeRow(e.VenueUnavailable),  # already being cancelled or pending settlement: look it up, as a lost cancel
     "51412": CodeRow(e.VenueUnavailable),  # cancellation timed out (or: already triggered, by message)
     "51500": CodeRow(e.InvalidOrder, PARAMETER),  # amend: price, quantity or TP/SL required
     "51501": CodeRow(e.InvalidOrder, PARAMETER),  # (400) too many orders to amend

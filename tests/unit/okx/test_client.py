@@ -27,6 +27,7 @@ from brokers.okx import constants as c
 from brokers.okx.client import OkxBroker
 from protocol import errors as e
 from protocol import messages as m
+from brokers.placement import cancel_order_safely
 from protocol.credentials import Credentials
 from protocol.model import (
     MarginMode,
@@ -310,6 +311,30 @@ async def test_cancel_of_a_finished_order_is_order_not_found() -> None:
     with pytest.raises(e.OrderNotFound):
         await broker.cancel_order("BTC/USDT", client_order_id="b15abc")
     assert venue.calls(c.CANCEL_ORDER)[0].body == {"instId": "BTC-USDT", "clOrdId": "b15abc"}
+
+
+async def test_a_lost_cancel_answer_is_looked_up_through_okxs_cancelling_state(
+        autojump_clock: trio.abc.Clock) -> None:
+    """Issue 11: the first cancel's answer is lost; the lookup shows the order still live, so it is cancelled
+    again, and OKX answers 51410 (already being cancelled): that too is looked up, never assumed, and the
+    order's final state is the answer."""
+    venue = Venue()
+    cancels: list[Sent] = []
+
+    def cancel(r: Sent) -> Any:
+        cancels.append(r)
+        if len(cancels) == 1:
+            raise httpx.ReadTimeout("the answer was lost", request=None)  # type: ignore[arg-type]
+        return {**ack(r, sCode="51410", sMsg="Cancellation failed as the order is already under cancelling "
+                                             "status or pending settlement"), "code": "1"}
+
+    states = iter(["live", "canceled"])
+    venue.routes[("POST", c.CANCEL_ORDER)] = cancel
+    venue.routes[("GET", c.ORDER)] = lambda r: envelope(order_row(state=next(states), accFillSz="0", avgPx="",
+                                                                  ordType="limit", px="60000", tgtCcy=""))
+    broker = await connected(venue)
+    final = await cancel_order_safely(broker, "BTC/USDT", client_order_id="b15abc")
+    assert final.status is OrderStatus.CANCELED and len(cancels) == 2
 
 
 async def test_cancel_of_a_known_order_answers_cancelled_without_a_lookup() -> None:

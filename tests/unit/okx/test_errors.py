@@ -24,6 +24,7 @@ NAMED: list[tuple[str, type[e.BrokerError], str | None]] = [
     ("51022", e.MarketClosed, None), ("51021", e.MarketClosed, None), ("51027", e.MarketClosed, None),
     ("51010", e.PermissionDenied, None), ("50110", e.PermissionDenied, None),
     ("51149", e.VenueUnavailable, None), ("50004", e.VenueUnavailable, None), ("51054", e.VenueUnavailable, None),
+    ("51410", e.VenueUnavailable, None),  # a cancel still in progress: looked up like a lost cancel answer
     ("50036", e.InvalidOrder, "EXPIRED"), ("50037", e.InvalidOrder, "EXPIRED"),
     ("60009", e.AuthenticationError, None), ("64003", e.PermissionDenied, None), ("64008", e.VenueUnavailable, None),
 ]
