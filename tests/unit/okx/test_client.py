@@ -25,9 +25,9 @@ import brokers
 from brokers.base import BrokerSettings, Subscription
 from brokers.okx import constants as c
 from brokers.okx.client import OkxBroker
+from brokers.placement import cancel_order_safely
 from protocol import errors as e
 from protocol import messages as m
-from brokers.placement import cancel_order_safely
 from protocol.credentials import Credentials
 from protocol.model import (
     MarginMode,
