@@ -30,6 +30,7 @@ PAPER_SYMBOLS: dict[str, list[str]] = {
     "alpaca": ["AAPL", "MSFT", "SPY"],  # US stocks
     "binance": ["BTC/USDT", "ETH/USDT"],
     "bybit": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the linear perpetual
+    "okx": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the USDT-margined swap
 }
 PAPER_EMULATOR_OPTIONS: dict[str, dict[str, Any]] = {
     # A venue with trading hours opens its paper session inside a regular session, whatever the weekday or
@@ -110,9 +111,11 @@ async def plan_venues(config: AppConfig, *, seed: int = 1) -> AsyncIterator[dict
                     emulate(venue.kind, seed=venue_seed, symbols=venue.symbols or None,
                             **PAPER_EMULATOR_OPTIONS.get(venue.kind, {})))
                 creds = Credentials.from_strings(emulated.api_key, emulated.api_secret, emulated.passphrase)
-                settings = settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
-                                        public_backoff=config.supervisor.policy(),
-                                        credentials=creds)
+                # An emulator is the venue's demo environment: its keys are demo keys (OKX serves them only
+                # with its demo header, which a client sends in testnet mode).
+                settings = attrs.evolve(settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
+                                                     public_backoff=config.supervisor.policy(),
+                                                     credentials=creds), testnet=True)
                 plans[name] = VenuePlan(venue, settings, emulated)
             else:
                 plans[name] = VenuePlan(venue, settings_for(venue, public_backoff=config.supervisor.policy()))

@@ -52,6 +52,16 @@ RATIOS = [
     ("client CPU per round trip, bybit", "algotrendy router", "bare signed httpx (floor)"),
     ("client CPU per round trip, bybit", "algotrendy router", "pybit"),
     ("client CPU per round trip, alpaca", "algotrendy router", "alpaca-py"),
+    ("ingest, okx trades", "algotrendy (okx)", "ccxt.pro watch_trades"),
+    ("ingest, okx trades", "algotrendy (okx)", "bare trio-websocket (ceiling)"),
+    ("latency p99 @5k msg/s, okx", "algotrendy (okx)", "ccxt.pro watch_trades"),
+    ("latency p99 @5k msg/s, okx", "algotrendy (okx)", "bare trio-websocket (ceiling)"),
+    ("order round trip p50, okx", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, okx", "algotrendy router", "bare httpx + private stream"),
+    ("order round trip p50, okx", "algotrendy router", "python-okx"),
+    ("order round trip p50, okx", "algotrendy router", "ccxt async"),
+    ("client CPU per round trip, okx", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, okx", "algotrendy router", "python-okx"),
 ]
 
 
@@ -102,7 +112,7 @@ def main() -> None:
     count = 5_000 if args.quick else 30_000
     report = Report()
 
-    # 1. ingest throughput on the same feed (Binance: one trade per message; Bybit and Alpaca: 10 per message)
+    # 1. ingest throughput on the same feed (Binance and OKX: one trade per message; Bybit and Alpaca: 10 per message)
     ingest_cases = [
         ("binance", 1, {"bare trio-websocket (ceiling)": ingest.bare, "algotrendy (binance)": ingest.ours,
                         "ccxt.pro watch_trades": ingest.ccxt_pro}),
@@ -110,6 +120,8 @@ def main() -> None:
                        "ccxt.pro watch_trades": ingest.ccxt_pro_bybit}),
         ("alpaca", 10, {"bare trio-websocket (ceiling)": ingest.bare_alpaca, "algotrendy (alpaca)": ingest.ours_alpaca,
                         "alpaca-py StockDataStream": ingest.alpaca_py}),
+        ("okx", 1, {"bare trio-websocket (ceiling)": ingest.bare_okx, "algotrendy (okx)": ingest.ours_okx,
+                    "ccxt.pro watch_trades": ingest.ccxt_pro_okx}),
     ]
     for venue, batch, consumers in ingest_cases:
         for name, consumer in consumers.items():
@@ -139,7 +151,10 @@ def main() -> None:
                      ("bybit", "ccxt.pro watch_trades", ingest.ccxt_pro_bybit),
                      ("alpaca", "bare trio-websocket (ceiling)", ingest.bare_alpaca),
                      ("alpaca", "algotrendy (alpaca)", ingest.ours_alpaca),
-                     ("alpaca", "alpaca-py StockDataStream", ingest.alpaca_py)]
+                     ("alpaca", "alpaca-py StockDataStream", ingest.alpaca_py),
+                     ("okx", "bare trio-websocket (ceiling)", ingest.bare_okx),
+                     ("okx", "algotrendy (okx)", ingest.ours_okx),
+                     ("okx", "ccxt.pro watch_trades", ingest.ccxt_pro_okx)]
     latency_figures = {(venue, name): {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s, {venue}", name, "ms",
                                                             higher_is_better=False)) for q in (0.5, 0.99, 0.999)}
                        for venue, name, _ in latency_cases}
@@ -157,7 +172,7 @@ def main() -> None:
             _try(report, f"latency {venue} {name}", measure_latency)
 
     # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
-    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s; Alpaca: at most 40
+    # stays under 100 orders / 10 s; Bybit and OKX: every client is paced under their limits; Alpaca: at most 40
     # rounds per fresh emulator stay under 200 requests a minute (see roundtrip.py).
     rtt_cases = [
         ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
@@ -174,6 +189,10 @@ def main() -> None:
         ("alpaca", {"bare httpx (floor)": roundtrip.alpaca_bare_httpx,
                     "bare httpx + trading stream": roundtrip.alpaca_bare_httpx_with_stream,
                     "algotrendy router": roundtrip.alpaca_ours, "alpaca-py": roundtrip.alpaca_py}),
+        ("okx", {"bare signed httpx (floor)": roundtrip.okx_bare_httpx,
+                 "bare httpx + private stream": roundtrip.okx_bare_httpx_with_stream,
+                 "algotrendy router": roundtrip.okx_ours, "python-okx": roundtrip.okx_python_okx,
+                 "ccxt async": roundtrip.okx_ccxt_async}),
     ]
     rtt_runs = 1 if args.quick else max(runs, 5)  # cheap, and the noisiest figure: more runs
     for venue, clients in rtt_cases:

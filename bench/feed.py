@@ -1,15 +1,17 @@
-"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit or Alpaca dialect.
+"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit, OKX or Alpaca dialect.
 
 It is the venue's emulator with its price ticks switched off; every websocket that subscribes to
-``btcusdt@trade`` (Binance), ``publicTrade.BTCUSDT`` on the linear socket (Bybit) or, authenticated, to
-``trades`` of ``AAPL`` on ``/v2/iex`` (Alpaca) receives ``--count`` trades at ``--rate`` messages per second
-(0 = as fast as the consumer takes them). Binance sends one trade per message, as Binance does; Bybit and
-Alpaca batch ``--batch`` trades per message, as Bybit's ``publicTrade`` and Alpaca's data arrays do (Alpaca's
-in the encoding the socket asked for: JSON, or MessagePack as alpaca-py asks). Alpaca's market clock is
-pinned inside a regular session, so orders trade. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
-shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
+``btcusdt@trade`` (Binance), ``publicTrade.BTCUSDT`` on the linear socket (Bybit), ``trades`` of
+``BTC-USDT-SWAP`` on ``/ws/v5/public`` (OKX) or, authenticated, to ``trades`` of ``AAPL`` on ``/v2/iex``
+(Alpaca) receives ``--count`` trades at ``--rate`` messages per second (0 = as fast as the consumer takes
+them). Binance and OKX send one trade per message, as they do; Bybit and Alpaca batch ``--batch`` trades per
+message, as Bybit's ``publicTrade`` and Alpaca's data arrays do (Alpaca's in the encoding the socket asked
+for: JSON, or MessagePack as alpaca-py asks). Alpaca's market clock is pinned inside a regular session, so
+orders trade. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC, shared by all
+processes on the machine), so a consumer can measure tick-to-subscriber latency.
 
-Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``.
+Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``
+(and the passphrase after them for OKX).
 """
 
 from __future__ import annotations
@@ -67,6 +69,25 @@ async def fire_alpaca(conn: WsConnection, count: int, rate: float, batch: int) -
         alpaca_ws.send_data(conn, trades)
 
 
+OKX_ARG = {"channel": "trades", "instId": "BTC-USDT-SWAP"}
+
+
+def okx_subscribed(conn: WsConnection) -> bool:
+    return OKX_ARG in conn.state.get("args", {}).values()
+
+
+async def fire_okx(conn: WsConnection, count: int, rate: float) -> None:
+    start = time.perf_counter()
+    for n in range(count):
+        if rate:
+            await trio.sleep(max(start + n / rate - time.perf_counter(), 0.0))  # as in `fire`
+        while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
+            await trio.sleep(0.0005)
+        trade = {"instId": "BTC-USDT-SWAP", "tradeId": str(time.perf_counter_ns()), "px": "65000.1", "sz": "1",
+                 "side": "buy" if n % 2 else "sell", "ts": str(wall_ms()), "count": "1", "source": "0", "seqId": n}
+        conn.send(json.dumps({"arg": OKX_ARG, "data": [trade]}))
+
+
 async def fire(conn: WsConnection, count: int, rate: float) -> None:
     combined = conn.state.get("combined", False)
     start = time.perf_counter()
@@ -91,7 +112,8 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
             if fast:  # Binance trades from bench/fastfeed.py; REST stays the emulator's
                 ws_port = await nursery.start(FastTradeFeed(count).serve)
                 ws_url = f"ws://127.0.0.1:{ws_port}"
-            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}", flush=True)
+            passphrase = f" {venue.passphrase}" if venue.passphrase else ""
+            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}{passphrase}", flush=True)
             while True:
                 for conn in list(dialect.connections):
                     if id(conn) in started:
@@ -106,12 +128,15 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                     elif venue_name == "alpaca" and ALPACA_TOPIC in conn.topics and conn.state.get("authed"):
                         started.add(id(conn))
                         nursery.start_soon(fire_alpaca, conn, count, rate, batch)
+                    elif venue_name == "okx" and okx_subscribed(conn):
+                        started.add(id(conn))
+                        nursery.start_soon(fire_okx, conn, count, rate)
                 await trio.sleep(0.005)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--venue", choices=["binance", "bybit", "alpaca"], default="binance")
+    parser.add_argument("--venue", choices=["binance", "bybit", "okx", "alpaca"], default="binance")
     parser.add_argument("--batch", type=int, default=10, help="Bybit / Alpaca trades per message")
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)

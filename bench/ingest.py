@@ -2,7 +2,7 @@
 
 Each consumer connects to a fresh feed process (bench/feed.py) and takes ``count`` trades:
 - ``bare trio-websocket``: receive loop, no decoding (the ceiling for a trio client);
-- ``algotrendy``: BinanceBroker stream -> msgspec decode -> router fan-out -> one subscriber;
+- ``algotrendy``: the venue's broker stream -> msgspec decode -> router fan-out -> one subscriber;
 - ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio).
 Throughput = trades / (time from first to last received). Latency = receive time - send stamp.
 """
@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 import msgspec
@@ -31,6 +32,7 @@ class Feed:
     ws_url: str
     api_key: str
     api_secret: str
+    passphrase: str | None = None  # OKX keys have a third credential
 
 
 @contextmanager
@@ -43,7 +45,7 @@ def feed(count: int, rate: float, venue: str = "binance", batch: int = 10, *, fa
         line = process.stdout.readline().split()
         if not line or line[0] != "READY":
             raise RuntimeError(f"feed did not start: {line}")
-        yield Feed(*line[1:5])
+        yield Feed(*line[1:6])
     finally:
         process.terminate()
         process.wait(10)
@@ -104,26 +106,34 @@ def bare(f: Feed, count: int) -> Samples:
 
 
 def ours(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.binance import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
+
+    return _through_router(BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret)),
+                           "BTC/USDT", count)
+
+
+def _through_router(settings: Any, symbol: str, count: int) -> Samples:
+    """Our client for ``settings.venue``: its trade stream -> decode -> router fan-out -> one subscriber."""
+    from actors.handle import open_router_with
+    from brokers import load_broker_factory
+    from brokers.base import BrokerState, Subscription, broker_actor
     from protocol.messages import StreamChannel
     from protocol.model import Trade
 
     samples = Samples()
-    settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
-    state = BrokerState(venue="binance", subscriptions={Subscription("BTC/USDT", StreamChannel.TRADES)})
+    venue, factory = settings.venue, load_broker_factory(settings.venue)
+    state = BrokerState(venue=venue, subscriptions={Subscription(symbol, StreamChannel.TRADES)})
 
     async def run() -> None:
-        async with open_router_with({"binance": broker_actor(lambda: create_broker(settings), state)}) as router:
+        async with open_router_with({venue: broker_actor(lambda: factory(settings), state)}) as router:
             subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("binance")
+            await router.wait_connected(venue)
             while samples.received < count:
                 event = await subscriber.get()
                 assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
+                samples.note(int(event.trade_id.rpartition("-")[2]))  # Alpaca's are "<exchange>-<id>"
 
     trio.run(run)
     return samples
@@ -196,30 +206,12 @@ def bare_bybit(f: Feed, count: int) -> Samples:
 
 
 def ours_bybit(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.bybit import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
 
-    samples = Samples()
-    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                              options={"categories": "linear"})
-    state = BrokerState(venue="bybit", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
-
-    async def run() -> None:
-        async with open_router_with({"bybit": broker_actor(lambda: create_broker(settings), state)}) as router:
-            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("bybit")
-            while samples.received < count:
-                event = await subscriber.get()
-                assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
-
-    trio.run(run)
-    return samples
+    return _through_router(BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                          options={"categories": "linear"}), "BTC/USDT:USDT", count)
 
 
 def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
@@ -239,6 +231,78 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
             await exchange.load_markets()
             while samples.received < count:
                 try:  # bounded: ccxt's trade cache can drop trades under load, then the count is never reached
+                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
+                except TimeoutError:
+                    break
+                for trade in trades:
+                    samples.note(int(trade["id"]))
+        finally:
+            await exchange.close()
+
+    asyncio.run(run())
+    return samples
+
+
+# ------------------------------------------------------------------------------ OKX (BTC-USDT-SWAP trades)
+
+OKX_PUBLIC = "/ws/v5/public"
+
+
+class _OkxStamp(msgspec.Struct):
+    tradeId: str
+
+
+class _OkxTrades(msgspec.Struct):
+    data: list[_OkxStamp] = []
+
+
+def bare_okx(f: Feed, count: int) -> Samples:
+    """trio-websocket, subscribe, then read the stamps only (no domain decoding): the ceiling."""
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_OkxTrades).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + OKX_PUBLIC, max_message_size=1 << 22) as ws:
+            await ws.send_message(json.dumps({"op": "subscribe",
+                                              "args": [{"channel": "trades", "instId": "BTC-USDT-SWAP"}]}))
+            while samples.received < count:
+                for trade in decode(await ws.get_message()).data:  # the subscribe answer has no data
+                    samples.note(int(trade.tradeId))
+
+    trio.run(run)
+    return samples
+
+
+def ours_okx(f: Feed, count: int) -> Samples:
+    from brokers.base import BrokerSettings
+    from protocol.credentials import Credentials
+
+    return _through_router(BrokerSettings(venue="okx", rest_url=f.rest_url, ws_url=f.ws_url, testnet=True,  # demo keys
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret,
+                                                                               f.passphrase)),
+                           "BTC/USDT:USDT", count)
+
+
+def ccxt_pro_okx(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.okx({"options": {"fetchMarkets": {"types": ["swap"]}, "tradesLimit": count},
+                                "newUpdates": True})
+        exchange.set_sandbox_mode(True)  # demo trading: the header our emulator's keys need
+        exchange.urls["api"]["rest"] = f.rest_url
+        exchange.urls["api"]["ws"] = f.ws_url + "/ws/v5"
+        exchange.has["fetchCurrencies"] = False  # a private asset endpoint the emulator does not serve
+        try:
+            await exchange.load_markets()
+            while samples.received < count:
+                try:  # bounded, as for the other ccxt consumers
                     trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
                 except TimeoutError:
                     break
@@ -283,29 +347,12 @@ def bare_alpaca(f: Feed, count: int) -> Samples:
 
 
 def ours_alpaca(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.alpaca import create_broker
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
 
-    samples = Samples()
-    settings = BrokerSettings(venue="alpaca", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
-    state = BrokerState(venue="alpaca", subscriptions={Subscription("AAPL", StreamChannel.TRADES)})
-
-    async def run() -> None:
-        async with open_router_with({"alpaca": broker_actor(lambda: create_broker(settings), state)}) as router:
-            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("alpaca")
-            while samples.received < count:
-                event = await subscriber.get()
-                assert isinstance(event, Trade)
-                samples.note(int(event.trade_id.rpartition("-")[2]))  # "<exchange>-<id>"
-
-    trio.run(run)
-    return samples
+    return _through_router(BrokerSettings(venue="alpaca", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret)),
+                           "AAPL", count)
 
 
 def alpaca_py(f: Feed, count: int) -> Samples:

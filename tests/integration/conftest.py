@@ -53,16 +53,18 @@ TESTNET_KEYS = {
     "binance": ("BINANCE_API_KEY", "BINANCE_API_SECRET"),
     "bybit": ("BYBIT_API_KEY", "BYBIT_API_SECRET"),
     "alpaca": ("ALPACA_API_KEY", "ALPACA_API_SECRET"),  # paper trading keys (Alpaca's "testnet")
+    "okx": ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE"),  # an OKX demo-trading key
 }
+"""The environment variables of each venue's testnet credentials: key, secret (and passphrase where asked)."""
 
 
 @pytest.fixture(params=["emulator", "testnet"])
 def where(request: pytest.FixtureRequest) -> str:
     venue = request.module.VENUE
     if request.param == "testnet":
-        key, secret = TESTNET_KEYS[venue]
-        if not (os.environ.get(key) and os.environ.get(secret)):
-            pytest.skip(f"{key}/{secret} not set: the {venue} testnet run is skipped "
+        names = TESTNET_KEYS[venue]
+        if not all(os.environ.get(name) for name in names):
+            pytest.skip(f"{'/'.join(names)} not set: the {venue} testnet run is skipped "
                         "(the same test ran against the emulator)")
     return str(request.param)
 
@@ -86,18 +88,19 @@ async def target(request: pytest.FixtureRequest, where: str, clock: Any) -> Asyn
         if pinned is not None:
             pytest.skip(f"the market clock is pinned to {pinned.args[0]}: only an emulator's clock can be "
                         "(this body ran against the emulator)")
-        key, secret = TESTNET_KEYS[venue]
         rest, ws = brokers.default_endpoints(venue, testnet=True)
-        creds = Credentials.from_strings(os.environ[key], os.environ[secret])
+        creds = Credentials.from_strings(*(os.environ[name] for name in TESTNET_KEYS[venue]))
         yield Target(where, BrokerSettings(venue=venue, rest_url=rest, ws_url=ws, credentials=creds, testnet=True,
                                            options=options), None, factory)
         return
     from emulators import emulate
 
     async with emulate(venue, seed=11, **emulator_options) as emulated:
-        creds = Credentials.from_strings(emulated.api_key, emulated.api_secret)
+        creds = Credentials.from_strings(emulated.api_key, emulated.api_secret, emulated.passphrase)
+        # An emulator is the venue's demo environment: its keys are demo keys (OKX serves them only with
+        # its demo header, which the client sends in testnet mode).
         settings = BrokerSettings(venue=venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
-                                  credentials=creds, request_timeout=5.0, options=options)
+                                  credentials=creds, request_timeout=5.0, options=options, testnet=True)
         yield Target(where, settings, emulated, factory)
 
 

@@ -47,6 +47,15 @@ async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.a
     alpaca = dash.status["alpaca"]
     assert alpaca.session is MarketSession.REGULAR and alpaca.next_session_change is not None
     assert re.search(r"\[status\] alpaca connected \[session regular, next change in 5h\d\dm\]", text), text
+    # OKX: spot fills, and the USDT swap's position (sized in contracts at OKX, in BTC here) with live PnL.
+    assert "[fill] okx BTC/USDT " in text and "[fill] okx BTC/USDT:USDT " in text
+    swap = dash.positions[("okx", "BTC/USDT:USDT")]
+    assert swap.quantity > 0 and swap.entry_price is not None and swap.mark_price is not None and swap.leverage > 1
+    assert ("okx", "BTC/USDT") in dash.prices and ("okx", "BTC/USDT:USDT") in dash.prices
+    # OKX pushes the position again every few seconds with the new mark and PnL, besides the live price.
+    marks = {line.split(" mark=")[1].split()[0] for line in text.splitlines()
+             if line.startswith("[position] okx BTC/USDT:USDT long")}
+    assert len(marks) >= 2
 
 
 async def test_plain_daemon_prints_its_control_url_token_file_and_notes(

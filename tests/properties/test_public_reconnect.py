@@ -51,7 +51,7 @@ class VenueCase:
 ALPACA = VenueCase("alpaca", "AAPL", (m.StreamChannel.TICKER, m.StreamChannel.TRADES), TimeInForce.DAY,
                    {"market_time": datetime(2026, 12, 1, 15, tzinfo=UTC)})
 CASES = [VenueCase("binance", "BTC/USDT"), VenueCase("bybit", "BTC/USDT"), VenueCase("bybit", "BTC/USDT:USDT"),
-         ALPACA]
+         VenueCase("okx", "BTC/USDT"), VenueCase("okx", "BTC/USDT:USDT"), ALPACA]
 
 
 @attrs.frozen
@@ -153,8 +153,10 @@ async def run_schedule(case: VenueCase, schedule: list[PublicFault | Commands | 
     options = {f"stale_after_{channel}": STALE for channel in ("ticker", "candles", "book")}
     async with emulate(case.venue, seed=seed, tick_interval=0.25, **case.emulator) as venue:
         settings_ = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
-                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret),
-                                   request_timeout=5.0, options=options, public_backoff=POLICY, seed=seed)
+                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret,
+                                                                        venue.passphrase),
+                                   request_timeout=5.0, options=options, public_backoff=POLICY, seed=seed,
+                                   testnet=True)  # an emulator is the venue's demo environment
         state = BrokerState(venue=case.venue, subscriptions={Subscription(case.symbol, ch) for ch in case.channels})
         seen = Seen([KINDS[channel] for channel in case.channels])
         async with open_router_with({case.venue: broker_actor(lambda: factory(settings_), state)}, policy=POLICY,

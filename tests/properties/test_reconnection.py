@@ -59,11 +59,14 @@ class VenueCase:
 
 BINANCE_REST = (("/api/v3/order", "POST"), ("/api/v3/order", "DELETE"))
 BYBIT = (("/v5/order/create", "POST"), ("/v5/order/cancel", "POST"))
+OKX = (("/api/v5/trade/order", "POST"), ("/api/v5/trade/cancel-order", "POST"))
 CASES = [
     VenueCase("binance", "BTC/USDT", *BINANCE_REST),
     VenueCase("binance", "BTC/USDT", ("order.place", None), ("order.cancel", None), {"order_transport": "ws-api"}),
     VenueCase("bybit", "BTC/USDT", *BYBIT),  # spot
     VenueCase("bybit", "BTC/USDT:USDT", *BYBIT),  # linear perpetual
+    VenueCase("okx", "BTC/USDT", *OKX),  # spot
+    VenueCase("okx", "BTC/USDT:USDT", *OKX),  # USDT-margined swap (sizes in contracts at the venue)
 ]
 # Inside a regular session (a run lasts minutes of it); fractional quantities are DAY orders at Alpaca. Its
 # schedules cost about twice a crypto venue's (account-wide fill activities, order look-ups), so `make test`
@@ -251,9 +254,10 @@ async def run_schedule(case: VenueCase, schedule: list[Step], seed: int) -> None
 
     factory = brokers.load_broker_factory(case.venue)
     async with emulate(case.venue, seed=seed, tick_interval=0.5, **case.emulator) as venue:
-        creds = Credentials.from_strings(venue.api_key, venue.api_secret)
+        creds = Credentials.from_strings(venue.api_key, venue.api_secret, venue.passphrase)
         settings_ = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
-                                   credentials=creds, request_timeout=TIMEOUT, options=case.options)
+                                   credentials=creds, request_timeout=TIMEOUT, options=case.options,
+                                   testnet=True)  # an emulator is the venue's demo environment
         state = BrokerState(venue=case.venue)
         actor = broker_actor(lambda: factory(settings_), state)
         seen = Observed()
@@ -309,12 +313,18 @@ async def run_schedule(case: VenueCase, schedule: list[Step], seed: int) -> None
 
 def fill_log(venue: Any) -> list[tuple[str, str, Decimal]]:
     """(trade id, order id, quantity) of every engine fill as the venue prints them: Bybit's ids are opaque
-    strings; an Alpaca fill is "<order id>:<the order's cumulative quantity>" (the engine order's client id is
+    strings, OKX's numbers of its own; an Alpaca fill is "<order id>:<the order's cumulative quantity>" (the engine order's client id is
     the Alpaca order id)."""
     dialect, log = venue.dialect, []
     cumulative: dict[str, Decimal] = defaultdict(Decimal)
     for fill in venue.engine.fill_log:
-        if hasattr(dialect, "exec_id"):
+        if hasattr(dialect, "ord_id"):  # OKX
+            from emulators.okx.render import trade_id
+
+            order = next(o for o in venue.engine.all_orders()
+                         if o.symbol == fill.symbol and o.order_id == fill.order_id)
+            log.append((trade_id(fill.trade_id), dialect.ord_id(order), fill.quantity))
+        elif hasattr(dialect, "exec_id"):
             order = next(o for o in venue.engine.all_orders()
                          if o.symbol == fill.symbol and o.order_id == fill.order_id)
             log.append((dialect.exec_id(fill.symbol, fill.trade_id), dialect.order_id(order), fill.quantity))
