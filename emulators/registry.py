@@ -25,6 +25,7 @@ EMULATORS: dict[str, str] = {
     "binance": "emulators.binance",
     "bybit": "emulators.bybit",
     "okx": "emulators.okx",
+    "kraken": "emulators.kraken",
 }
 
 
@@ -59,6 +60,8 @@ class VenueSpec:
     options: frozenset[str] = frozenset()
     # More (label, URL) lines for `algotrendy emulate`, from the REST and websocket base URLs.
     urls: Callable[[str, str], list[tuple[str, str]]] | None = None
+    # Entry points under the base URLs worth printing, by what they are ({"private websocket": "/ws-auth/v2"}).
+    paths: Mapping[str, str] = attrs.field(factory=dict)
 
     def instruments_for(self, symbols: Sequence[str] | None) -> list[InstrumentSpec]:
         """The venue's instruments narrowed to ``symbols`` (all of them when none is asked for). A symbol the

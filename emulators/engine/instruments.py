@@ -33,6 +33,9 @@ class InstrumentSpec:
     max_leverage: Decimal = Decimal("100")
     maker_fee: Decimal | None = None  # None: the exchange-wide rate
     taker_fee: Decimal | None = None
+    # A spot market that also takes leveraged orders (Kraken's spot margin): those open a position settled in
+    # the quote coin, margined and closed like a linear contract, while plain orders stay spot.
+    marginable: bool = False
 
     @property
     def name(self) -> str:
@@ -42,6 +45,11 @@ class InstrumentSpec:
     @property
     def is_derivative(self) -> bool:
         return self.kind != "spot"
+
+    @property
+    def takes_positions(self) -> bool:
+        """Whether positions exist here: derivatives, and spot markets that take margin orders."""
+        return self.is_derivative or self.marginable
 
     @property
     def settle(self) -> str:

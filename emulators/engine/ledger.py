@@ -3,7 +3,8 @@
 Wallets hold ``[free, locked]`` per asset; orders lock funds on placement (see `matching`), fills settle
 them and cancels release them. Commission is taken from the received asset on spot.
 
-Derivatives (`InstrumentSpec.kind` "linear" or "inverse"):
+Derivatives (`InstrumentSpec.kind` "linear" or "inverse"), and margin orders on marginable spot markets (which
+trade a position like a linear contract, settled in the quote coin):
 - one-way positions per (account, instrument), netting: `EPosition` with a signed size, an average entry
   price (inverse: the contract-weighted harmonic mean), leverage (default 10, at most the instrument's
   `max_leverage`), the initial margin it holds and its realised PnL (fees included, as venues count it);
@@ -65,6 +66,21 @@ class Ledger(Market):
             return amount.normalize()
         return amount.quantize(self.spot_fee_step, rounding=ROUND_HALF_UP).normalize()
 
+    def move_free(self, account: str, source: str, target: str, amount: Decimal) -> None:
+        """Move ``amount`` of free funds from one asset's wallet to another's (e.g. into an Earn holding kept as
+        its own asset); refused when ``source`` has less free."""
+        wallet = self._wallet(account, source)
+        if amount <= 0 or wallet[0] < amount:
+            raise Rejected(RejectReason.INSUFFICIENT_BALANCE, source)
+        wallet[0] -= amount
+        self._wallet(account, target)[0] += amount
+        self._emit_balances(account, {source, target})
+
+    def credit(self, account: str, asset: str, amount: Decimal) -> None:
+        """Add ``amount`` to an asset's free funds (rewards paid by the venue)."""
+        self._wallet(account, asset)[0] += amount
+        self._emit_balances(account, {asset})
+
     def fee_rate(self, spec: InstrumentSpec, *, is_maker: bool) -> Decimal:
         """The instrument's own rate where it has one, else the exchange-wide rate."""
         if is_maker:
@@ -75,7 +91,7 @@ class Ledger(Market):
     def position(self, account: str, symbol: str) -> EPosition:
         """The account's position in a derivatives instrument (size 0 until it trades; holds the leverage)."""
         spec = self.symbol(symbol).spec
-        if not spec.is_derivative:
+        if not spec.takes_positions:
             raise Rejected(RejectReason.NOT_DERIVATIVE, symbol)
         key = (account, symbol)
         position = self.positions.get(key)

@@ -36,6 +36,7 @@ from emulators.engine.model import (
     Status,
     SymbolState,
     Tif,
+    wall_ms,
 )
 
 
@@ -93,12 +94,16 @@ class Exchange(Ledger):
     def place(self, account: str, symbol: str, side: Side, kind: OrderKind, quantity: Decimal,
               price: Decimal | None, tif: Tif, client_order_id: str,
               quote_quantity: Decimal | None = None, *, reduce_only: bool = False, exact_quote: bool = False,
-              reject_post_only: bool = True) -> EOrder:
+              reject_post_only: bool = True, margin: bool = False) -> EOrder:
         """Place an order. ``reduce_only`` (derivatives) refuses orders that would open or add and caps the
         quantity to the position; ``exact_quote`` makes a market buy by quote spend at most that amount;
-        ``reject_post_only=False`` accepts a crossing LIMIT_MAKER and cancels it at once (Bybit's PostOnly)."""
+        ``reject_post_only=False`` accepts a crossing LIMIT_MAKER and cancels it at once (Bybit's PostOnly);
+        ``margin`` (marginable spot markets) trades a position in the quote coin instead of the wallets."""
         state = self.symbol(symbol)
         spec = state.spec
+        if margin and not spec.marginable:
+            raise Rejected(RejectReason.NOT_DERIVATIVE, symbol)
+        positional = spec.is_derivative or margin
         if client_order_id:
             for order in self.orders.values():
                 if order.account == account and order.client_order_id == client_order_id and order.is_open:
@@ -106,7 +111,7 @@ class Exchange(Ledger):
         if quote_quantity is not None and kind == "MARKET":
             ask = self.best_ask(symbol) if side == "BUY" else self.best_bid(symbol)
             quantity = (quote_quantity / ask).quantize(spec.step_size, rounding=ROUND_DOWN)
-        if reduce_only and spec.is_derivative:
+        if reduce_only and positional:
             closable = self._closable(account, symbol, side)
             if closable <= 0:
                 raise Rejected(RejectReason.REDUCE_ONLY)
@@ -114,8 +119,8 @@ class Exchange(Ledger):
         self.validate(spec, kind, quantity, price)
         now = self.now_ms()
         order = EOrder(next(state.next_order_id), client_order_id, account, symbol, side, kind, tif, quantity, price,
-                       now, now, quote_quantity=quote_quantity, reduce_only=reduce_only and spec.is_derivative,
-                       exact_quote=exact_quote and quote_quantity is not None)
+                       now, now, quote_quantity=quote_quantity, reduce_only=reduce_only and positional,
+                       exact_quote=exact_quote and quote_quantity is not None, margin=margin)
         self._lock(state, order)
         wallet = self._wallet(account, order.locked_asset)
         if wallet[0] < order.locked:
@@ -150,10 +155,52 @@ class Exchange(Ledger):
         self._emit_balances(account, {spec.base, spec.quote})
         return order
 
+    def amend(self, account: str, symbol: str, order_id: int, *, quantity: Decimal | None = None,
+              price: Decimal | None = None, post_only: bool = False) -> EOrder:
+        """Change an open limit order in place (its ids stay). A quantity at or below what already filled ends
+        it (FILLED, the rest cancelled); a new price must fit the tick and, if it now crosses, the order takes
+        liquidity -- unless it is post-only (``post_only`` or LIMIT_MAKER), which refuses with WOULD_MATCH. The
+        funds are locked again for what remains on the new terms."""
+        order = self.find(symbol, order_id=order_id, account=account)
+        if not order.is_open or order.price is None:
+            raise Rejected(RejectReason.UNKNOWN_ORDER, "not an open limit order")
+        state = self.symbol(symbol)
+        new_quantity = order.quantity if quantity is None else quantity
+        new_price = order.price if price is None else price
+        self.validate(state.spec, order.kind, new_quantity, new_price)
+        now = wall_ms()
+        if new_quantity <= order.filled:
+            order.quantity = order.filled
+            self._finish(order, "FILLED", now)
+            self._emit_balances(account, {state.spec.base, state.spec.quote})
+            return order
+        crossing = self._crosses(state, order.side, new_price)
+        if crossing and (post_only or order.kind == "LIMIT_MAKER"):
+            raise Rejected(RejectReason.WOULD_MATCH, "Order would immediately match and take.")
+        probe = attrs.evolve(order, quantity=new_quantity - order.filled, price=new_price)
+        self._lock(state, probe)
+        wallet = self._wallet(account, order.locked_asset)
+        if wallet[0] + (order.locked if probe.locked_asset == order.locked_asset else 0) < probe.locked:
+            raise Rejected(RejectReason.INSUFFICIENT_BALANCE)
+        wallet[1] -= order.locked
+        wallet[0] += order.locked
+        target = self._wallet(account, probe.locked_asset)
+        target[0] -= probe.locked
+        target[1] += probe.locked
+        order.locked_asset, order.locked = probe.locked_asset, probe.locked
+        order.quantity, order.price, order.updated_ms = new_quantity, new_price, now
+        if post_only and order.kind == "LIMIT":
+            order.kind = "LIMIT_MAKER"
+        self._emit_order(order, None, "AMENDED")
+        if crossing:
+            self._take(state, order, now)
+        self._emit_balances(account, {state.spec.base, state.spec.quote})
+        return order
+
     def _lock(self, state: SymbolState, order: EOrder) -> None:
         """Decide what the order locks: the most it could spend (or margin, for derivatives)."""
         spec = state.spec
-        if spec.is_derivative:
+        if spec.is_derivative or order.margin:
             order.locked_asset, order.locked = spec.settle, self._order_cost(state, order)
         elif order.side == "BUY":
             # Lock what the order could spend: quote for buys (at the limit, or a pessimistic market price).
@@ -167,7 +214,7 @@ class Exchange(Ledger):
         (reduce-only orders: the fee only)."""
         spec = state.spec
         rate = self.fee_rate(spec, is_maker=False)
-        if spec.kind == "linear":  # cost rises with the price: the highest possible fill
+        if spec.kind != "inverse":  # linear (and spot margin): cost rises with the price, the highest fill
             if order.side == "BUY":
                 bound = order.price if order.price is not None else state.book.asks[-1][0] * Decimal("1.01")
             else:
@@ -262,7 +309,7 @@ class Exchange(Ledger):
         rate = self.fee_rate(spec, is_maker=is_maker)
         closed_size = closed_pnl = Decimal(0)
         position: EPosition | None = None
-        if spec.is_derivative:
+        if spec.is_derivative or order.margin:
             fee, fee_asset = ledger_amount(quote * rate), spec.settle
             position, closed_size, closed_pnl = self._settle_derivative(spec, order, price, quantity, fee, now)
         else:

@@ -83,6 +83,7 @@ class EOrder:
     reduce_only: bool = False
     exact_quote: bool = False  # spend at most quote_quantity (venues that buy "by value")
     reject_reason: str = ""  # "" | post_only (would have taken) | reduce_only (nothing left to reduce)
+    margin: bool = False  # a leveraged order on a marginable spot market: it trades a position, not the wallets
 
     @property
     def is_open(self) -> bool:

@@ -85,6 +85,20 @@ class Market:
             self._print_trade(state, state.mid, max(size, spec.step_size), rng.random() < 0.5, now)
             self._after_tick(state, now)
 
+    def jump(self, symbol: str, price: Decimal) -> None:
+        """Move one symbol's mid to ``price`` at once (tests: price shocks, margin calls, liquidations): the book
+        follows, listeners hear a tick, a trade of the minimum size prints at the new mid, and resting orders the
+        move crossed fill. The seeded walk is not consumed, so every other path stays as it was."""
+        state = self.symbol(symbol)
+        spec = state.spec
+        now = wall_ms()
+        state.mid = max(spec.tick_size, self._round_tick(spec, price))
+        changed_bids, changed_asks = self._rebuild_book(state)
+        for listener in self.listeners.on_tick:
+            listener(state, changed_bids, changed_asks)
+        self._print_trade(state, state.mid, max(spec.min_qty, spec.step_size), False, now)
+        self._after_tick(state, now)
+
     def _after_tick(self, state: SymbolState, now: int) -> None:
         """What happens once a symbol's price moved (matching fills resting orders here)."""
 

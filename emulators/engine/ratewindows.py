@@ -4,6 +4,8 @@
   resets when an interval boundary passes.
 - `RollingWindow`: the last ``seconds`` before now (Bybit's per-endpoint second, its 5 s IP window). A venue
   either counts every request (`hit`) or only those it admits (`admit`).
+- `DecayingCounter`: a count that drains at a steady rate (Kraken's REST call counter and per-pair trading
+  counter): calls add to it, time takes away, the venue refuses while it is above its ceiling.
 
 Times are trio's clock (`trio.current_time()`), so tests move them with the virtual clock.
 """
@@ -64,6 +66,29 @@ class RollingWindow:
     def resets_in(self, now: float) -> float:
         """Until the oldest request leaves the window (0 when it is empty)."""
         return self.hits[0] + self.seconds - now if self.hits else 0.0
+
+
+@attrs.define
+class DecayingCounter:
+    """A count that falls by ``decay`` per second, never below zero."""
+
+    decay: float
+    value: float = 0.0
+    at: float = 0.0
+
+    def level(self, now: float) -> float:
+        """The count at ``now`` (drained since the last change)."""
+        return max(0.0, self.value - self.decay * max(0.0, now - self.at))
+
+    def add(self, now: float, amount: float) -> float:
+        """Add ``amount`` and return the new count."""
+        self.value, self.at = self.level(now) + amount, now
+        return self.value
+
+    def seconds_until(self, now: float, level: float) -> float:
+        """How long until the count is down to ``level``."""
+        excess = self.level(now) - level
+        return excess / self.decay if excess > 0 and self.decay > 0 else 0.0
 
 
 def header_lines(*pairs: tuple[str, object]) -> Headers:

@@ -194,6 +194,9 @@ class Dialect(Protocol):
 
     def on_ws_close(self, conn: WsConnection) -> None: ...
 
+    # Optional: ``async def ws_background(self, conn)`` runs beside a connection for as long as it is open
+    # (a venue's own timers on it, e.g. Kraken's heartbeat every second).
+
 
 BinaryHandler = Callable[[WsConnection, bytes], Awaitable[None]]  # optional `on_ws_binary` of a dialect
 
@@ -333,6 +336,9 @@ class EmulatorServer:
                     nursery.start_soon(self._watch_stall, conn)
                     if schedule is not None:
                         nursery.start_soon(self._watch_pongs, conn, schedule)
+                    background = getattr(self.dialect, "ws_background", None)
+                    if background is not None:
+                        nursery.start_soon(background, conn)
                     while True:
                         message = await receive()
                         if message["type"] == "websocket.disconnect":

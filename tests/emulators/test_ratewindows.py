@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.engine.ratewindows import FixedWindow, RollingWindow, header_lines, retry_after
+from emulators.engine.ratewindows import (
+    DecayingCounter,
+    FixedWindow,
+    RollingWindow,
+    header_lines,
+    retry_after,
+)
 
 
 def test_a_fixed_window_resets_at_the_interval_boundary_not_a_width_after_the_first_request() -> None:
@@ -31,3 +37,12 @@ def test_admit_counts_only_what_it_lets_through() -> None:
 def test_headers_print_values_and_retry_after_is_optional() -> None:
     assert header_lines(("x-used", 7), ("x-limit", "10")) == [(b"x-used", b"7"), (b"x-limit", b"10")]
     assert retry_after(None) == [] and retry_after(3) == [(b"retry-after", b"3")]
+
+
+def test_a_decaying_counter_drains_at_its_rate_and_never_below_zero() -> None:
+    counter = DecayingCounter(0.5)
+    assert counter.add(0.0, 10) == 10
+    assert counter.level(4.0) == 8 and counter.add(4.0, 1) == 9  # drained 2, then one more
+    assert counter.seconds_until(4.0, 5) == 8.0
+    assert counter.level(100.0) == 0.0  # never below zero
+    assert counter.add(100.0, 2) == 2

@@ -48,6 +48,7 @@ def test_each_spec_assembles_with_its_demo_account(venue: str) -> None:
     ("bybit", ["ETH/USDT:USDT"], ["linear:ETHUSDT"]),
     ("okx", ["BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC"], ["BTC-USDT", "BTC-USDT-SWAP", "BTC-USD-SWAP"]),
     ("alpaca", ["msft", "AAPL/USD"], ["AAPL", "MSFT"]),
+    ("kraken", ["BTC/USD", "eth/btc"], ["XXBTZUSD", "XETHXXBT"]),
 ])
 def test_unified_symbols_narrow_to_the_venue_markets(venue: str, asked: list[str], engine_ids: list[str]) -> None:
     assert [s.symbol for s in venue_spec(venue).instruments_for(asked)] == engine_ids
