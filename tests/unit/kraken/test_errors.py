@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brokers.kraken.errors import (
-    ERROR_TABLE,
+    CODE_TABLE,
     OUTCOME_UNKNOWN,
     error_for,
     is_invalid_nonce,
@@ -18,9 +18,9 @@ from brokers.kraken.errors import (
 from protocol import errors as e
 
 
-@pytest.mark.parametrize("text", sorted(ERROR_TABLE))
+@pytest.mark.parametrize("text", sorted(CODE_TABLE))
 def test_every_row_builds_its_class_and_carries_the_venue_words(text: str) -> None:
-    kind, filter_name = ERROR_TABLE[text]
+    kind, filter_name = CODE_TABLE[text]
     error = error_for([text])
     assert type(error) is kind
     assert error.venue == "kraken" and error.code == text and error.venue_message == text
