@@ -10,6 +10,7 @@ from brokers.base import BrokerFactory
 BROKER_FACTORIES: dict[str, str] = {
     "binance": "brokers.binance",
     "bybit": "brokers.bybit",
+    "kraken": "brokers.kraken",
 }
 
 

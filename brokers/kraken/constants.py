@@ -219,6 +219,8 @@ ORDER_DEADLINE_DEFAULT_S: Final = 5
 DEAD_MAN_SWITCH_TIMEOUT_S: Final = 60
 DEAD_MAN_SWITCH_REFRESH_S: Final = 20
 """Kraken recommends calling CancelAllOrdersAfter every 15..30 s with a 60 s timeout; 0 disarms it."""
+DEAD_MAN_SWITCH_MIN_S: Final = 15
+"""The shortest timeout the client keeps re-armed (every third of it: each re-arm costs a REST call)."""
 
 CL_ORD_ID_LONG_UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 CL_ORD_ID_SHORT_UUID: Final = re.compile(r"^[0-9a-fA-F]{32}$")

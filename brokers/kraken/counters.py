@@ -22,13 +22,9 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import ClassVar
 
 import attrs
 import trio
-
-from brokers.ratelimit import RateLimiter
-from protocol.errors import RateLimited
 
 from brokers.kraken.constants import (
     REST_COUNTER_LIMITS,
@@ -39,6 +35,8 @@ from brokers.kraken.constants import (
     TradingTransaction,
     VerificationTier,
 )
+from brokers.ratelimit import RateLimiter
+from protocol.errors import RateLimited
 
 
 @attrs.define
@@ -137,7 +135,6 @@ class CallLimiter(RateLimiter):
     tier's ceiling (with `SAFETY`), then counts it; a rate-limit answer fills the counter to the ceiling."""
 
     counter: DecayingCounter = attrs.field(kw_only=True)
-    header_free: ClassVar[bool] = True  # Kraken reports no counter in its answers
 
     @classmethod
     def for_tier(cls, tier: VerificationTier) -> CallLimiter:

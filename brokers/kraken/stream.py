@@ -137,8 +137,8 @@ class PublicStream:
             return
         try:
             for channel, symbols in sorted(by_channel.items()):
-                request = ws_subscribe(c.PUBLIC_CHANNELS[channel], req_id=next(self.req_ids), symbol=sorted(symbols),
-                                       **channel_params(channel, method))
+                request = ws_subscribe(c.PUBLIC_CHANNELS[channel], None, req_id=next(self.req_ids),
+                                       symbol=sorted(symbols), **channel_params(channel, method))
                 await self.ws.send_message(json.dumps(request | {"method": method}))
         except ConnectionClosed:
             return  # the socket is re-opening: `opened` subscribes everything again
