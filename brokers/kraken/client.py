@@ -747,9 +747,11 @@ class KrakenBroker(VenueClient):
         if maxratecount == ceiling:
             return
         actual = next((tier for tier, (limit, _) in c.TRADING_COUNTER_LIMITS.items() if limit == maxratecount), None)
-        log.warning("%s: Kraken says the trading counter's ceiling is %d; option tier=%s counts %d", self.venue,
-                    maxratecount, configured.value, ceiling)
-        if actual is not None and maxratecount < ceiling:
+        lower = maxratecount < ceiling
+        log.log(logging.WARNING if lower else logging.INFO, "%s: Kraken says the trading counter's ceiling is %d; "
+                "option tier=%s counts %d%s", self.venue, maxratecount, configured.value, ceiling,
+                " (set option tier to use the headroom)" if not lower else "")
+        if actual is not None and lower:
             self.trading = TradingLimiter.for_tier(actual)
 
 __all__ = ["KrakenBroker"]

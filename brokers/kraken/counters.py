@@ -127,6 +127,10 @@ class PairCounters:
 
 SAFETY = 0.9
 """Keep 10% of each counter for other clients of the key (the same headroom as the chassis' windows)."""
+EPSILON = 1e-9
+MIN_WAIT_S = 0.01
+"""Waits are at least this long: a float remainder of a few ulps must not become a sleep that does not move
+the clock (a loop that never ends under a virtual clock)."""
 
 
 @attrs.define
@@ -135,6 +139,7 @@ class CallLimiter(RateLimiter):
     tier's ceiling (with `SAFETY`), then counts it; a rate-limit answer fills the counter to the ceiling."""
 
     counter: DecayingCounter = attrs.field(kw_only=True)
+    refusals: int = 0  # rate-limit answers Kraken gave all the same (our count was behind theirs)
 
     @classmethod
     def for_tier(cls, tier: VerificationTier) -> CallLimiter:
@@ -149,13 +154,14 @@ class CallLimiter(RateLimiter):
                 raise RateLimited(f"Kraken REST is locked out for {self.banned_until - now:.0f}s more", venue=VENUE,
                                   retry_after=Decimal(math.ceil(self.banned_until - now)), banned=True)
             wait = max(self.paused_until - now, self.counter.wait_for(now, weight, safety=self.safety))
-            if wait <= 0:
+            if wait <= EPSILON:
                 self.counter.add(now, weight)
                 return
             self.waits += 1
-            await trio.sleep(wait)
+            await trio.sleep(max(wait, MIN_WAIT_S))
 
     def back_off(self, retry_after: float | None, *, banned: bool) -> None:
+        self.refusals += 1
         super().back_off(retry_after, banned=banned)
         self.counter.observe(trio.current_time(), self.counter.limit)
 
@@ -181,11 +187,11 @@ class TradingLimiter:
         while True:
             now = trio.current_time()
             wait = counter.wait_for(now, cost, safety=self.safety)
-            if wait <= 0:
+            if wait <= EPSILON:
                 counter.add(now, cost)
                 return
             self.waits += 1
-            await trio.sleep(wait)
+            await trio.sleep(max(wait, MIN_WAIT_S))
 
     def refused(self, pair: str) -> None:
         """Kraken answered ``EOrder:Rate limit exceeded``: its count is at the ceiling, whatever ours said."""

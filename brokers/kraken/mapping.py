@@ -843,8 +843,12 @@ def _days(seconds: int | None) -> int | None:
     return None if seconds is None else -(-seconds // _DAY_S)  # whole days, rounded up
 
 
+EARN_MINIMUM_CURRENCY = "USD"
+"""Kraken states a strategy's ``user_min_allocation`` in US dollars, whatever the strategy's asset."""
+
+
 def earn_strategy_from(strategy: s.EarnStrategy, assets: AssetTable) -> EarnStrategy:
-    """An Earn strategy: lock type, APR estimate (percent), the user minimum, and the lock in days
+    """An Earn strategy: lock type, APR estimate (percent), the user minimum (in USD), and the lock in days
     (bonded: unbonding period; timed: the term)."""
     lock = _lookup(EARN_LOCK_TYPE, strategy.lock_type.type, "Earn lock type")
     if lock is EarnLockType.BONDED:
@@ -857,7 +861,8 @@ def earn_strategy_from(strategy: s.EarnStrategy, assets: AssetTable) -> EarnStra
     return EarnStrategy(
         venue=VENUE, strategy_id=strategy.id, asset=assets.currency_lenient(strategy.asset), lock_type=lock,
         apr_min=apr.low if apr else None, apr_max=apr.high if apr else None,
-        min_amount=strategy.user_min_allocation or ZERO, can_allocate=strategy.can_allocate,
+        min_amount=strategy.user_min_allocation or ZERO, min_amount_currency=EARN_MINIMUM_CURRENCY,
+        can_allocate=strategy.can_allocate,
         can_deallocate=strategy.can_deallocate, lock_days=lock_days,
     )
 

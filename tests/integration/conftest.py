@@ -1,5 +1,6 @@
 """Where the integration tests run: always against the emulator, and against the real venue's
-testnet too when its credentials are in the environment.
+testnet too when its credentials are in the environment (a venue without a testnet, Kraken, runs
+against the real venue read-only instead: `READ_ONLY_REAL_VENUES`).
 
 Each test module sets ``VENUE``; the `where` fixture parametrises every test over ("emulator",
 "testnet"). The testnet half skips with a reason when keys are absent, so the same test bodies
@@ -47,6 +48,11 @@ class Target:
 TESTNET_KEYS = {
     "binance": ("BINANCE_API_KEY", "BINANCE_API_SECRET"),
     "bybit": ("BYBIT_API_KEY", "BYBIT_API_SECRET"),
+    "kraken": ("KRAKEN_API_KEY", "KRAKEN_API_SECRET"),
+}
+READ_ONLY_REAL_VENUES: dict[str, dict[str, str]] = {
+    # Venues without a testnet: their twins run against the real venue, read-only, with these options.
+    "kraken": {"validate_only": "true"},  # orders are checked with validate=true, never placed
 }
 
 
@@ -56,6 +62,10 @@ def where(request: pytest.FixtureRequest) -> str:
     if request.param == "testnet":
         key, secret = TESTNET_KEYS[venue]
         if not (os.environ.get(key) and os.environ.get(secret)):
+            if venue in READ_ONLY_REAL_VENUES:
+                pytest.skip(f"{key}/{secret} not set: the real {venue} run is skipped ({venue} has no testnet: it "
+                            "would run read-only, orders only validated, never placed; the same test ran against "
+                            "the emulator)")
             pytest.skip(f"{key}/{secret} not set: the {venue} testnet run is skipped "
                         "(the same test ran against the emulator)")
     return str(request.param)
@@ -74,10 +84,12 @@ async def target(request: pytest.FixtureRequest, where: str, clock: Any) -> Asyn
     options: dict[str, str] = getattr(request.module, "OPTIONS", {})
     if where == "testnet":
         key, secret = TESTNET_KEYS[venue]
-        rest, ws = brokers.default_endpoints(venue, testnet=True)
+        read_only = READ_ONLY_REAL_VENUES.get(venue)
+        rest, ws = brokers.default_endpoints(venue, testnet=read_only is None)
         creds = Credentials.from_strings(os.environ[key], os.environ[secret])
-        yield Target(where, BrokerSettings(venue=venue, rest_url=rest, ws_url=ws, credentials=creds, testnet=True,
-                                           options=options), None, factory)
+        yield Target(where, BrokerSettings(venue=venue, rest_url=rest, ws_url=ws, credentials=creds,
+                                           testnet=read_only is None, options={**options, **(read_only or {})}),
+                     None, factory)
         return
     from emulators import emulate
 
