@@ -50,7 +50,7 @@ from protocol.model import (
     utc_now,
 )
 from tests.integration.conftest import Target, VirtualClock
-from tests.support.nonces import nonce_dir
+from tests.support.nonces import nonce_dir, virtual_clock
 
 VENUE = "kraken"
 BTC = "BTC/USD"
@@ -59,6 +59,13 @@ NONCES = nonce_dir()
 OPTIONS = {"nonce_dir": NONCES, "margin_poll_s": "5"}
 READ_ONLY = "the real Kraken runs read-only: the order was checked with validate=true and not placed"
 CHANNELS = [m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK]
+
+
+@pytest.fixture
+def clock(where: str) -> trio.abc.Clock | None:
+    """The virtual clock, waiting a millisecond of real idleness before it jumps: the nonce file is read and
+    written in a worker thread (tests/support/nonces.py says why that matters)."""
+    return virtual_clock() if where == "emulator" else None
 
 
 def lots(instrument: Instrument, price: Decimal, factor: Decimal = Decimal("1.5")) -> Decimal:

@@ -11,8 +11,23 @@ from __future__ import annotations
 import os
 import tempfile
 
+import trio
+import trio.testing
+
 
 def nonce_dir() -> str:
     """A new folder for nonce files, in memory where the machine has /dev/shm."""
     memory = "/dev/shm"
     return tempfile.mkdtemp(prefix="kraken-nonce-", dir=memory if os.path.isdir(memory) else None)
+
+
+AUTOJUMP_THRESHOLD = 0.001
+"""Real seconds trio's virtual clock waits, idle, before it jumps: long enough for the nonce's worker thread to
+take its turn. With 0, the clock jumps as soon as the loop is idle -- also while that thread waits for the GIL,
+which the loop holds for up to 5 ms of jumping (hundreds of emulator ticks, virtual minutes): a connect could
+time out at 60 virtual seconds before its first private call had its nonce."""
+
+
+def virtual_clock() -> trio.testing.MockClock:
+    """The virtual clock for tests of a client that takes Kraken nonces (see `AUTOJUMP_THRESHOLD`)."""
+    return trio.testing.MockClock(autojump_threshold=AUTOJUMP_THRESHOLD)
