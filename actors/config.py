@@ -32,7 +32,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -273,16 +273,24 @@ def _positive(problems: list[str], table: str, key: str, value: float | Decimal 
         problems.append(f"{table} {key} must be positive, got {value}")
 
 
+OptionProblems = Callable[[str, Mapping[str, str]], list[str]]
+"""(venue kind, options) -> one line per option the venue's client does not take."""
+
+
 def config_problems(config: AppConfig, *, implemented: Collection[str], emulated: Collection[str] = (),
-                    environ: Mapping[str, str] | None = None) -> list[str]:
+                    environ: Mapping[str, str] | None = None,
+                    option_problems: OptionProblems | None = None) -> list[str]:
     """Everything that makes ``config`` unusable, one line each (empty: good to start).
 
-    ``implemented`` / ``emulated``: the venues with a broker / an emulator (the composition root knows).
+    ``implemented`` / ``emulated``: the venues with a broker / an emulator, and ``option_problems`` what
+    each broker says of its ``options`` (the composition root knows them all).
     """
     env = os.environ if environ is None else environ
     problems: list[str] = []
     for name, venue in config.venues.items():
         problems += _venue_problems(name, venue, implemented, emulated, env)
+        if option_problems is not None and venue.kind in implemented:
+            problems += [f"[venues.{name}] options: {line}" for line in option_problems(venue.kind, venue.options)]
     sup = config.supervisor
     for key in ("backoff_base", "backoff_cap", "healthy_after"):
         _positive(problems, "[supervisor]", key, getattr(sup, key))

@@ -13,6 +13,12 @@ subscribers filtered by venue, symbol and kind, each with a bounded buffer:
 Risk checks (`actors.risk`) run here, before an order reaches any broker. The typed API strategies
 use on top of it is `actors.handle`.
 
+Placements in flight are kept per (venue, client order id): a caller retrying one while the first call is
+unanswered gets the first call's outcome, never a second order. A placement whose answer cannot come (no
+reply within `command_timeout`, or its actor died after taking it) is answered `OrderOutcomeUnknown`, and an
+order event follows later: from the venue's actor, which resolves it (brokers/placement.py), or from here when
+the actor's late answer is a refusal. One the actor never took is `NotConnected`: it was never sent.
+
 A venue's status has two sources: the supervisor's transitions (connecting, connected, reconnecting,
 stopped) and what a connected broker reports about itself on its event channel (market data degraded,
 symbols the venue does not list, its trading session). The router keeps both in one `BrokerStatus`
@@ -24,7 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 from typing import TypeVar
@@ -42,12 +48,22 @@ from protocol.errors import (
     BrokerError,
     NotConnected,
     OrderNotFound,
+    OrderOutcomeUnknown,
     RiskRejected,
     SubscriberOverflow,
     VenueUnavailable,
     error_from_info,
 )
-from protocol.model import Instrument, Order, OrderRequest, Position, Ticker, Trade, new_client_order_id
+from protocol.model import (
+    Instrument,
+    Order,
+    OrderRequest,
+    Position,
+    Ticker,
+    Trade,
+    never_placed,
+    new_client_order_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +169,7 @@ class VenueRuntime:
     actor: VenueActor
     stats: SupervisorStats = attrs.field(factory=SupervisorStats)
     mailbox: trio.MemorySendChannel[m.CommandMsg] | None = None
+    inbox: trio.MemoryReceiveChannel[m.CommandMsg] | None = None  # the actor's end: what it has not taken yet
     status: m.BrokerStatus | None = None  # the supervisor's state merged with `reported`
     supervised: m.BrokerStatus | None = None  # the supervisor's latest transition
     reported: m.BrokerStatus | None = None  # the venue's latest report about itself
@@ -162,10 +179,25 @@ class VenueRuntime:
 
 @attrs.define(eq=False)
 class _Pending:
+    """A command sent to a venue's actor. ``done``: its caller has an answer (``reply``: the actor's, or the
+    router's verdict). ``settled``: the actor answered, or never will (its incarnation ended)."""
+
     venue: str
     command: m.CommandMsg
     done: trio.Event = attrs.field(factory=trio.Event)
     reply: m.ReplyMsg | None = None
+    settled: trio.Event = attrs.field(factory=trio.Event)
+    answered: m.ReplyMsg | None = None  # the actor's own reply (``reply`` may be a verdict given before it)
+    told_unknown: bool = False  # a caller was told the order's outcome is unknown: it is owed an order event
+
+    @property
+    def placing(self) -> OrderRequest | None:
+        return self.command.request if isinstance(self.command, m.PlaceOrder) else None
+
+    def answer(self, reply: m.ReplyMsg) -> None:
+        if not self.done.is_set():
+            self.reply = reply
+            self.done.set()
 
 
 @attrs.define(eq=False)
@@ -178,6 +210,10 @@ class Router:
     command_timeout: float = 30.0
     event_capacity: int = 10_000
     _pending: dict[str, _Pending] = attrs.field(factory=dict)
+    # Placements in flight per (venue, client order id): a caller retrying one gets its outcome, not a second
+    # order. Placements whose caller was told "outcome unknown" and whose actor may still answer: `_late`.
+    _in_flight: dict[tuple[str, str], _Pending] = attrs.field(factory=dict)
+    _late: OrderedDict[str, _Pending] = attrs.field(factory=OrderedDict)
     _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     _events_in: trio.MemorySendChannel[m.EventMsg] | None = None
     _replies_in: trio.MemorySendChannel[m.ReplyMsg] | None = None
@@ -216,7 +252,7 @@ class Router:
             link = ActorLink(commands=mailbox_rx, replies=replies_in, events=self._venue_events(venue, events_in))
             async with trio.open_nursery() as nursery:
                 await nursery.start(_run_actor, venue.actor, link)
-                venue.mailbox = mailbox_tx
+                venue.mailbox, venue.inbox = mailbox_tx, mailbox_rx
                 task_status.started()
 
         await supervise(venue.name, incarnation, self._publish_status, policy=policy, rng=rng,
@@ -293,32 +329,79 @@ class Router:
         await self._events_in.send(status)
 
     def _venue_down(self, venue: VenueRuntime) -> None:
-        """Fail every command in flight to a venue whose actor just died: typed, never a hang."""
+        """Answer every command in flight to a venue whose actor just died: typed, never a hang. A placement
+        its actor never took was not placed (`NotConnected`); one it took may have reached the venue
+        (`OrderOutcomeUnknown`): the next incarnation resolves it and says so with an order event."""
         if venue.mailbox is not None:
             venue.mailbox.close()
         venue.mailbox = None
+        never_taken = _drain(venue.inbox)
+        venue.inbox = None
         if venue.reported is not None and venue.reported.market_data_degraded:
             # A new incarnation opens fresh sockets; it reports again if they stay down.
             venue.reported = msgspec.structs.replace(venue.reported, market_data_degraded=False)
         if venue.connected.is_set():
             venue.connected = trio.Event()
         for cid, pending in list(self._pending.items()):
-            if pending.venue == venue.name and not pending.done.is_set():
-                coid = pending.command.request.client_order_id if isinstance(pending.command, m.PlaceOrder) else None
-                note = (f"; order {coid} may have reached the venue: retry with the same client_order_id"
-                        if coid else "")
-                error = NotConnected(f"{venue.name} disconnected while {type(pending.command).__name__} "
-                                     f"was in flight{note}", venue=venue.name, client_order_id=coid)
-                pending.reply = m.ErrorReply(id=cid, error=error.to_info())
-                pending.done.set()
+            if pending.venue != venue.name or pending.settled.is_set():
+                continue
+            request = pending.placing
+            if request is not None and cid not in never_taken:
+                pending.answer(self._unknown(pending, f"{venue.name} disconnected while placing it"))
+            else:
+                note = ("; it was never sent" if request is not None else "")
+                pending.answer(m.ErrorReply(id=cid, error=NotConnected(
+                    f"{venue.name} disconnected while {type(pending.command).__name__} was in flight{note}",
+                    venue=venue.name, client_order_id=request.client_order_id if request else None).to_info()))
+            self._settle(pending, may_still_answer=True)
+
+    def _unknown(self, pending: _Pending, why: str) -> m.ErrorReply:
+        """The verdict for a placement whose answer did not come: its outcome is unknown, and it is owed an
+        order event (from the venue's actor, or `_dispatch_replies` for a late refusal)."""
+        request = pending.placing
+        assert request is not None
+        pending.told_unknown = True
+        return m.ErrorReply(id=pending.command.id, error=OrderOutcomeUnknown(
+            f"order {request.client_order_id}: {why}; its outcome is unknown. Retrying with the same "
+            "client_order_id is safe; an order event will say what became of it", venue=pending.venue,
+            client_order_id=request.client_order_id).to_info())
+
+    def _settle(self, pending: _Pending, *, may_still_answer: bool = False) -> None:
+        """The actor answered, or never will: the placement is no longer in flight. One told "unknown" whose
+        actor died (``may_still_answer``: its answer may be queued already) is kept in `_late`, bounded."""
+        pending.settled.set()
+        request = pending.placing
+        if request is not None and request.client_order_id is not None:
+            key = (pending.venue, request.client_order_id)
+            if self._in_flight.get(key) is pending:
+                del self._in_flight[key]
+        if self._pending.get(pending.command.id) is pending and pending.told_unknown:
+            del self._pending[pending.command.id]  # its caller has left with the verdict
+            if may_still_answer:
+                self._late[pending.command.id] = pending
+                while len(self._late) > LATE_ANSWERS_KEPT:
+                    self._late.popitem(last=False)
 
     async def _dispatch_replies(self, replies: trio.MemoryReceiveChannel[m.ReplyMsg]) -> None:
         async for reply in replies:
             pending = self._pending.get(reply.id)
-            if pending is None or pending.done.is_set():
-                continue  # the caller gave up (timeout) or the venue went down first
-            pending.reply = reply
-            pending.done.set()
+            late = self._late.pop(reply.id, None)
+            if pending is None:
+                pending = late
+            if pending is None:
+                continue  # the caller gave up (not a placement)
+            if pending.told_unknown and isinstance(reply, m.ErrorReply) and pending.placing is not None \
+                    and reply.error.kind != "OrderOutcomeUnknown":
+                # The caller was told "unknown"; the venue's actor has since refused it for good: say so.
+                await self._emit_order(pending.venue, never_placed(pending.placing, reply.error.message))
+            pending.answered = reply
+            pending.answer(reply)
+            if not pending.settled.is_set():
+                self._settle(pending)
+
+    async def _emit_order(self, venue: str, order: Order) -> None:
+        assert self._events_in is not None
+        await self._venue_events(self.venues[venue], self._events_in)(order)
 
     async def _fan_out(self, events: trio.MemoryReceiveChannel[m.EventMsg]) -> None:
         async for event in events:
@@ -354,6 +437,10 @@ class Router:
         if venue is None:
             return m.ErrorReply(id=command.id, error=NotConnected(
                 f"unknown venue {command.venue!r}; configured: {sorted(self.venues)}", retryable=False).to_info())
+        if isinstance(command, m.PlaceOrder) and command.request.client_order_id is not None:
+            first = self._in_flight.get((venue.name, command.request.client_order_id))
+            if first is not None:
+                return await self._await_first(first, command)
         if isinstance(command, (m.PlaceOrder, m.AmendOrder)) and venue.mailbox is not None:
             rejection = await self._risk_check(command)
             if rejection is not None:
@@ -372,6 +459,10 @@ class Router:
                 f"{venue.name} is not connected ({state})", venue=venue.name).to_info())
         command = _with_client_order_id(command)
         intent = _order_intent(command)
+        if isinstance(command, m.PlaceOrder) and intent is not None:
+            first = self._in_flight.get((venue.name, intent[0]))  # a twin that passed the checks meanwhile
+            if first is not None:
+                return await self._await_first(first, command)
         if intent is not None and self.journal is not None:
             await self.journal.record_submission(venue.name, intent[0], intent[1], command)
         reply = await self._send(venue, mailbox, command)
@@ -387,6 +478,9 @@ class Router:
                     command: m.CommandMsg) -> m.ReplyMsg:
         pending = _Pending(venue.name, command)
         self._pending[command.id] = pending
+        request = pending.placing
+        if request is not None and request.client_order_id is not None:
+            self._in_flight[(venue.name, request.client_order_id)] = pending
         try:
             with trio.move_on_after(self.command_timeout):
                 try:
@@ -394,18 +488,31 @@ class Router:
                 except (trio.ClosedResourceError, trio.BrokenResourceError):
                     self._venue_down(venue) if venue.mailbox is mailbox else None
                     if not pending.done.is_set():
-                        pending.reply = m.ErrorReply(id=command.id, error=NotConnected(
-                            f"{venue.name} went down", venue=venue.name).to_info())
-                        pending.done.set()
+                        pending.answer(m.ErrorReply(id=command.id, error=NotConnected(
+                            f"{venue.name} went down", venue=venue.name).to_info()))
+                        self._settle(pending)
                 await pending.done.wait()
             if pending.reply is None:
-                coid = command.request.client_order_id if isinstance(command, m.PlaceOrder) else None
+                if request is not None:  # the actor still works on it: its answer settles it later
+                    return self._unknown(pending, f"no reply from {venue.name} within {self.command_timeout}s")
                 return m.ErrorReply(id=command.id, error=VenueUnavailable(
-                    f"no reply from {venue.name} within {self.command_timeout}s", venue=venue.name,
-                    client_order_id=coid).to_info())
+                    f"no reply from {venue.name} within {self.command_timeout}s", venue=venue.name).to_info())
             return pending.reply
         finally:
-            del self._pending[command.id]
+            if not pending.told_unknown and self._pending.get(command.id) is pending:
+                del self._pending[command.id]
+                if not pending.settled.is_set():
+                    self._settle(pending)
+
+    async def _await_first(self, first: _Pending, command: m.PlaceOrder) -> m.ReplyMsg:
+        """A retry of a placement still in flight: the first call's outcome, never a second order."""
+        with trio.move_on_after(self.command_timeout):
+            await first.settled.wait()
+        reply = (first.answered or first.reply) if first.settled.is_set() else None
+        if reply is None:
+            reply = self._unknown(first, f"the first call with this client_order_id is unanswered after "
+                                         f"{self.command_timeout}s")
+        return msgspec.structs.replace(reply, id=command.id)
 
     async def _count_rejection(self, venue: str, rule: str) -> None:
         key = (venue, f"risk:{rule}")
@@ -529,7 +636,19 @@ def unwrap(reply: object, expect: type[T], request: str) -> T:
 
 # Error kinds after which an order certainly did not reach the book (others leave the outcome open).
 NOT_PLACED = frozenset({"InvalidOrder", "InsufficientFunds", "MarketClosed", "PermissionDenied",
-                        "AuthenticationError", "RateLimited", "NotSupported", "RiskRejected"})
+                        "AuthenticationError", "RateLimited", "NotSupported", "RiskRejected", "NotExecuted"})
+LATE_ANSWERS_KEPT = 10_000
+
+
+def _drain(inbox: trio.MemoryReceiveChannel[m.CommandMsg] | None) -> set[str]:
+    """The ids of the commands a dead actor never took from its mailbox."""
+    taken_never: set[str] = set()
+    while inbox is not None:
+        try:
+            taken_never.add(inbox.receive_nowait().id)
+        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError, trio.BrokenResourceError):
+            break
+    return taken_never
 
 
 def _with_client_order_id(command: m.CommandMsg) -> m.CommandMsg:

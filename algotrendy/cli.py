@@ -19,6 +19,7 @@ from pathlib import Path
 
 import trio
 
+import brokers
 from actors.config import AppConfig, ConfigError, config_problems, load_config
 from algotrendy.wiring import emulated_venues, implemented_venues, paper_config
 from emulators import market_time_arg
@@ -61,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 def validated(path: str | None, *, demo: bool = True) -> AppConfig:
     """The configuration at ``path`` (None: paper mode), or `ConfigError` with every problem."""
     config = load_config(path) if path else paper_config(demo=demo)
-    problems = config_problems(config, implemented=implemented_venues(), emulated=emulated_venues())
+    problems = config_problems(config, implemented=implemented_venues(), emulated=emulated_venues(),
+                               option_problems=brokers.option_problems)
     if problems:
         raise ConfigError([f"{path}: {p}" if path else p for p in problems])
     return config

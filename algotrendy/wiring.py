@@ -21,6 +21,7 @@ from actors.handle import RouterHandle, open_router_with
 from actors.journal import Journal, VenueRecord
 from brokers.base import Broker, BrokerSettings, BrokerState, Subscription, broker_actor, fill_key
 from protocol.actor import VenueActor
+from protocol.backoff import BackoffPolicy
 from protocol.credentials import Credentials
 from protocol.model import utc_now
 
@@ -66,7 +67,10 @@ class VenuePlan:
 
 
 def settings_for(venue: VenueConfig, *, rest_url: str | None = None, ws_url: str | None = None,
-                 credentials: Credentials | None = None) -> BrokerSettings:
+                 credentials: Credentials | None = None,
+                 public_backoff: BackoffPolicy | None = None) -> BrokerSettings:
+    """A venue's broker settings; ``public_backoff`` (the [supervisor] policy) paces its public sockets'
+    re-opening as the supervisor paces restarts."""
     mode = venue.effective_mode
     default_rest, default_ws = brokers.default_endpoints(venue.kind, testnet=(mode == "testnet")) \
         if mode != "paper" else ("", "")
@@ -80,6 +84,7 @@ def settings_for(venue: VenueConfig, *, rest_url: str | None = None, ws_url: str
         request_timeout=venue.request_timeout,
         recv_window_ms=venue.recv_window_ms,
         options=dict(venue.options),
+        public_backoff=public_backoff or BackoffPolicy(),
     )
 
 
@@ -96,12 +101,13 @@ async def plan_venues(config: AppConfig, *, seed: int = 1) -> AsyncIterator[dict
                 venue_seed = seed + zlib.crc32(name.encode()) % 10_000
                 emulated = await stack.enter_async_context(
                     emulate(venue.kind, seed=venue_seed, symbols=venue.symbols or None))
-                creds = Credentials.from_strings(emulated.api_key, emulated.api_secret)
+                creds = Credentials.from_strings(emulated.api_key, emulated.api_secret, emulated.passphrase)
                 settings = settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
+                                        public_backoff=config.supervisor.policy(),
                                         credentials=creds)
                 plans[name] = VenuePlan(venue, settings, emulated)
             else:
-                plans[name] = VenuePlan(venue, settings_for(venue))
+                plans[name] = VenuePlan(venue, settings_for(venue, public_backoff=config.supervisor.policy()))
         yield plans
 
 
@@ -192,7 +198,8 @@ async def open_router(
         app = config
     else:
         app = load_config(config)
-    problems = config_problems(app, implemented=implemented_venues(), emulated=emulated_venues())
+    problems = config_problems(app, implemented=implemented_venues(), emulated=emulated_venues(),
+                               option_problems=brokers.option_problems)
     if problems:
         raise ConfigError(problems)
     journal = open_journal(app, daemon=False)

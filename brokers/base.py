@@ -22,18 +22,27 @@ import attrs
 import msgspec
 import trio
 
+from brokers.placement import (
+    NO_GUARANTEE,
+    Claims,
+    ResendRule,
+    Sightings,
+    Unresolved,
+    cancel_order_safely,
+    keep_settling,
+    place_order_idempotent,
+    settle_unresolved,
+)
 from protocol import messages as m
 from protocol.actor import ActorLink, VenueActor, hand_over
 from protocol.backoff import BackoffPolicy
 from protocol.credentials import Credentials
 from protocol.errors import (
     BrokerError,
-    DuplicateOrder,
     InvalidOrder,
     NotSupported,
     OrderNotFound,
     ProtocolViolation,
-    VenueUnavailable,
 )
 from protocol.model import (
     AccountInfo,
@@ -52,6 +61,7 @@ from protocol.model import (
     OpenInterest,
     Order,
     OrderRequest,
+    OrderStatus,
     OrderType,
     Position,
     PositionSide,
@@ -180,6 +190,12 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def get_fills(self, symbol: str, *, since: datetime | None = None, limit: int = 500) -> list[Fill]:
         """Our executions in ``symbol`` at or after ``since``, oldest first."""
+
+    def resend_rule(self) -> ResendRule:
+        """When an order whose answer was lost may be sent again: the venue's own bound, as data
+        (brokers/placement.py; brokers/README.md, "Order entry"). The default promises nothing, which is
+        safe: the order is looked up, and reported as `OrderOutcomeUnknown` if it cannot be found."""
+        return NO_GUARANTEE
 
     # ------------------------------------------------------------------ leverage
     async def get_leverage_info(self, symbol: str) -> LeverageInfo:
@@ -335,6 +351,10 @@ class BrokerState:
     orders: dict[str, Order] = attrs.field(factory=dict)  # by client order id, latest merged view
     filled_from_fills: dict[str, Decimal] = attrs.field(factory=dict)  # cumulative qty we emitted
     submitted: SeenSet = attrs.field(factory=SeenSet)  # client ids we have tried to place (bounded)
+    # Orders whose outcome is not known yet (taken for placement, or sent with the answer lost), by client id:
+    # each is resolved by an order event (brokers/placement.py). `claims` keeps one task per client id.
+    unresolved: dict[str, Unresolved] = attrs.field(factory=dict)
+    claims: Claims = attrs.field(factory=Claims)
     active_symbols: set[str] = attrs.field(factory=set)
     reconciliations: int = 0
     # Fills before this are history, never delivered (None: the venue's whole history is new to us).
@@ -347,7 +367,9 @@ class BrokerState:
         """Fold an update into our view; return the merged order if it moves forward, else None."""
         known = self.orders.get(order.client_order_id)
         self.active_symbols.add(order.symbol)
-        if known is None:
+        if known is None or (known.status is OrderStatus.REJECTED and not known.order_id and order.order_id):
+            # (A REJECTED with no venue id is `never_placed`: that attempt never reached the venue. An order the
+            # venue did take with the same client id, after the caller retried, supersedes it.)
             self.orders[order.client_order_id] = order
             if len(self.orders) > 5_000:
                 self._trim_orders()  # orders first seen already finished (market orders) count too
@@ -377,6 +399,14 @@ class BrokerState:
     def open_orders(self) -> list[Order]:
         return [o for o in self.orders.values() if not o.status.is_terminal]
 
+    def expect(self, command: m.CommandMsg, owner: object) -> None:
+        """A placement taken from the mailbox: from this moment until an answer or an order event, its outcome
+        counts as unknown (should the actor die before answering, the next incarnation resolves it)."""
+        if isinstance(command, m.PlaceOrder) and command.request.client_order_id is not None:
+            cid = command.request.client_order_id
+            if cid not in self.unresolved:
+                self.unresolved[cid] = Unresolved(command.request, owner=owner)
+
 
 # ============================================================================== the actor loop
 
@@ -394,9 +424,12 @@ class EventGate:
     out: Emit
     resync_fills: Callable[[str], Awaitable[list[Fill]]] | None = None
     hold: bool = True
+    sightings: Sightings = attrs.field(factory=Sightings)  # placements waiting for an order, by client id
     _held: list[m.EventMsg] = attrs.field(factory=list)
 
     async def from_stream(self, event: m.EventMsg) -> None:
+        if isinstance(event, Order):
+            self.sightings.saw(event)  # even while held: a placement waiting for it need not wait longer
         if self.hold:
             self._held.append(event)
             return
@@ -412,6 +445,7 @@ class EventGate:
         if isinstance(event, Fill):
             await self._deliver_fill(event)
         elif isinstance(event, Order):
+            self.sightings.saw(event)
             merged = self.state.merge_order(event)
             if merged is not None:
                 await self.out(merged)
@@ -458,7 +492,8 @@ async def reconcile(broker: Broker, state: BrokerState, gate: EventGate) -> None
     """Emit, exactly once, every order change and fill missed while disconnected (design §4 step 3).
 
     Open orders come from the venue; orders we knew as open but the venue no longer lists are looked
-    up one by one for their final state; fills are fetched per active symbol from the last watermark.
+    up one by one for their final state; fills are fetched per active symbol from the last watermark;
+    orders whose outcome was left unknown are looked up and resolved where the venue allows.
     """
     venue_open = await broker.get_orders(None, open_only=True)
     listed = {o.client_order_id for o in venue_open}
@@ -474,6 +509,7 @@ async def reconcile(broker: Broker, state: BrokerState, gate: EventGate) -> None
             continue
         await gate.deliver(final)
     await reconcile_fills(broker, state, gate, symbols)
+    await settle_unresolved(broker, state, gate)  # orders left unknown: found, or proven never executed
     state.reconciliations += 1
 
 
@@ -497,50 +533,20 @@ def fill_key(symbol: str, trade_id: str) -> str:
     return f"{symbol}|{trade_id}"
 
 
-async def place_order_idempotent(broker: Broker, state: BrokerState, request: OrderRequest) -> Order:
-    """Place ``request`` at most once, whatever the network does (design §6).
-
-    A retry of a client id we already sent, a lost response or a "duplicate client id" answer all
-    lead to a lookup by client id before anything is resent.
-    """
-    cid = request.client_order_id
-    assert cid is not None, "the actor loop assigns client order ids"
-    if cid in state.submitted:
-        try:
-            return await broker.get_order_status(request.symbol, client_order_id=cid)
-        except OrderNotFound:
-            pass
-    state.submitted.add(cid)
-    state.active_symbols.add(request.symbol)
-    try:
-        return await broker.place_order(request)
-    except DuplicateOrder:
-        return await broker.get_order_status(request.symbol, client_order_id=cid)
-    except VenueUnavailable as lost:
-        # The request may have executed with its answer lost: ask before sending anything again.
-        try:
-            return await broker.get_order_status(request.symbol, client_order_id=cid)
-        except OrderNotFound:
-            return await broker.place_order(request)
-        except BrokerError as lookup_failed:
-            raise VenueUnavailable(
-                f"order {cid} outcome unknown: {lost.message}; reconciliation will report it",
-                venue=broker.venue, client_order_id=cid, code=lost.code,
-            ) from lookup_failed
-
-
-async def execute_command(broker: Broker, state: BrokerState, command: m.CommandMsg) -> m.ReplyMsg:
-    """Run one command against the broker and wrap the result (or typed error) in its reply."""
+async def execute_command(broker: Broker, state: BrokerState, command: m.CommandMsg,
+                          gate: EventGate | None = None) -> m.ReplyMsg:
+    """Run one command against the broker and wrap the result (or typed error) in its reply (``gate``: where a
+    placement whose answer was lost watches the private stream for it)."""
     cid = command.id
     try:
         match command:
             case m.PlaceOrder(request=request):
                 if request.client_order_id is None:
                     request = msgspec.structs.replace(request, client_order_id=new_client_order_id())
-                return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request))
+                return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request, gate))
             case m.CancelOrder(symbol=symbol, order_id=oid, client_order_id=coid):
-                return m.OrderReply(id=cid, order=await broker.cancel_order(
-                    symbol, order_id=oid, client_order_id=coid))
+                return m.OrderReply(id=cid, order=await cancel_order_safely(
+                    broker, symbol, order_id=oid, client_order_id=coid))
             case m.GetOrderStatus(symbol=symbol, order_id=oid, client_order_id=coid):
                 return m.OrderReply(id=cid, order=await broker.get_order_status(
                     symbol, order_id=oid, client_order_id=coid))
@@ -583,12 +589,13 @@ async def execute_command(broker: Broker, state: BrokerState, command: m.Command
                 state.subscriptions -= {Subscription(s, c) for s in symbols for c in channels}
                 return m.AckReply(id=cid)
             case _:
-                return await _execute_extension(broker, state, command)
+                return await _execute_extension(broker, state, command, gate)
     except BrokerError as error:
         return m.ErrorReply(id=cid, error=error.to_info())
 
 
-async def _execute_extension(broker: Broker, state: BrokerState, command: m.CommandMsg) -> m.ReplyMsg:
+async def _execute_extension(broker: Broker, state: BrokerState, command: m.CommandMsg,
+                             gate: EventGate | None) -> m.ReplyMsg:
     """The contract extensions (design §11): same shape as `execute_command`, kept apart for length."""
     cid = command.id
     try:
@@ -611,7 +618,7 @@ async def _execute_extension(broker: Broker, state: BrokerState, command: m.Comm
                                        filter="POSITION")
                 size = position.quantity if quantity is None else min(quantity, position.quantity)
                 request = broker.close_position_request(position, size, coid or new_client_order_id())
-                return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request))
+                return m.OrderReply(id=cid, order=await place_order_idempotent(broker, state, request, gate))
             case m.GetHistoricalCandles():
                 return m.CandlesReply(id=cid, candles=await broker.get_historical_candles(
                     command.symbol, command.interval, command.start, command.end, command.limit))
@@ -685,10 +692,12 @@ async def run_broker_actor(
             await nursery.start(broker.run_public_stream, state.subscriptions, gate.from_stream)
             await reconcile(broker, state, gate)
             await gate.release()
+            nursery.start_soon(keep_settling, broker, state, gate)
             task_status.started()
             if unlisted is not None:
                 await gate.deliver(unlisted)
             async for command in link.commands:
+                state.expect(command, owner=gate)  # before any checkpoint: taken means its outcome is ours to tell
                 nursery.start_soon(_serve_one, broker, state, gate, command, link.replies)
             raise ProtocolViolation("router closed the command channel", venue=broker.venue,
                                     retryable=False)
@@ -722,11 +731,12 @@ def _lists(broker: Broker, symbol: str) -> bool:
 
 async def _serve_one(broker: Broker, state: BrokerState, gate: EventGate, command: m.CommandMsg,
                      replies: trio.MemorySendChannel[m.ReplyMsg]) -> None:
-    reply = await execute_command(broker, state, command)
-    await hand_over(replies, reply)
+    reply = await execute_command(broker, state, command, gate)
+    # The order event goes out before the reply: a caller that saw the reply can count on the event (REST and
+    # stream race to report an order change; the gate passes whichever is first).
     if isinstance(reply, m.OrderReply):
-        # REST and stream race to report an order change; the gate passes whichever is first.
         await gate.deliver(reply.order)
     elif isinstance(reply, m.OrdersReply) and isinstance(command, m.CancelAllOrders):
         for order in reply.orders:
             await gate.deliver(order)
+    await hand_over(replies, reply)

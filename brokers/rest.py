@@ -2,10 +2,10 @@
 
 A venue supplies how to sign a request and how to turn an error answer into a typed error; this
 module does the rest the same way for everyone: timeouts, transport failures and 5xx become
-`VenueUnavailable`, 429/418 feed the limiter and raise `RateLimited`, bodies are decoded with msgspec
-into the venue's Structs (a body that does not parse is a `ProtocolViolation`), and only idempotent
-reads are retried. Writes are never retried here: placement is made idempotent one level up, by
-client order id (brokers/base.py).
+`VenueUnavailable` ("outcome unknown"; `NotExecuted` when no connection could be opened, so the request never
+left), 429/418 feed the limiter and raise `RateLimited`, bodies are decoded with msgspec into the venue's
+Structs (a body that does not parse is a `ProtocolViolation`), and only idempotent reads are retried. Writes
+are never retried here: placement is made safe one level up, by client order id (brokers/placement.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import msgspec
 import trio
 
 from brokers.ratelimit import RateLimiter
-from protocol.errors import BrokerError, ProtocolViolation, RateLimited, VenueUnavailable
+from protocol.errors import BrokerError, NotExecuted, ProtocolViolation, RateLimited, VenueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,10 @@ class RestChannel:
                 await response.aread()
             finally:
                 await response.aclose()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # No connection could be had: the request never left, so nothing happened at the venue.
+            raise NotExecuted(f"{prepared.method} {prepared.path} not sent: {type(error).__name__}",
+                              venue=self.venue) from error
         except httpx.TimeoutException as error:
             raise VenueUnavailable(f"{prepared.method} {prepared.path} timed out after {self.timeout}s",
                                    venue=self.venue) from error

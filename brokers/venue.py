@@ -6,7 +6,8 @@ A venue's ``client.py`` subclasses `VenueClient` and writes only its dialect:
   ``stale_after`` (and ``stream_channels`` of the Broker contract);
 - hooks: `map_error` (and `answer_decoder` where failures hide in 2xx answers), `venue_key`,
   `server_time_ms`, `load_instruments`, `check_credentials`, `venue_positions` / `venue_position`
-  (derivatives, margin, stocks), and the REST calls and streams of the Broker contract.
+  (derivatives, margin, stocks), `resend_rule` (when a lost order may be sent again: brokers/placement.py,
+  `signed_window_rule` for signed-window venues), and the REST calls and streams of the Broker contract.
 
 It inherits: settings and credentials access, the REST channel with the venue's rate rules, the
 connect sequence (REST open -> clock offset from the server time midpoint -> instruments -> a signed
@@ -31,6 +32,7 @@ import attrs
 from brokers.base import Broker, BrokerSettings, Emit
 from brokers.features import OrderFeatures, check_order_features
 from brokers.instruments import InstrumentIndex, check_filters
+from brokers.placement import CLOCK_MARGIN_MS, ResendRule
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import AnswerDecoder, RestChannel
 from brokers.spot import average_cost
@@ -50,6 +52,10 @@ from protocol.model import (
 )
 
 STALE_OPTION = "stale_after_"
+CHASSIS_OPTIONS: Mapping[str, str] = {
+    "position_quote": "the quote asset spot holdings are valued in as positions (default USDT)",
+    STALE_OPTION + "<channel>": "seconds a public channel may stay silent per symbol (or \"off\")",
+}
 PRICED = (OrderType.LIMIT, OrderType.STOP_LIMIT)
 STOPS = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
 
@@ -63,6 +69,7 @@ class VenueClient(Broker):
     rest: RestChannel = attrs.field(init=False)
     index: InstrumentIndex = attrs.field(init=False)
     clock_offset_ms: int = 0
+    clock_uncertainty_ms: int = CLOCK_MARGIN_MS  # how far `now_ms` may be off the venue's clock (see sync_clock)
     margin_mode: MarginMode = MarginMode.CROSS  # the account's, for derivatives (set at connect where read)
     _connected: bool = False
     _rng: random.Random = attrs.field(init=False)
@@ -75,8 +82,21 @@ class VenueClient(Broker):
     """How long each public channel may stay silent per symbol before its socket counts as dropped."""
     position_quote: ClassVar[str] = "USDT"
     """The quote asset spot holdings are valued against unless option ``position_quote`` says another."""
+    options_taken: ClassVar[Mapping[str, str]] = {}
+    """The venue's own ``options`` (config ``[venues.X] options``): name -> what it does. Any other key,
+    beside the chassis's (`CHASSIS_OPTIONS`), is refused: a typo must never silently do nothing."""
+
+    @classmethod
+    def option_problems(cls, options: Mapping[str, str]) -> list[str]:
+        """One line per option key this venue does not take (empty: all good)."""
+        taken = {**CHASSIS_OPTIONS, **cls.options_taken}
+        unknown = [key for key in options if key not in taken and not key.startswith(STALE_OPTION)]
+        return [f"unknown option {key!r}; {cls.VENUE} takes {', '.join(sorted(taken))}" for key in sorted(unknown)]
 
     def __attrs_post_init__(self) -> None:
+        problems = self.option_problems(self.settings.options)
+        if problems:
+            raise e.NotSupported("; ".join(problems), venue=self.settings.venue or self.VENUE, retryable=False)
         self.venue = self.settings.venue or self.VENUE
         self.rest = RestChannel(self.venue, self.settings.rest_url, RateLimiter(self.venue, list(self.rate_rules)),
                                 self.map_error, timeout=self.settings.request_timeout,
@@ -141,14 +161,25 @@ class VenueClient(Broker):
         return self.settings.credentials
 
     async def sync_clock(self) -> None:
-        """Offset of the venue's clock from ours, taken at the midpoint of the round trip."""
+        """Offset of the venue's clock from ours, taken at the midpoint of the round trip; it is off by at most
+        half the round trip (plus drift until the next sync: `CLOCK_MARGIN_MS`)."""
         before = time.time()
         server_ms = await self.server_time_ms()
-        self.clock_offset_ms = server_ms - int((before + time.time()) / 2 * 1000)
+        after = time.time()
+        self.clock_offset_ms = server_ms - int((before + after) / 2 * 1000)
+        self.clock_uncertainty_ms = int((after - before) * 500) + 1 + CLOCK_MARGIN_MS
 
     def now_ms(self) -> int:
         """Our clock in the venue's terms (for request timestamps)."""
         return int(time.time() * 1000) + self.clock_offset_ms
+
+    def signed_window_rule(self, window_ms: int, *, engine_margin_ms: int, source: str) -> ResendRule:
+        """The `resend_rule` of a venue that refuses a request once its signed timestamp + ``window_ms`` has
+        passed on the venue's clock (Binance ``recvWindow``, Bybit ``X-BAPI-RECV-WINDOW``), plus
+        ``engine_margin_ms`` for a request the venue's gateway already handed to its matching engine, and the
+        uncertainty of our clock offset."""
+        return ResendRule(expires_after_ms=window_ms + engine_margin_ms,
+                          clock_uncertainty_ms=self.clock_uncertainty_ms, source=source)
 
     # ------------------------------------------------------------------ public streams
     def stale_limits(self) -> dict[StreamChannel, float | None]:

@@ -39,7 +39,6 @@ class EmulatedVenue:
     engine: Exchange
     dialect: Any
     passphrase: str | None = attrs.field(default=None, repr=False)  # venues that ask for a third credential
-    paths: dict[str, str] = attrs.field(factory=dict)  # named entry points under the base URLs (see VenueSpec)
 
     def add_account(self, name: str, balances: dict[str, Decimal] | None = None) -> tuple[str, str]:
         account = self.dialect.add_account(name, balances=balances)
@@ -61,6 +60,14 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
     built = assemble(venue, seed=seed, symbols=symbols, balances=balances, extra_symbols=extra_symbols, **options)
     exchange, demo = built.exchange, built.demo
     faults = Faults()
+
+    def cancel_open(account: str) -> int:
+        orders = exchange.open_orders(account)
+        for order in orders:
+            exchange.cancel(account, order.symbol, order_id=order.order_id)
+        return len(orders)
+
+    faults.cancel_open_hook = cancel_open
     server = EmulatorServer(built.dialect, faults, host=host, port=port)
 
     async def run_prices() -> None:
@@ -73,8 +80,7 @@ async def emulate(venue: str, *, seed: int = 1, port: int = 0, tick_interval: fl
         nursery.start_soon(run_prices)
         try:
             yield EmulatedVenue(venue, f"http://{host}:{bound}", f"ws://{host}:{bound}", demo.api_key,
-                                demo.api_secret, faults, exchange, built.dialect, demo.passphrase,
-                                dict(built.spec.paths))
+                                demo.api_secret, faults, exchange, built.dialect, demo.passphrase)
         finally:
             nursery.cancel_scope.cancel()
 
@@ -92,9 +98,6 @@ async def serve_forever(venue: str, port: int, seed: int, print_fn: Callable[[st
         describe = venue_spec(venue).urls
         for label, url in describe(emulated.rest_url, emulated.ws_url) if describe is not None else []:
             print_fn(f"  {label + ':':<20}{url}")
-        for name, path in emulated.paths.items():
-            base = emulated.ws_url if "websocket" in name else emulated.rest_url
-            print_fn(f"  {name + ':':<19} {base}{path}")
         print_fn(f"  demo API key:       {emulated.api_key}")
         print_fn(f"  demo API secret:    {emulated.api_secret}")
         if emulated.passphrase is not None:

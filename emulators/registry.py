@@ -60,8 +60,6 @@ class VenueSpec:
     options: frozenset[str] = frozenset()
     # More (label, URL) lines for `algotrendy emulate`, from the REST and websocket base URLs.
     urls: Callable[[str, str], list[tuple[str, str]]] | None = None
-    # Entry points under the base URLs worth printing, by what they are ({"private websocket": "/ws-auth/v2"}).
-    paths: Mapping[str, str] = attrs.field(factory=dict)
 
     def instruments_for(self, symbols: Sequence[str] | None) -> list[InstrumentSpec]:
         """The venue's instruments narrowed to ``symbols`` (all of them when none is asked for). A symbol the

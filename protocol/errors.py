@@ -135,6 +135,21 @@ class VenueUnavailable(BrokerError):
     retryable_default = True
 
 
+class NotExecuted(VenueUnavailable):
+    """The venue certainly did not act on the request: it never left us (no connection could be opened), or
+    it was lost and is proven expired unexecuted (brokers/README.md, "Order entry"). Nothing happened at the
+    venue; sending it again (an order with the same client id) is safe."""
+
+
+class OrderOutcomeUnknown(VenueUnavailable):
+    """An order was sent, its answer was lost, and whether the venue executed it cannot be told yet: lookups
+    did not find it and the venue's bound (the time after which the request can no longer execute) has not
+    been established. Never a guess: the order is kept to be resolved, and an order event for
+    `client_order_id` follows once it is (its state at the venue, or REJECTED with a reason saying it never
+    reached the venue). Retrying with the same client id is safe: it gets this order's outcome, never a
+    second order."""
+
+
 class NotSupported(BrokerError):
     """The venue cannot do this; never answered with a fake value instead."""
 
@@ -164,8 +179,8 @@ _KINDS: dict[str, type[BrokerError]] = {
     cls.__name__: cls
     for cls in (
         BrokerError, AuthenticationError, PermissionDenied, RateLimited, InsufficientFunds, InvalidOrder,
-        OrderNotFound, DuplicateOrder, MarketClosed, NotConnected, VenueUnavailable, NotSupported,
-        RiskRejected, ProtocolViolation, SubscriberOverflow,
+        OrderNotFound, DuplicateOrder, MarketClosed, NotConnected, VenueUnavailable, NotExecuted,
+        OrderOutcomeUnknown, NotSupported, RiskRejected, ProtocolViolation, SubscriberOverflow,
     )
 }
 

@@ -269,6 +269,23 @@ class Order(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind
         return self.quantity - self.filled_quantity
 
 
+NEVER_REACHED = "never reached the venue"
+"""The start of `Order.reject_reason` for an order the venue provably never took (see `never_placed`)."""
+
+
+def never_placed(request: OrderRequest, why: str) -> Order:
+    """The final state of an order whose outcome was once unknown and is now proven: the venue never took it.
+
+    REJECTED, no venue order id, ``reject_reason`` starting with `NEVER_REACHED` and saying ``why``. It is the
+    order event that resolves an `OrderOutcomeUnknown` reported for ``request.client_order_id``."""
+    now = utc_now()
+    return Order(venue=request.venue, symbol=request.symbol, order_id="", client_order_id=request.client_order_id or "",
+                 side=request.side, type=request.type, status=OrderStatus.REJECTED, quantity=request.quantity,
+                 price=request.price, stop_price=request.stop_price, time_in_force=request.time_in_force,
+                 reduce_only=request.reduce_only, created_at=now, updated_at=now, notional=request.notional,
+                 reject_reason=f"{NEVER_REACHED}: {why}")
+
+
 class Fill(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
     """One execution of one of our orders. `trade_id` is unique per venue and symbol."""
 

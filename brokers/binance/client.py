@@ -41,6 +41,7 @@ from brokers.binance.mapping import (
 )
 from brokers.binance.stream import MarketParser, UserParser, stream_name
 from brokers.paging import Page, collect, next_after
+from brokers.placement import ResendRule
 from brokers.rest import PreparedRequest, Resignable
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
 from brokers.venue import VenueClient
@@ -87,6 +88,7 @@ class BinanceBroker(VenueClient):
     rate_rules = c.RATE_RULES
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
+    options_taken = {"order_transport": "where orders go: \"rest\" (default) or \"ws-api\" (Binance's WebSocket API)"}
     _public_ws: WebSocketConnection | None = None
     _subscribe_ids: int = 0
     _streams: dict[str, Subscription] = attrs.field(factory=dict)  # stream name -> what asked for it
@@ -100,8 +102,8 @@ class BinanceBroker(VenueClient):
         super().__attrs_post_init__()
         transport = self.settings.options.get("order_transport", "rest")
         if transport not in c.ORDER_TRANSPORTS:
-            raise ValueError(f"binance options.order_transport must be one of {c.ORDER_TRANSPORTS}, "
-                             f"not {transport!r}")
+            raise e.NotSupported(f"option order_transport={transport!r}: use one of {', '.join(c.ORDER_TRANSPORTS)}",
+                                 venue=self.venue, retryable=False)
 
     # ================================================================ the chassis hooks
     def map_error(self, status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
@@ -116,6 +118,13 @@ class BinanceBroker(VenueClient):
 
     async def check_credentials(self) -> None:
         await self.get_account_info()  # proves the key and signature before we report connected
+
+    def resend_rule(self) -> ResendRule:
+        """A lost order (REST or WebSocket API: both sign ``timestamp`` and ``recvWindow``) can no longer execute
+        once ``timestamp + recvWindow`` plus the engine margin has passed on Binance's clock (README, "Order
+        entry")."""
+        return self.signed_window_rule(self.settings.recv_window_ms, engine_margin_ms=c.ENGINE_MARGIN_MS,
+                                       source=c.RESEND_SOURCE)
 
     # ================================================================ requests
     def _public(self, method: str, path: str, params: Params | None = None) -> PreparedRequest:
@@ -369,11 +378,11 @@ class BinanceBroker(VenueClient):
 
     async def _ws_api_request(self, method: str, params: Params, decode: type[T], *, orders: int = 0) -> T:
         """One signed request on the private stream's WebSocket API connection. Not connected: refused
-        before sending (retryable). The connection lost while waiting, or no answer within the request
+        before sending (`NotExecuted`, retryable). The connection lost while waiting, or no answer within the request
         timeout: the outcome is unknown (VenueUnavailable), as for a REST request."""
         ws = self._ws_api
         if ws is None:
-            raise e.VenueUnavailable("the Binance WebSocket API connection is not open", venue=self.venue)
+            raise e.NotExecuted("the Binance WebSocket API connection is not open: nothing was sent", venue=self.venue)
         await self.rest.limiter.acquire(weight=c.WS_API_WEIGHTS[method], orders=orders)
         ident = self._next_ws_api_id()
         send, receive = trio.open_memory_channel[s.WsApiMessage](1)

@@ -24,6 +24,19 @@ TESTNET: Final = ("https://testnet.binance.vision", "wss://stream.testnet.binanc
 WS_API_HOSTS: Final = {MAINNET[1]: "wss://ws-api.binance.com:443", TESTNET[1]: "wss://ws-api.testnet.binance.vision"}
 WS_API_PATH: Final = "/ws-api/v3"
 
+# --- order entry: when a lost order can no longer execute (brokers/README.md "Order entry") -----------
+
+ENGINE_MARGIN_MS: Final = 10_000
+"""Added to ``recvWindow``. Binance checks a SIGNED request's ``timestamp + recvWindow`` on receipt and again
+just before forwarding it to the Matching Engine (request-security, "Timing security"); once forwarded, the
+engine has no documented deadline. Its APIs wait 10 s for the engine and then answer -1007 "Timeout waiting
+for response from backend server. Send status unknown; execution status unknown." (general API
+information): this margin assumes a forwarded request is acted on within that. Our assumption, stated."""
+RESEND_SOURCE: Final = ("Binance spot API docs read 2026-11-30 (changelog to 2026-09-18): REST and WebSocket API "
+                        "request-security 'Timing security' (recvWindow <= 60000 ms, checked on receipt and before "
+                        "forwarding to the Matching Engine); general API information (-1007, 10 s engine timeout); "
+                        "newClientOrderId is unique among open orders only, so a late duplicate is not refused")
+
 # --- REST paths and their request weights (rest-api.md, "Weight:" of each endpoint) -----------------
 
 SERVER_TIME: Final = "/api/v3/time"

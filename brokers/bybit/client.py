@@ -50,6 +50,7 @@ from brokers.bybit.mapping import (
 )
 from brokers.bybit.stream import PrivateStream, PublicStreams
 from brokers.paging import Page, collect, next_token
+from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import AnswerDecoder, PreparedRequest, Resignable
 from brokers.venue import VenueClient
@@ -100,6 +101,8 @@ class BybitBroker(VenueClient):
     rate_rules = (c.IP_RULE,)
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
+    options_taken = {"categories": "the V5 categories served: spot, linear, inverse (default all three)",
+                     "settle_coins": "linear settle coins listed for positions and open orders (default USDT,USDC)"}
     categories: tuple[Category, ...] = attrs.field(init=False)
     _endpoint_limiters: dict[tuple[str, Category | None], RateLimiter] = attrs.field(factory=dict)
     _public: PublicStreams | None = None
@@ -138,6 +141,12 @@ class BybitBroker(VenueClient):
     async def check_credentials(self) -> None:
         account = await self._signed_get(c.ACCOUNT_INFO, {}, s.AccountInfo)  # proves key and signature
         self.margin_mode = MARGIN_MODES.get(account.marginMode, MarginMode.CROSS)
+
+    def resend_rule(self) -> ResendRule:
+        """A lost order can no longer execute once ``X-BAPI-TIMESTAMP + recv_window`` plus the engine margin has
+        passed on Bybit's clock (README, "Order entry"); a duplicate ``orderLinkId`` is a second line of defence."""
+        return self.signed_window_rule(self.settings.recv_window_ms, engine_margin_ms=c.ENGINE_MARGIN_MS,
+                                       source=c.RESEND_SOURCE)
 
     # ================================================================ requests
     def _limiters(self, path: str, category: Category | None) -> tuple[RateLimiter, ...]:

@@ -110,6 +110,15 @@ SIGN_TYPE_HMAC: Final = "2"
 DEFAULT_RECV_WINDOW_MS: Final = 5_000
 """Bybit accepts a request when server_time - recv_window <= timestamp < server_time + 1000."""
 MAX_CLOCK_AHEAD_MS: Final = 1_000
+ENGINE_MARGIN_MS: Final = 10_000
+"""Added to ``recv_window`` for order entry (brokers/README.md "Order entry"): Bybit documents its time rule at
+the gateway only, and an accepted create is acknowledged before the engine acts ("use websocket order stream
+to confirm the order status"), with no documented deadline for that. Our assumption, stated: the engine acts
+within 10 s of the gateway's check."""
+RESEND_SOURCE: Final = ("Bybit V5 docs read 2026-11-30: guide 'Parameters for Authenticated Endpoints' "
+                        "(server_time - recv_window <= timestamp < server_time + 1000); order/create "
+                        "(orderLinkId 'should be unique', 'always unique' for futures and perps; the ack only "
+                        "means accepted)")
 
 # --- rate limits (docs/v5/rate-limit) ------------------------------------------------------------------
 

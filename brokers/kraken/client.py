@@ -82,7 +82,7 @@ from brokers.kraken.watch import AccountWatch
 from brokers.paging import Page, collect
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import AnswerDecoder, PreparedRequest
-from brokers.venue import STALE_OPTION, VenueClient
+from brokers.venue import VenueClient
 from protocol import errors as e
 from protocol.model import (
     AccountInfo,
@@ -148,6 +148,7 @@ class KrakenBroker(VenueClient):
     order_features = c.ORDER_FEATURES
     stale_after = c.STALE_AFTER
     position_quote = "USD"
+    options_taken = c.OPTIONS
 
     tier: VerificationTier = attrs.field(init=False)
     validate_only: bool = attrs.field(init=False)
@@ -168,10 +169,6 @@ class KrakenBroker(VenueClient):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         options = self.settings.options
-        unknown = sorted(k for k in options if k not in c.OPTIONS and not k.startswith(STALE_OPTION))
-        if unknown:
-            raise e.NotSupported(f"unknown Kraken option(s) {', '.join(unknown)}; the client takes "
-                                 f"{', '.join(sorted(c.OPTIONS))} and {STALE_OPTION}<channel>", venue=self.venue)
         try:
             self.tier = VerificationTier(options.get(c.OPTION_TIER, VerificationTier.STARTER.value))
         except ValueError:

@@ -9,6 +9,7 @@ limiter and the emulator agree on it. Kraken has no spot testnet: the only hosts
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
@@ -289,15 +290,22 @@ STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
 
 # --- client options ([venues.kraken] options) ------------------------------------------------------------------
 
-OPTION_TIER: Final = "tier"  # starter (default) | intermediate | pro: the counters' ceilings and decay
-OPTION_DEAD_MANS_SWITCH: Final = "dead_mans_switch"  # seconds (e.g. "60"): armed at connect, re-armed periodically
-OPTION_VALIDATE_ONLY: Final = "validate_only"  # "true": AddOrder with validate=true, never a real order
-OPTION_NONCE_DIR: Final = "nonce_dir"  # where the per-key nonce files live (default $ALGOTRENDY_HOME/nonce)
-OPTION_MARGIN_POLL: Final = "margin_poll_s"  # how often the margin level is read while positions are open
-OPTION_POSITION_QUOTE: Final = "position_quote"  # spot holdings are valued against this quote (default USD)
-OPTIONS: Final = frozenset({OPTION_TIER, OPTION_DEAD_MANS_SWITCH, OPTION_VALIDATE_ONLY, OPTION_NONCE_DIR,
-                            OPTION_MARGIN_POLL, OPTION_POSITION_QUOTE})
-"""Every option the client reads (besides the chassis' ``stale_after_<channel>``); any other is refused."""
+OPTION_TIER: Final = "tier"
+OPTION_DEAD_MANS_SWITCH: Final = "dead_mans_switch"
+OPTION_VALIDATE_ONLY: Final = "validate_only"
+OPTION_NONCE_DIR: Final = "nonce_dir"
+OPTION_MARGIN_POLL: Final = "margin_poll_s"
+OPTIONS: Final[Mapping[str, str]] = {
+    OPTION_TIER: "the key's verification tier: starter (default), intermediate or pro (the counters' ceilings "
+                 "and decay)",
+    OPTION_DEAD_MANS_SWITCH: "seconds (0 = off, else at least 15): CancelAllOrdersAfter armed at connect and "
+                             "re-armed every third of it while the client runs",
+    OPTION_VALIDATE_ONLY: "true: every AddOrder carries validate=true (Kraken checks it, places nothing)",
+    OPTION_NONCE_DIR: "where the per-key nonce files live (default $ALGOTRENDY_HOME/nonce, ~/.algotrendy/nonce)",
+    OPTION_MARGIN_POLL: "seconds between margin-level reads while margin positions are open (default 30)",
+}
+"""Every option the client takes besides the chassis' (``position_quote``, default USD here, and
+``stale_after_<channel>``); any other is refused."""
 MARGIN_POLL_DEFAULT_S: Final = 30.0
 EARN_POLL_S: Final = 2.0
 """How often a pending Earn (de)allocation's status is asked for until Kraken has finished it."""

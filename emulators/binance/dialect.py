@@ -134,8 +134,11 @@ class BinanceDialect(DialectBase[Budget]):
         if route.auth is Auth.API_KEY:
             return self.signatures.account(self.accounts, api_key)
         signed = _unsigned(request.query_string) + _unsigned(bp.body_text(request))
+        # The window is checked on arrival and again now, as the request executes (before Binance forwards it to
+        # its Matching Engine): a request that waited past its window is refused then.
         return self.signatures.verify(self.accounts, SignedCall(api_key, params.get("signature"), signed,
-                                                           params.get("timestamp"), params.get("recvWindow", "5000")))
+                                                           params.get("timestamp"), params.get("recvWindow", "5000")),
+                                      received_ms=request.received_ms or None, handled_ms=request.handled_ms())
 
     # ================================================================== limits
     def ip_budget(self, ip: str) -> IpBudget:
@@ -218,7 +221,7 @@ class BinanceDialect(DialectBase[Budget]):
 
     async def on_ws_message(self, conn: WsConnection, text: str) -> None:
         if conn.path == wsapi.PATH:
-            wsapi.on_message(self, conn, text)
+            await wsapi.on_request(self, conn, text)
         else:
             ws.on_message(self, conn, text)
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import attrs
+import trio
 
 from emulators.binance import errors, render
 from emulators.binance import params as bp
@@ -41,7 +42,7 @@ from emulators.engine import wall_ms
 from emulators.engine.accounts import ApiAccount
 from emulators.engine.errors import VenueError
 from emulators.engine.routing import Auth
-from emulators.engine.server import WsConnection
+from emulators.engine.server import WsConnection, handled_ms
 from emulators.engine.signing import SignedCall
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ SESSION_METHODS = ("session.logon", "session.status", "session.logout", "session
                    "userDataStream.subscribe", "userDataStream.subscribe.signature", "userDataStream.unsubscribe")
 METHODS = (*MIRRORED, *SESSION_METHODS)
 SIGNING = frozenset({"apiKey", "timestamp", "recvWindow", "signature"})
+RECEIVED = "wsapi.received"  # conn.state: (wall ms, trio time) the request being handled arrived
+MUTED = "wsapi.muted"  # conn.state: the request being handled gets no answer (an injected fault)
 
 
 @attrs.define
@@ -121,7 +124,39 @@ def reply(conn: WsConnection, ident: object, *, result: Any = None, error: Venue
             body["error"]["data"] = {"serverTime": wall_ms(), "retryAfter": error.retry_at_ms}
     if usage is not None and show_limits:
         body["rateLimits"] = usage.rate_limits()
-    conn.send(json.dumps(body))
+    if not conn.state.get(MUTED):
+        conn.send(json.dumps(body))
+
+
+async def on_request(d: BinanceDialect, conn: WsConnection, text: str) -> None:
+    """A request frame, with the engine's order-entry faults applied by method name as REST's are by path
+    (``slow_responses(path="order.place")``: checked and executed late; ``lose_responses``: executed, never
+    answered; ``reset_after_executing``: executed, then the connection dropped). Its arrival is stamped, so
+    the signed window is checked again when it executes, as on REST."""
+    conn.state[RECEIVED] = (wall_ms(), trio.current_time())
+    faults = conn.faults
+    if not (faults.slow_remaining or faults.lose_remaining or faults.reset_remaining):
+        on_message(d, conn, text)
+        return
+    name = method_name(text)
+    await faults.delay(name)
+    lose, reset = name is not None and faults.take_lose(name), name is not None and faults.take_reset(name)
+    conn.state[MUTED] = lose or reset
+    try:
+        on_message(d, conn, text)
+    finally:
+        conn.state[MUTED] = False
+    if reset:
+        conn.drop()
+
+
+def method_name(text: str) -> str | None:
+    try:
+        request = json.loads(text) if json_depth_column(text) is None else None
+    except (ValueError, RecursionError):
+        return None
+    method = request.get("method") if isinstance(request, dict) else None
+    return method.removeprefix("v3/") if isinstance(method, str) else None
 
 
 def on_message(d: BinanceDialect, conn: WsConnection, text: str) -> None:
@@ -178,7 +213,7 @@ def execute(d: BinanceDialect, conn: WsConnection, ident: object, method: str, r
         usage = d.charge(conn.client, None, weight)
         accepted = (route.reads if route is not None else frozenset({"subscriptionId"})) | (SIGNING if signed else set())
         bp.check_reads(params, frozenset(accepted))
-        account = authenticate(d, params) if signed else None
+        account = authenticate(d, params, conn.state.get(RECEIVED)) if signed else None
         if route is not None and route.counts_order and account is not None:
             usage = d.charge(conn.client, account, 0, is_order=True)
         if method == "session.logon":
@@ -193,15 +228,21 @@ def execute(d: BinanceDialect, conn: WsConnection, ident: object, method: str, r
     reply(conn, ident, result=result, usage=usage, show_limits=show)
 
 
-def authenticate(d: BinanceDialect, params: dict[str, str]) -> ApiAccount[r.Budget]:
+def authenticate(d: BinanceDialect, params: dict[str, str],
+                 received: tuple[int, float] | None = None) -> ApiAccount[r.Budget]:
+    """The caller's account; the window is checked on arrival and again now, as the request executes (Binance
+    checks it before forwarding to the Matching Engine), when the arrival was stamped."""
     api_key = params.get("apiKey")
     if not api_key:
         raise errors.mandatory("apiKey")
     if len(api_key) > 128 or not api_key.isalnum():
         raise errors.api_key_format()
     payload = "&".join(f"{name}={params[name]}" for name in sorted(params) if name != "signature")
-    return d.signatures.verify(d.accounts, SignedCall(api_key, params.get("signature"), payload,
-                                                      params.get("timestamp"), params.get("recvWindow", "5000")))
+    call = SignedCall(api_key, params.get("signature"), payload, params.get("timestamp"),
+                      params.get("recvWindow", "5000"))
+    if received is None:
+        return d.signatures.verify(d.accounts, call)
+    return d.signatures.verify(d.accounts, call, received_ms=received[0], handled_ms=handled_ms(*received))
 
 
 def session_request(d: BinanceDialect, conn: WsConnection, method: str, params: dict[str, str],

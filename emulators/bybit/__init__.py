@@ -1,7 +1,8 @@
 """The Bybit V5 dialect ("unified trading account", UTA 2.0): REST, public and private websockets.
 
-Wire facts follow Bybit's V5 documentation (bybit-exchange.github.io/docs/v5, source bybit-exchange/docs)
-and what the official SDK pybit sends; the emulator imports nothing from our own Bybit client.
+Wire facts follow Bybit's V5 documentation (bybit-exchange.github.io/docs/v5, source bybit-exchange/docs) as
+read on 2026-11-30, what the official SDK pybit (5.17) sends, and what ccxt (4.5.90) calls at start-up; the
+emulator imports nothing from our own Bybit client.
 
 Modelled:
 - categories ``spot``, ``linear`` (USDT perpetuals) and ``inverse`` (coin-margined perpetuals), each with
@@ -24,13 +25,25 @@ Modelled:
   deltas whose ``u`` advances by exactly one per book change -- ticks *and* our own taker orders --
   matching ``u`` of GET /v5/market/orderbook), ``publicTrade``, ``tickers`` (derivatives: snapshot then
   deltas; spot: snapshots), ``kline``; private ``/v5/private`` with the ``auth`` op and the ``order``,
-  ``execution``, ``position`` and ``wallet`` topics; ping/pong in both documented shapes.
+  ``execution``, ``position`` and ``wallet`` topics; ping/pong in both documented shapes; the idle rule
+  (nothing either way for 10 minutes, or ``max_active_time`` on the private stream: closed at a 30 s scan);
+- what clients read at start-up: ``/v5/user/query-api`` (a UTA key), ``/v5/asset/coin/query-info`` (chains
+  closed: no deposits or withdrawals), ``/v5/account/info``, tickers and fee rates for every category,
+  ``instruments-info`` for ``category=option`` (none listed);
+- no silent acceptance: each route lists the parameters Bybit documents for it (`routes.Endpoint`); unknown
+  or duplicated ones, unmodelled ones not at their neutral value, GET bodies, POST query strings and bodies
+  that are not a UTF-8 JSON object are retCode 10001; unknown paths an empty 404; websocket requests that are
+  not a JSON object with string op and args, topics not served, more than 10 args per spot request and args
+  beyond 21,000 characters get ``success: false`` with Bybit's ``ret_msg``; unserved streams are refused at
+  the handshake.
 
 Not modelled (plainly): liquidations (the liquidation price is only reported), funding, hedge mode
 (positionIdx 1/2 are refused), isolated margin and portfolio margin, TP/SL, conditional and trigger
-orders, amend, batch endpoints, options, spot margin (isLeverage=1), websocket order entry, the
-``max_active_time`` disconnect. Open orders are not re-margined when leverage changes. Error messages are
-Bybit's where we found them, best effort otherwise; the codes are the documented ones.
+orders, amend, batch endpoints, options, spot margin (isLeverage=1), websocket order entry (``/v5/trade``),
+transfers, deposits and withdrawals. Open orders are not re-margined when leverage changes. Error messages are
+Bybit's where we found them (observed answers where the docs give none), best effort otherwise (the
+"unknown/duplicate parameter" and "not supported by this emulator" details are ours); the codes are the
+documented ones.
 """
 
 from emulators.bybit.dialect import BybitDialect

@@ -9,6 +9,7 @@ computed values plain and rounded to 12 places (`num`). Bybit's ids (orderId, ex
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from emulators.engine import (
     SymbolState,
     wall_ms,
 )
+from emulators.engine.accounts import ApiAccount
 from emulators.engine.candles import Bar
 from emulators.engine.errors import VenueError
 from emulators.engine.model import Levels
@@ -209,6 +211,37 @@ def trade_item(d: BybitDialect, state: SymbolState, trade: PublicTrade) -> Json:
 
 
 # ---------------------------------------------------------------------- account
+def api_key_info(account: ApiAccount[Any]) -> Json:
+    """GET /v5/user/query-api: a read-write key of a unified trade account (``uta`` 1) that may trade spot and
+    contracts; wallet permissions (transfers, withdrawals) are empty because the emulator serves none."""
+    created = "2026-01-01T00:00:00Z"
+    expires = datetime.fromtimestamp(wall_ms() // 1000 + 90 * 86_400, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": str(account.uid), "note": "algotrendy emulator", "apiKey": account.api_key, "readOnly": 0,
+        "secret": "", "permissions": {
+            "ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"], "Wallet": [], "Options": [],
+            "Derivatives": ["DerivativesTrade"], "CopyTrading": [], "BlockTrade": [], "Exchange": [], "NFT": [],
+            "Affiliate": [], "Earn": []},
+        "ips": ["*"], "type": 1, "deadlineDay": 90, "expiredAt": expires, "createdAt": created, "unified": 0,
+        "uta": 1, "userID": account.uid, "inviterID": 0, "vipLevel": "No VIP", "mktMakerLevel": "0",
+        "affiliateID": 0, "rsaPublicKey": "", "isMaster": True, "parentUid": "0", "kycLevel": "LEVEL_DEFAULT",
+        "kycRegion": "",
+    }
+
+
+# coin -> (chain, chainType, decimals) of its usual network; any other coin is its own chain
+CHAINS = {"BTC": ("BTC", "BTC", 8), "ETH": ("ETH", "ETH", 8), "USDT": ("ETH", "ERC20", 6), "USDC": ("ETH", "ERC20", 6)}
+
+
+def coin_row_info(coin: str) -> Json:
+    """One row of GET /v5/asset/coin/query-info: deposits and withdrawals closed (not served here)."""
+    chain, chain_type, decimals = CHAINS.get(coin, (coin, coin, 8))
+    return {"name": coin, "coin": coin, "remainAmount": "0", "chains": [{
+        "chainType": chain_type, "confirmation": "6", "withdrawFee": "0", "depositMin": "0", "withdrawMin": "0",
+        "chain": chain, "chainDeposit": "0", "chainWithdraw": "0", "minAccuracy": str(decimals),
+        "withdrawPercentageFee": "0", "contractAddress": "", "safeConfirmNumber": "6"}]}
+
+
 def account_info() -> Json:
     return {"marginMode": "REGULAR_MARGIN", "updatedTime": str(wall_ms()), "unifiedMarginStatus": 5,
             "dcpStatus": "OFF", "timeWindow": 10, "smpGroup": 0, "isMasterTrader": False,

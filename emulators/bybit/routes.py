@@ -1,24 +1,37 @@
-"""Bybit's V5 routes as data: (method, path) -> handler and whether it is signed, and the per-UID limits.
+"""Bybit's V5 routes as data: (method, path) -> handler, whether it is signed, and the parameters it takes;
+and the per-UID limits.
 
 `dialect.BybitDialect.handle_http` answers any path not in `ROUTES` with an empty 404 (as Bybit's gateway
-does), authenticates signed routes and counts them against `UID_LIMITS` before the handler runs. Handlers
-validate their parameters and refuse in Bybit's words (`errors`); `render` prints what they return, inside
-the envelope.
+does), authenticates signed routes and counts them against `UID_LIMITS`, then refuses any parameter the
+route does not list (`Endpoint.params`: the documented parameters; those the emulator does not model are
+accepted only at their neutral values) before the handler runs. Handlers validate their parameters and
+refuse in Bybit's words (`errors`); `render` prints what they return, inside the envelope.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
 
 from emulators.bybit import errors, render
 from emulators.bybit.errors import param_words, spot_param_words
 from emulators.engine import EOrder, Rejected, SymbolState, routing, wall_ms
 from emulators.engine.candles import Interval, aggregate
 from emulators.engine.errors import refuse
-from emulators.engine.params import limit_param, offset_page, required_decimal, time_window, within
+from emulators.engine.params import (
+    ParamFault,
+    ParamWords,
+    limit_param,
+    offset_page,
+    required_decimal,
+    time_window,
+    within,
+)
 from emulators.engine.ratewindows import RollingWindow
 from emulators.engine.routing import Auth, Params
 
@@ -54,6 +67,7 @@ INTERVALS = {"1": Interval(1), "3": Interval(3), "5": Interval(5), "15": Interva
              "720": Interval(720), "D": Interval(1440), "W": Interval(10080), "M": Interval(months=1)}
 SEVEN_DAYS_MS = 7 * 86_400_000
 ORDER_LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+MAX_DIGITS = 30  # a decimal parameter with more significant digits, or beyond 1e20, is refused, never computed
 
 
 # ---------------------------------------------------------------------- validation
@@ -93,18 +107,36 @@ def page(items: list[T], p: Params, *, default: int, maximum: int) -> tuple[list
     cursor = str(p.get("cursor") or "")
     if cursor:
         found = re.search(r"(\d+)\D*$", cursor)
-        if found is None:
+        if found is None or len(found.group(1)) > 9:
             raise errors.params_error("cursor invalid")
         offset = int(found.group(1))
     chunk, following = offset_page(items, offset, limit)
     return chunk, f"page%3D{following}" if following is not None else ""
 
 
+def ms_param(p: Params, name: str) -> int | None:
+    """A millisecond timestamp (ASCII digits, at most 19), or None when absent."""
+    raw = p.get(name)
+    if raw is None or raw == "":
+        return None
+    text = str(raw)
+    if isinstance(raw, bool) or not (text.isascii() and text.isdecimal() and len(text) <= 19):
+        raise param_words(ParamFault.MALFORMED, name)
+    return int(text)
+
+
+def decimal_arg(p: Params, name: str, words: ParamWords, *, strings_only: bool = False) -> Decimal:
+    """A positive decimal of sane size: at most `MAX_DIGITS` significant digits, between 1e-20 and 1e20."""
+    value = required_decimal(p, name, words, positive=True, strings_only=strings_only)
+    if len(value.as_tuple().digits) > MAX_DIGITS or not -20 <= value.adjusted() <= 20:
+        raise words(ParamFault.OUT_OF_RANGE, name)
+    return value
+
+
 def time_range(p: Params, *, require_both: bool) -> tuple[int, int]:
     """startTime/endTime: at most 7 days apart; one alone spans 7 days from/to it; none: the last 7 days."""
-    start = int(p["startTime"]) if p.get("startTime") else None
-    end = int(p["endTime"]) if p.get("endTime") else None
-    return time_window(start, end, param_words, span_ms=SEVEN_DAYS_MS, now_ms=wall_ms(), require_both=require_both)
+    return time_window(ms_param(p, "startTime"), ms_param(p, "endTime"), param_words, span_ms=SEVEN_DAYS_MS,
+                       now_ms=wall_ms(), require_both=require_both)
 
 
 def find_order(d: BybitDialect, call: Call, category: str) -> EOrder | None:
@@ -147,10 +179,12 @@ def server_time(d: BybitDialect, call: Call) -> Any:
 
 
 def instruments_info(d: BybitDialect, call: Call) -> Any:
+    """Every category's instruments; ``option`` is a category the emulator lists none of (clients such as ccxt
+    ask for options while loading markets, and an empty list is the truth here)."""
     p = call.params
-    category = category_of(p)
+    category = category_of(p, (*CATEGORIES, "option"))
     states = category_states(d, category, p.get("symbol"))
-    if p.get("baseCoin") and category != "spot":
+    if p.get("baseCoin"):
         states = [s for s in states if s.spec.base == p["baseCoin"]]
     if p.get("status") and p["status"] != "Trading":
         states = []
@@ -183,8 +217,8 @@ def kline(d: BybitDialect, call: Call) -> Any:
     interval = INTERVALS.get(str(p.get("interval", "")))
     if interval is None:
         raise errors.error(10001, "Invalid period!")
-    bars = within(aggregate(state.candles, interval), lambda bar: bar.open_ms,
-                  int(p["start"]) if p.get("start") else None, int(p["end"]) if p.get("end") else None)
+    bars = within(aggregate(state.candles, interval), lambda bar: bar.open_ms, ms_param(p, "start"),
+                  ms_param(p, "end"))
     limit = limit_param(p, param_words, default=200, maximum=1000)
     return {"category": category, "symbol": state.spec.name,
             "list": [render.kline_row(state.spec, bar) for bar in reversed(bars[-limit:])]}
@@ -208,6 +242,20 @@ def recent_trades(d: BybitDialect, call: Call) -> Any:
 # ---------------------------------------------------------------------- account and positions
 def account_info(d: BybitDialect, call: Call) -> Any:
     return render.account_info()
+
+
+def api_key_info(d: BybitDialect, call: Call) -> Any:
+    return render.api_key_info(call.account)
+
+
+def coin_info(d: BybitDialect, call: Call) -> Any:
+    """The coins the emulator knows (its instruments' and the caller's wallet's), each with its chain; deposits
+    and withdrawals are not served, so every chain says so (chainDeposit and chainWithdraw "0")."""
+    ex = d.exchange
+    coins = {c for s in ex.symbols.values() for c in (s.spec.base, s.spec.quote, s.spec.settle) if c != "USD"}
+    coins |= set(ex.balances.get(call.account.name, {}))
+    wanted = str(call.params.get("coin") or "")
+    return {"rows": [render.coin_row_info(coin) for coin in sorted(coins) if not wanted or coin == wanted]}
 
 
 def wallet_balance(d: BybitDialect, call: Call) -> Any:
@@ -246,8 +294,8 @@ def set_leverage(d: BybitDialect, call: Call) -> Any:
     p = call.params
     category = category_of(p, DERIVATIVES)
     state = symbol_state(d, category, p.get("symbol"))
-    buy = required_decimal(p, "buyLeverage", param_words, positive=True)
-    sell = required_decimal(p, "sellLeverage", param_words, positive=True)
+    buy = decimal_arg(p, "buyLeverage", param_words)
+    sell = decimal_arg(p, "sellLeverage", param_words)
     if buy != sell:
         raise errors.params_error("buyLeverage must equal sellLeverage in one-way mode")
     try:
@@ -259,16 +307,11 @@ def set_leverage(d: BybitDialect, call: Call) -> Any:
 
 # ---------------------------------------------------------------------- orders
 def refuse_unsupported(p: Params) -> None:
-    """What the emulator does not model is refused, never silently ignored."""
-    for unsupported in ("triggerPrice", "takeProfit", "stopLoss", "tpslMode"):
-        if p.get(unsupported) not in (None, "", "0"):
-            raise errors.params_error(f"{unsupported} is not supported by this emulator")
+    """Spot margin and hedge mode, in their own words (other unmodelled parameters: `Endpoint.params`)."""
     if str(p.get("isLeverage", "0")) not in ("0", ""):
         raise errors.params_error("spot margin (isLeverage=1) is not supported by this emulator")
     if str(p.get("positionIdx", "0")) != "0":
         raise errors.error(10001, "position idx not match position mode")
-    if p.get("orderFilter") not in (None, "", "Order"):
-        raise errors.params_error("orderFilter is not supported by this emulator")
 
 
 def order_link_id(d: BybitDialect, call: Call, spot: bool) -> str:
@@ -306,14 +349,16 @@ def create_order(d: BybitDialect, call: Call) -> Any:
         raise errors.error(170116, "Invalid orderType.") if spot else errors.params_error("orderType invalid")
     refuse_unsupported(p)
     words = spot_param_words if spot else param_words
-    quantity = required_decimal(p, "qty", words, positive=True, strings_only=True)
-    price = required_decimal(p, "price", words, positive=True, strings_only=True) if order_type == "Limit" else None
+    quantity = decimal_arg(p, "qty", words, strings_only=True)
+    price = decimal_arg(p, "price", words, strings_only=True) if order_type == "Limit" else None
     tif = str(p.get("timeInForce") or "GTC")
     if tif not in ("GTC", "IOC", "FOK", "PostOnly"):
         raise errors.error(170115, "Invalid timeInForce.") if spot else errors.params_error("timeInForce invalid")
     if order_type == "Market":
         tif = "IOC"  # "Market order will always use IOC"
     link_id = order_link_id(d, call, spot)
+    if p.get("reduceOnly") not in (None, "", True, False, "true", "false"):
+        raise errors.params_error("reduceOnly invalid")
     reduce_only = p.get("reduceOnly") in (True, "true")
     by_quote = spot and order_type == "Market" and spends_quote(p, side)
     kind = "LIMIT_MAKER" if tif == "PostOnly" else ("MARKET" if order_type == "Market" else "LIMIT")
@@ -360,7 +405,10 @@ def open_orders(d: BybitDialect, call: Call) -> Any:
     else:
         if category == "linear":
             require_filter(p, "symbol", "settleCoin", "baseCoin")
-        include_closed = str(p.get("openOnly", "0")) in ("1", "2")
+        open_only = str(p.get("openOnly", "0"))
+        if open_only not in ("0", "1", "2", ""):
+            raise errors.params_error("openOnly invalid")
+        include_closed = open_only in ("1", "2")
         orders = select_orders(d, call, category, open_only=not include_closed)
         if include_closed:  # open ones, and at most the 500 most recent closed ones
             closed = [o for o in orders if not o.is_open][-500:]
@@ -407,30 +455,73 @@ def executions(d: BybitDialect, call: Call) -> Any:
     return {"category": category, "list": [render.execution(d, f) for f in chunk], "nextPageCursor": cursor}
 
 
-def _public(handler: Any) -> Route:
-    return Route(handler)
+# ---------------------------------------------------------------------- the route table
+Neutral = tuple[Any, ...] | None  # None: the handler reads it; a tuple: the only values accepted (not modelled)
+EMPTY: Neutral = ("", None)
+ZERO: Neutral = ("", None, "0", 0)
+NO: Neutral = ("", None, False, "false", "0", 0)
+PLAIN: Neutral = ("", None, "Order")  # orderFilter: plain orders only (no conditional, TP/SL or OCO orders)
 
 
-def _signed(handler: Any) -> Route:
-    return Route(handler, auth=Auth.SIGNED)
+@attrs.frozen
+class Endpoint:
+    """One served route and the parameters it takes: every parameter Bybit documents for it, either read by the
+    handler (None) or, where the emulator does not model it, accepted only at its neutral values."""
+
+    route: Route
+    params: Mapping[str, Neutral]
+
+    def check(self, p: Params) -> None:
+        """Refuse a parameter the route does not take, or an unmodelled one set to anything but neutral."""
+        for name, value in p.items():
+            if name not in self.params:
+                raise errors.params_error(f"unknown parameter {name!r}")
+            neutral = self.params[name]
+            if neutral is not None and value not in neutral:
+                raise errors.params_error(f"{name} is not supported by this emulator")
 
 
-ROUTES: dict[tuple[str, str], Route] = {
+def _public(handler: Any, *read: str, **neutral: Neutral) -> Endpoint:
+    return Endpoint(Route(handler), {**dict.fromkeys(read), **neutral})
+
+
+def _signed(handler: Any, *read: str, **neutral: Neutral) -> Endpoint:
+    return Endpoint(Route(handler, auth=Auth.SIGNED), {**dict.fromkeys(read), **neutral})
+
+
+_PAGE = ("limit", "cursor")
+ROUTES: dict[tuple[str, str], Endpoint] = {
     ("GET", "/v5/market/time"): _public(server_time),
-    ("GET", "/v5/market/instruments-info"): _public(instruments_info),
-    ("GET", "/v5/market/tickers"): _public(tickers),
-    ("GET", "/v5/market/kline"): _public(kline),
-    ("GET", "/v5/market/orderbook"): _public(orderbook),
-    ("GET", "/v5/market/recent-trade"): _public(recent_trades),
+    ("GET", "/v5/market/instruments-info"): _public(instruments_info, "category", "symbol", "status", "baseCoin",
+                                                    *_PAGE, symbolType=EMPTY),
+    ("GET", "/v5/market/tickers"): _public(tickers, "category", "symbol", baseCoin=EMPTY, expDate=EMPTY),
+    ("GET", "/v5/market/kline"): _public(kline, "category", "symbol", "interval", "start", "end", "limit"),
+    ("GET", "/v5/market/orderbook"): _public(orderbook, "category", "symbol", "limit"),
+    ("GET", "/v5/market/recent-trade"): _public(recent_trades, "category", "symbol", "limit", baseCoin=EMPTY,
+                                                optionType=EMPTY),
+    ("GET", "/v5/user/query-api"): _signed(api_key_info),
+    ("GET", "/v5/asset/coin/query-info"): _signed(coin_info, "coin"),
     ("GET", "/v5/account/info"): _signed(account_info),
-    ("GET", "/v5/account/wallet-balance"): _signed(wallet_balance),
-    ("GET", "/v5/account/fee-rate"): _signed(fee_rate),
-    ("GET", "/v5/position/list"): _signed(position_list),
-    ("POST", "/v5/position/set-leverage"): _signed(set_leverage),
-    ("POST", "/v5/order/create"): _signed(create_order),
-    ("POST", "/v5/order/cancel"): _signed(cancel_order),
-    ("POST", "/v5/order/cancel-all"): _signed(cancel_all),
-    ("GET", "/v5/order/realtime"): _signed(open_orders),
-    ("GET", "/v5/order/history"): _signed(order_history),
-    ("GET", "/v5/execution/list"): _signed(executions),
+    ("GET", "/v5/account/wallet-balance"): _signed(wallet_balance, "accountType", "coin"),
+    ("GET", "/v5/account/fee-rate"): _signed(fee_rate, "category", "symbol", baseCoin=EMPTY),
+    ("GET", "/v5/position/list"): _signed(position_list, "category", "symbol", "settleCoin", *_PAGE, baseCoin=EMPTY),
+    ("POST", "/v5/position/set-leverage"): _signed(set_leverage, "category", "symbol", "buyLeverage", "sellLeverage"),
+    ("POST", "/v5/order/create"): _signed(
+        create_order, "category", "symbol", "side", "orderType", "qty", "price", "timeInForce", "orderLinkId",
+        "reduceOnly", "marketUnit", "isLeverage", "positionIdx", orderFilter=PLAIN, triggerPrice=ZERO,
+        triggerDirection=ZERO, triggerBy=EMPTY, orderIv=EMPTY, takeProfit=ZERO, stopLoss=ZERO, tpTriggerBy=EMPTY,
+        slTriggerBy=EMPTY, closeOnTrigger=NO, smpType=("", None, "None"), mmp=NO, tpslMode=EMPTY,
+        tpLimitPrice=ZERO, slLimitPrice=ZERO, tpOrderType=EMPTY, slOrderType=EMPTY, slippageToleranceType=EMPTY,
+        slippageTolerance=ZERO, bboSideType=EMPTY, bboLevel=EMPTY),
+    ("POST", "/v5/order/cancel"): _signed(cancel_order, "category", "symbol", "orderId", "orderLinkId",
+                                          orderFilter=PLAIN),
+    ("POST", "/v5/order/cancel-all"): _signed(cancel_all, "category", "symbol", "baseCoin", "settleCoin",
+                                              orderFilter=PLAIN, stopOrderType=EMPTY),
+    ("GET", "/v5/order/realtime"): _signed(open_orders, "category", "symbol", "baseCoin", "settleCoin", "orderId",
+                                           "orderLinkId", "openOnly", *_PAGE, orderFilter=PLAIN),
+    ("GET", "/v5/order/history"): _signed(order_history, "category", "symbol", "baseCoin", "settleCoin", "orderId",
+                                          "orderLinkId", "orderStatus", "startTime", "endTime", *_PAGE,
+                                          orderFilter=PLAIN),
+    ("GET", "/v5/execution/list"): _signed(executions, "category", "symbol", "orderId", "orderLinkId", "baseCoin",
+                                           "startTime", "endTime", "execType", *_PAGE),
 }

@@ -36,7 +36,6 @@ from emulators.engine.model import (
     Status,
     SymbolState,
     Tif,
-    wall_ms,
 )
 
 
@@ -168,7 +167,7 @@ class Exchange(Ledger):
         new_quantity = order.quantity if quantity is None else quantity
         new_price = order.price if price is None else price
         self.validate(state.spec, order.kind, new_quantity, new_price)
-        now = wall_ms()
+        now = self.now_ms()
         if new_quantity <= order.filled:
             order.quantity = order.filled
             self._finish(order, "FILLED", now)
@@ -194,7 +193,7 @@ class Exchange(Ledger):
         self._emit_order(order, None, "AMENDED")
         if crossing:
             self._take(state, order, now)
-        self._emit_balances(account, {state.spec.base, state.spec.quote})
+        self._emit_balances(account, {state.spec.base, state.spec.quote, state.spec.settle})
         return order
 
     def _lock(self, state: SymbolState, order: EOrder) -> None:

@@ -38,6 +38,16 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+def handled_ms(received_ms: int, received_at: float) -> int:
+    """The venue's clock as a request that arrived at ``received_ms`` (wall clock) / ``received_at`` (trio's
+    clock) is handled: its arrival plus the time it waited, measured on trio's clock so a delayed request is late
+    in virtual-time tests too; never behind the wall clock. Unstamped (0): the wall clock."""
+    now = int(time.time() * 1000)
+    if not received_ms:
+        return now
+    return max(received_ms + int(max(trio.current_time() - received_at, 0.0) * 1000), now)
+
+
 @attrs.frozen
 class HttpRequest:
     method: str
@@ -50,6 +60,10 @@ class HttpRequest:
     # handled too late (OKX's expTime) measure the wait on trio's clock, so virtual-time tests see it too.
     received_ms: int = 0
     received_at: float = 0.0
+
+    def handled_ms(self) -> int:
+        """The venue's clock now, as this request is being handled (see `handled_ms`)."""
+        return handled_ms(self.received_ms, self.received_at)
 
     @property
     def params(self) -> dict[str, str]:
@@ -96,6 +110,18 @@ class PongRecord:
 
     def overdue(self, now: float, timeout: float) -> bool:
         return any(now - sent_at > timeout for sent_at in self.outstanding.values())
+
+
+class InjectedReset(Exception):
+    """Raised out of the app to cut a connection after its request executed (`Faults.reset_after_executing`):
+    hypercorn then closes the connection, and the client reads a truncated answer."""
+
+
+class _QuietResets(logging.Filter):
+    """hypercorn logs an app's exception as an error; an injected reset is not one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InjectedReset))
 
 
 CLOSE = "\x00close"  # queued by `WsConnection.close`: the pump closes the connection when it gets here
@@ -263,6 +289,8 @@ class EmulatorServer:
             config.websocket_ping_interval = schedule.interval if schedule is not None else None
             config.accesslog = None
             config.errorlog = logging.getLogger("emulators.hypercorn")
+            if not any(isinstance(f, _QuietResets) for f in config.errorlog.filters):
+                config.errorlog.addFilter(_QuietResets())
             config.graceful_timeout = 0.1
             with trio.CancelScope() as listening:
                 self._listening = listening
@@ -299,14 +327,19 @@ class EmulatorServer:
         client = scope.get("client") or ("", 0)
         request = HttpRequest(scope["method"], scope["path"], scope["query_string"].decode("latin-1"), body, headers,
                               str(client[0]), int(time.time() * 1000), trio.current_time())
-        await self.faults.delay()
+        await self.faults.delay(request.path, request.method)
         fault = self.faults.take_http_error(request.path)
         if fault is not None:
             response = self.dialect.http_fault_response(fault)
         else:
             response = await self.dialect.handle_http(request)
-            if self.faults.take_lose(request.path):
+            if self.faults.take_lose(request.path, request.method):
                 await trio.sleep(math.inf)  # executed, never answered: the client times out
+            if self.faults.take_reset(request.path, request.method):
+                # Executed, then the connection is cut mid-answer: headers promising a body that never comes.
+                await send({"type": "http.response.start", "status": response.status,
+                            "headers": [(b"content-length", str(len(response.body) + 1).encode())]})
+                raise InjectedReset(f"{request.method} {request.path}")
         await send({"type": "http.response.start", "status": response.status,
                     "headers": [(b"content-type", response.content_type),
                                 (b"content-length", str(len(response.body)).encode()), *response.headers]})

@@ -5,7 +5,9 @@ A dialect says what was signed (`SignedCall.payload`: Binance the query string a
 venue words each failure (`AuthWords`). The kit does the rest the same way for everyone: the key lookup,
 a constant-time comparison, and the freshness rule ``now - recv_window <= timestamp < now + ahead_ms``
 (with the venue's cap on the window, if it has one), in the venue's order (Bybit checks the time before
-the signature, Binance after).
+the signature, Binance after). A venue that checks the window again when it executes the request (Binance,
+before forwarding to its matching engine) passes ``handled_ms``: a request that waited past its window is
+refused then, in the same words.
 """
 
 from __future__ import annotations
@@ -81,15 +83,17 @@ class SignatureCheck:
             raise self.words.unknown_key()
         return account
 
-    def verify(self, accounts: ApiAccounts[S], call: SignedCall) -> ApiAccount[S]:
-        """The caller's account, once the key, the signature and the timestamp all hold."""
+    def verify(self, accounts: ApiAccounts[S], call: SignedCall, *, received_ms: int | None = None,
+               handled_ms: int | None = None) -> ApiAccount[S]:
+        """The caller's account, once the key, the signature and the timestamp all hold (on arrival,
+        ``received_ms``, and again as the request is executed, ``handled_ms``, when given)."""
         account = self.account(accounts, call.api_key)
         if self.time_first:
-            self.fresh(call.timestamp, call.recv_window)
+            self.fresh(call.timestamp, call.recv_window, now=received_ms, handled=handled_ms)
             self.signature(account.api_secret, call.payload, call.signature)
         else:
             self.signature(account.api_secret, call.payload, call.signature)
-            self.fresh(call.timestamp, call.recv_window)
+            self.fresh(call.timestamp, call.recv_window, now=received_ms, handled=handled_ms)
         return account
 
     def signature(self, secret: str, payload: str, sent: str | None) -> None:
@@ -99,14 +103,22 @@ class SignatureCheck:
         if not hmac.compare_digest(self.mac(secret, payload).encode(), sent.encode()):
             raise self.words.bad_signature(payload)
 
-    def fresh(self, timestamp: str | None, recv_window: str) -> None:
-        if timestamp is None or not timestamp.isdecimal():
+    def fresh(self, timestamp: str | None, recv_window: str, *, now: int | None = None,
+              handled: int | None = None) -> None:
+        if timestamp is None or not _milliseconds(timestamp):
             raise self.words.malformed_time("timestamp")
-        if not recv_window.isdecimal():
+        if not _milliseconds(recv_window):
             raise self.words.malformed_time("recvWindow")
         window = int(recv_window)
         if self.max_recv_window is not None and window > self.max_recv_window:
             raise self.words.window_too_wide(self.max_recv_window)
-        now = wall_ms()
+        now = wall_ms() if now is None else now
         if not now - window <= int(timestamp) < now + self.ahead_ms:
             raise self.words.stale(timestamp, recv_window, now)
+        if handled is not None and handled - int(timestamp) > window:
+            raise self.words.stale(timestamp, recv_window, handled)
+
+
+def _milliseconds(text: str) -> bool:
+    """ASCII digits that fit a 64-bit millisecond count (Unicode digits and 5,000-digit numbers are malformed)."""
+    return text.isascii() and text.isdecimal() and len(text) <= 19

@@ -331,15 +331,19 @@ def _bound(d: KrakenDialect, p: Params, name: str, orders: bool) -> float | None
     raise invalid(name)
 
 
-def _offset(p: Params) -> int:
-    return integer(p, "ofs", low=0) or 0
+def _paged(name: str, rows: list[Any], p: Params, show: Any) -> Json:
+    """Kraken's offset paging: 50 rows from ``ofs`` (most recent first) and, unless asked not to, the count."""
+    offset = integer(p, "ofs", low=0) or 0
+    page: Json = {name: dict(show(row) for row in rows[offset:offset + PAGE])}
+    if not flag(p, "without_count"):
+        page["count"] = len(rows)
+    return page
 
 
 def closed_orders(d: KrakenDialect, call: Call) -> Any:
     p = call.params
     with_trades = flag(p, "trades")
     flag(p, "consolidate_taker", True)
-    without_count = flag(p, "without_count")
     closetime = text(p, "closetime") or "both"
     if closetime not in ("open", "close", "both"):
         raise invalid("closetime")
@@ -352,11 +356,7 @@ def closed_orders(d: KrakenDialect, call: Call) -> Any:
 
     infos = [i for i in infos if any((start is None or t > start) and (end is None or t <= end) for t in when(i))]
     infos.sort(key=lambda i: (i.closetm or i.opentm, i.order.order_id), reverse=True)
-    offset = _offset(p)
-    result: Json = {"closed": {i.txid: render.order(d, i, trades=with_trades) for i in infos[offset:offset + PAGE]}}
-    if not without_count:
-        result["count"] = len(infos)
-    return result
+    return _paged("closed", infos, p, lambda i: (i.txid, render.order(d, i, trades=with_trades)))
 
 
 def query_orders(d: KrakenDialect, call: Call) -> Any:
@@ -386,7 +386,6 @@ def trades_history(d: KrakenDialect, call: Call) -> Any:
     flag(p, "consolidate_taker", True)
     if flag(p, "ledgers"):
         raise unsupported("ledgers")
-    without_count = flag(p, "without_count")
     start, end = _bound(d, p, "start", False), _bound(d, p, "end", False)
     records = [r for r in d.orders.history if r.fill.account == call.account.name]
     records = [r for r in records if (start is None or r.fill.time_ms / 1000 > start)
@@ -402,12 +401,7 @@ def trades_history(d: KrakenDialect, call: Call) -> Any:
             records = [r for r in records if r.opened and (lot := d.margin.lot(r.txid)) is not None
                        and not lot.open_vol]
     records.reverse()
-    offset = _offset(p)
-    result: Json = {"trades": {r.txid: render.trade(d, r, with_trades=with_trades)
-                               for r in records[offset:offset + PAGE]}}
-    if not without_count:
-        result["count"] = len(records)
-    return result
+    return _paged("trades", records, p, lambda r: (r.txid, render.trade(d, r, with_trades=with_trades)))
 
 
 def query_trades(d: KrakenDialect, call: Call) -> Any:
@@ -601,6 +595,9 @@ def _margin_checks(d: KrakenDialect, call: Call, request: OrderRequest) -> Decim
             raise errors.error(errors.NO_POSITION)
         volume = abs(position.size)
     assert request.meta.leverage is not None
+    flips = not adds and volume > abs(position.size) and not request.reduce_only
+    if flips and int(position.leverage) != request.meta.leverage:  # the rest would open at another leverage
+        raise invalid("leverage", "differs from the open position's")
     if adds and not request.reduce_only:
         if position.size and int(position.leverage) != request.meta.leverage:
             raise invalid("leverage", "differs from the open position's")

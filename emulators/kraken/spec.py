@@ -60,7 +60,7 @@ SPEC = VenueSpec(
     "kraken", partial(KrakenDialect, default_balances=DEMO_BALANCES), KRAKEN_INSTRUMENTS, engine_ids,
     synthetic_usd_instruments, demo_key=DEMO_KEY, demo_secret=DEMO_SECRET, demo_balances=DEMO_BALANCES,
     rejections={"orders": ORDER_REJECTIONS},
-    paths={"public websocket": "/v2", "private websocket": "/ws-auth/v2"})
+    urls=lambda rest, ws: [("public websocket", f"{ws}/v2"), ("private websocket", f"{ws}/ws-auth/v2")])
 
 __all__ = ["ASSETS", "DEMO_BALANCES", "KRAKEN_INSTRUMENTS", "PAIRS", "SPEC", "engine_ids",
            "synthetic_usd_instruments"]

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from emulators.engine import EOrder, Rejected, RejectReason, SymbolState, wall_ms
-from emulators.engine.amend import amend
 from emulators.engine.candles import Bar, Interval, aggregate
 from emulators.engine.errors import VenueError, refuse
 from emulators.engine.model import CANDLE_MS, Candle, OrderKind, Side, Tif
@@ -714,13 +713,15 @@ def amend_one(d: OkxDialect, call: OkxCall, p: Json) -> Json:
             raise errors.error(51121, "Order quantity must be a multiple of the lot size.")
         quantity = contract.to_engine(new_sz) if new_sz is not None else None
         meta = d.order_meta(order)
+        if quantity is not None and quantity <= order.filled:  # OKX refuses (Kraken's amend would end the order)
+            if cancel_on_fail:
+                d.exchange.cancel(call.account.name, order.symbol, order_id=order.order_id)
+            raise errors.parameter("newSz")
         try:
-            amend(d.exchange, call.account.name, order.symbol, order.order_id, quantity=quantity, price=new_px)
+            d.exchange.amend(call.account.name, order.symbol, order.order_id, quantity=quantity, price=new_px)
         except Rejected as rejected:
             if cancel_on_fail and order.is_open:
                 d.exchange.cancel(call.account.name, order.symbol, order_id=order.order_id)
-            if rejected.reason is RejectReason.QTY_BELOW_MIN and quantity is not None and quantity <= order.filled:
-                raise errors.parameter("newSz") from None
             detail = spec.settle if spec.is_derivative else (spec.quote if order.side == "BUY" else spec.base)
             raise engine_refusal(render.inst_type(spec), rejected, detail) from None
         meta.update(reqId=req_id, amendResult="0")

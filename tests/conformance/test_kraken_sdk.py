@@ -18,14 +18,12 @@ emulator's loop, when it wants book updates).
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import trio
 
 kraken = pytest.importorskip("kraken", reason="python-kraken-sdk is a dev dependency (requirements/dev.lock)")
 from kraken.exceptions import (  # noqa: E402
@@ -43,41 +41,21 @@ from kraken.exceptions import (  # noqa: E402
 )
 from kraken.spot import Earn, Market, SpotOrderBookClient, SpotWSClient, Trade, User  # noqa: E402
 
-from emulators import EmulatedVenue, emulate  # noqa: E402
+from emulators import EmulatedVenue  # noqa: E402
+from tests.conformance.conftest import Running, serving  # noqa: E402
 
 D = Decimal
 
 
-class Running:
-    """The emulator thread: its venue and a way to run code in its trio loop."""
-
-    def __init__(self, venue: EmulatedVenue, token: trio.lowlevel.TrioToken) -> None:
-        self.venue, self.token = venue, token
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        return trio.from_thread.run_sync(fn, trio_token=self.token)
+def configure(venue: EmulatedVenue) -> None:
+    venue.dialect.earn.settle_seconds = 0.3
+    venue.dialect.enforce_limits = False  # dozens of calls a second on one key; the counters are tested on the wire
 
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[Running]:
-    ready, stop = threading.Event(), threading.Event()
-    holder: list[Running] = []
-
-    async def serve() -> None:
-        async with emulate("kraken", seed=44, tick_interval=3600) as emulated:
-            emulated.dialect.earn.settle_seconds = 0.3
-            # These tests make dozens of calls a second on one key; the counters are tested on the wire.
-            emulated.dialect.enforce_limits = False
-            holder.append(Running(emulated, trio.lowlevel.current_trio_token()))
-            ready.set()
-            await trio.to_thread.run_sync(stop.wait)
-
-    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
-    thread.start()
-    assert ready.wait(30), "the emulator did not start"
-    yield holder[0]
-    stop.set()
-    thread.join(10)
+    with serving("kraken", 44, configure) as serving_kraken:
+        yield serving_kraken
 
 
 def sdk(cls: Any, venue: EmulatedVenue, secret: str | None = None) -> Any:

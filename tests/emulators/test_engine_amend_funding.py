@@ -9,7 +9,6 @@ import pytest
 
 from emulators.bybit import BYBIT_INSTRUMENTS
 from emulators.engine import Exchange, Rejected, RejectReason
-from emulators.engine.amend import amend
 from emulators.engine.funding import settle
 
 D = Decimal
@@ -29,17 +28,17 @@ def test_amend_relocks_keeps_ids_and_emits() -> None:
     low = ex.symbols[SPOT].mid - 1000
     order = ex.place("a", SPOT, "BUY", "LIMIT", D("0.1"), low, "GTC", "c1")
     assert ex.balance("a", "USDT")[1] == D("0.1") * low
-    amended = amend(ex, "a", SPOT, order.order_id, quantity=D("0.2"), price=low - 100)
+    amended = ex.amend("a", SPOT, order.order_id, quantity=D("0.2"), price=low - 100)
     assert amended is order and (order.quantity, order.price, order.client_order_id) == (D("0.2"), low - 100, "c1")
     assert ex.balance("a", "USDT") == (D("100000") - D("0.2") * (low - 100), D("0.2") * (low - 100))
     assert events == ["NEW", "AMENDED"]
-    amend(ex, "a", SPOT, order.order_id, quantity=D("0.05"))
+    ex.amend("a", SPOT, order.order_id, quantity=D("0.05"))
     assert ex.balance("a", "USDT")[1] == D("0.05") * (low - 100)  # shrinking releases funds
     with pytest.raises(Rejected) as too_much:
-        amend(ex, "a", SPOT, order.order_id, quantity=D("50"))
+        ex.amend("a", SPOT, order.order_id, quantity=D("50"))
     assert too_much.value.reason is RejectReason.INSUFFICIENT_BALANCE and order.quantity == D("0.05")
     with pytest.raises(Rejected) as off_tick:
-        amend(ex, "a", SPOT, order.order_id, price=low + D("0.001"))
+        ex.amend("a", SPOT, order.order_id, price=low + D("0.001"))
     assert off_tick.value.reason is RejectReason.PRICE_OFF_TICK
 
 
@@ -47,25 +46,26 @@ def test_amend_across_the_book_takes_and_post_only_is_refused() -> None:
     ex = fresh()
     mid = ex.symbols[LINEAR].mid
     resting = ex.place("a", LINEAR, "BUY", "LIMIT", D("0.5"), mid - 500, "GTC", "r1")
-    amend(ex, "a", LINEAR, resting.order_id, price=mid + 500)
+    ex.amend("a", LINEAR, resting.order_id, price=mid + 500)
     assert resting.status == "FILLED" and ex.position("a", LINEAR).size == D("0.5")
     maker = ex.place("a", LINEAR, "BUY", "LIMIT_MAKER", D("0.5"), mid - 500, "GTC", "m1")
     with pytest.raises(Rejected) as crossing:
-        amend(ex, "a", LINEAR, maker.order_id, price=mid + 500)
+        ex.amend("a", LINEAR, maker.order_id, price=mid + 500)
     assert crossing.value.reason is RejectReason.WOULD_MATCH and maker.price == mid - 500
     ex.cancel("a", LINEAR, order_id=maker.order_id)
     with pytest.raises(Rejected) as closed:
-        amend(ex, "a", LINEAR, maker.order_id, price=mid - 400)
+        ex.amend("a", LINEAR, maker.order_id, price=mid - 400)
     assert closed.value.reason is RejectReason.UNKNOWN_ORDER
 
 
-def test_amend_below_the_filled_quantity_is_refused() -> None:
+def test_amend_down_to_the_filled_quantity_ends_the_order() -> None:
+    """The engine ends an order amended to what already filled (Kraken's rule); OKX's dialect refuses such an
+    amendment itself before asking the engine."""
     ex = fresh()
     order = ex.place("a", LINEAR, "SELL", "LIMIT", D("3"), ex.best_bid(LINEAR), "GTC", "p1")  # takes one level (2)
     assert order.filled == D("2") and order.is_open
-    with pytest.raises(Rejected) as below:
-        amend(ex, "a", LINEAR, order.order_id, quantity=D("2"))
-    assert below.value.reason is RejectReason.QTY_BELOW_MIN
+    ex.amend("a", LINEAR, order.order_id, quantity=D("2"))
+    assert order.status == "FILLED" and order.quantity == D("2") and not order.is_open
 
 
 def test_funding_moves_money_from_longs_to_shorts_at_the_mark() -> None:

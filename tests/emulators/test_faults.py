@@ -6,8 +6,11 @@ tests are fast and deterministic; assertions compare virtual times, never real d
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
+import time
 from decimal import Decimal
 
 import httpx
@@ -179,3 +182,108 @@ async def test_clear_undoes_pending_faults(venue: EmulatedVenue, autojump_clock:
         start = trio.current_time()
         assert (await http.get("/api/v3/ping")).status_code == 200
         assert trio.current_time() - start < 100
+
+
+# ------------------------------------------------------------------------------ order entry (issue 11)
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def market_order(venue: EmulatedVenue, cid: str, **extra: str) -> str:
+    return signed_query(venue.api_secret, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                           "quantity": "0.001", "newClientOrderId": cid, **extra})
+
+
+def placed(venue: EmulatedVenue, cid: str) -> list[object]:
+    return [o for o in venue.engine.all_orders() if o.client_order_id == cid]
+
+
+async def test_a_slowed_order_executes_after_the_clients_timeout(venue: EmulatedVenue,
+                                                                 autojump_clock: trio.abc.Clock) -> None:
+    venue.faults.slow_responses(3, count=1, path="/api/v3/order", method="POST")
+    async with client(venue, timeout=1) as http:
+        assert (await http.get("/api/v3/ping")).status_code == 200  # another path: not slowed
+        with pytest.raises(httpx.TimeoutException):
+            await http.post("/api/v3/order", content=market_order(venue, "late-1"),
+                            headers={"X-MBX-APIKEY": venue.api_key, **FORM})
+        assert placed(venue, "late-1") == []  # not yet...
+        await trio.sleep(3)
+    assert len(placed(venue, "late-1")) == 1  # ...but it executes, after the client gave up
+
+
+async def test_a_signed_request_held_past_its_recv_window_is_refused_when_it_executes(
+        venue: EmulatedVenue, autojump_clock: trio.abc.Clock) -> None:
+    """Binance checks timestamp + recvWindow on arrival and again before forwarding to its matching engine."""
+    venue.faults.slow_responses(6, count=1, path="/api/v3/order")
+    async with client(venue, timeout=60) as http:
+        answer = await http.post("/api/v3/order", content=market_order(venue, "stale-1", recvWindow="5000"),
+                                 headers={"X-MBX-APIKEY": venue.api_key, **FORM})
+    assert answer.status_code == 400 and answer.json()["code"] == -1021
+    assert placed(venue, "stale-1") == []
+
+
+async def test_reset_after_executing_cuts_the_answer_of_an_executed_request(
+        venue: EmulatedVenue, autojump_clock: trio.abc.Clock) -> None:
+    venue.faults.reset_after_executing(1, path="/api/v3/order", method="POST")
+    async with client(venue, timeout=10) as http:
+        with pytest.raises(httpx.TransportError):
+            await http.post("/api/v3/order", content=market_order(venue, "reset-1"),
+                            headers={"X-MBX-APIKEY": venue.api_key, **FORM})
+        assert (await http.get("/api/v3/ping")).status_code == 200  # one request only
+    assert len(placed(venue, "reset-1")) == 1
+
+
+async def test_lose_responses_by_method_spares_the_others(venue: EmulatedVenue,
+                                                          autojump_clock: trio.abc.Clock) -> None:
+    venue.faults.lose_responses(1, path="/api/v3/order", method="DELETE")
+    headers = {"X-MBX-APIKEY": venue.api_key}
+    async with client(venue, timeout=5) as http:
+        resting = signed_query(venue.api_secret, {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+                                                  "timeInForce": "GTC", "quantity": "0.001", "price": "10000",
+                                                  "newClientOrderId": "rest-1"})
+        assert (await http.post("/api/v3/order", content=resting, headers={**headers, **FORM})).status_code == 200
+        query = signed_query(venue.api_secret, {"symbol": "BTCUSDT", "origClientOrderId": "rest-1"})
+        assert (await http.get(f"/api/v3/order?{query}", headers=headers)).status_code == 200
+        with pytest.raises(httpx.TimeoutException):
+            query = signed_query(venue.api_secret, {"symbol": "BTCUSDT", "origClientOrderId": "rest-1"})
+            await http.delete(f"/api/v3/order?{query}", headers=headers)
+    assert [o.status for o in placed(venue, "rest-1")] == ["CANCELED"]  # cancelled, answer lost
+
+
+async def test_the_venue_cancels_open_orders_on_its_own(venue: EmulatedVenue, autojump_clock: trio.abc.Clock) -> None:
+    venue.engine.place("demo", "BTCUSDT", "BUY", "LIMIT", Decimal("0.001"), Decimal("10000"), "GTC", "own-1")
+    assert venue.faults.venue_cancels_open_orders("demo") == 1
+    assert [o.status for o in placed(venue, "own-1")] == ["CANCELED"]
+    assert venue.faults.venue_cancels_open_orders("demo") == 0
+
+
+async def test_websocket_api_order_faults_go_by_method_name(venue: EmulatedVenue,
+                                                            autojump_clock: trio.abc.Clock) -> None:
+    """Slowed (and refused past its window when it executes), lost (executed, no answer), reset (executed, the
+    connection dropped): the WebSocket API takes the faults REST does, by method name."""
+
+    def order_place(cid: str) -> str:
+        params: dict[str, object] = {"apiKey": venue.api_key, "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                     "quantity": "0.001", "newClientOrderId": cid, "recvWindow": 5000,
+                                     "timestamp": time.time_ns() // 1_000_000}
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+        params["signature"] = hmac.new(venue.api_secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        return json.dumps({"id": cid, "method": "order.place", "params": params})
+
+    async with trio.open_nursery() as nursery:
+        ws = await trio_websocket.connect_websocket_url(nursery, f"{venue.ws_url}/ws-api/v3")
+        venue.faults.slow_responses(6, count=1, path="order.place")
+        await ws.send_message(order_place("ws-stale"))
+        answer = await next_json(ws)
+        assert answer["id"] == "ws-stale" and answer["error"]["code"] == -1021  # type: ignore[index]
+        venue.faults.lose_responses(1, path="order.place")
+        await ws.send_message(order_place("ws-lost"))
+        await ws.send_message(order_place("ws-next"))
+        assert (await next_json(ws))["id"] == "ws-next"  # the lost one executed without an answer
+        venue.faults.reset_after_executing(1, path="order.place")
+        await ws.send_message(order_place("ws-reset"))
+        with pytest.raises(trio_websocket.ConnectionClosed):
+            await next_json(ws)
+        nursery.cancel_scope.cancel()
+    assert placed(venue, "ws-stale") == []
+    assert [len(placed(venue, cid)) for cid in ("ws-lost", "ws-next", "ws-reset")] == [1, 1, 1]

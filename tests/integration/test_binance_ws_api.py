@@ -35,7 +35,7 @@ def broker_for(venue: EmulatedVenue, **options: str) -> BinanceBroker:
 
 
 def test_an_unknown_order_transport_is_refused() -> None:
-    with pytest.raises(ValueError, match="order_transport"):
+    with pytest.raises(e.NotSupported, match="order_transport"):
         BinanceBroker(BrokerSettings(venue="binance", rest_url="http://x", ws_url="ws://x",
                                      options={"order_transport": "carrier-pigeon"}))
 

@@ -16,7 +16,6 @@ from decimal import ROUND_UP, Decimal
 from pathlib import Path
 
 import httpx
-
 import pytest
 import trio
 

@@ -142,3 +142,26 @@ def test_cli_check_accepts_a_good_config_without_connecting(tmp_path: Path, caps
     config.write_text("[venues.binance]\ntestnet = true\nrest_url = 'http://192.0.2.1:1'\nsymbols = ['BTC/USDT']\n")
     code, err, out = run_cli(["check", "--config", str(config)], capsys)
     assert code == 0 and err == [] and out.strip() == f"{config}: valid; binance (binance, testnet, 1 symbols)"
+
+
+def test_a_venue_option_its_client_does_not_take_is_refused_naming_the_table() -> None:
+    import brokers
+
+    text = ("[venues.binance]\ntestnet = true\n[venues.binance.options]\norder_transprt = 'ws-api'\n"
+            "stale_after_ticker = '5'\n[venues.bybit]\ntestnet = true\n[venues.bybit.options]\n"
+            "categories = 'spot'\nsettle_coins = 'USDT'\n")
+    found = config_problems(parse_config(text), implemented=IMPLEMENTED, emulated=IMPLEMENTED, environ=ENV,
+                            option_problems=brokers.option_problems)
+    assert len(found) == 1, found
+    assert found[0].startswith("[venues.binance] options: unknown option 'order_transprt'; binance takes ")
+    assert "order_transport" in found[0]
+
+
+async def test_a_client_built_with_an_unknown_option_refuses_at_once() -> None:
+    from brokers.base import BrokerSettings
+    from brokers.binance import BinanceBroker
+    from protocol import errors as e
+
+    with pytest.raises(e.NotSupported, match="unknown option 'positon_quote'"):
+        BinanceBroker(BrokerSettings(venue="binance", rest_url="http://127.0.0.1:1", ws_url="ws://127.0.0.1:1",
+                                     options={"positon_quote": "USDC"}))
