@@ -9,7 +9,7 @@ the key's nonce lease (taken in a worker thread, `lease_async`, so no file lock 
 until the answer is in: no later nonce of the key can reach Kraken first. ``EAPI:Invalid nonce`` means the
 call did nothing; it is sent again once with a fresh nonce and is never taken for a lost order. Private
 reads are retried (bounded) on transport failures and 5xx; writes never are (placement is idempotent one
-level up, by ``cl_ord_id``: `brokers.base.place_order_idempotent`).
+level up, by ``cl_ord_id``: `brokers.placement.place_order_idempotent`).
 
 Rate limits as Kraken counts them (counters.py): the REST call counter per key (cost per path, decaying
 per tier, option ``tier``) is waited on before each private call; the per-pair trading counter before
@@ -80,6 +80,7 @@ from brokers.kraken.nonce import FileNonce
 from brokers.kraken.stream import PrivateStream, PublicStream
 from brokers.kraken.watch import AccountWatch
 from brokers.paging import Page, collect
+from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter, WindowRule
 from brokers.rest import AnswerDecoder, PreparedRequest
 from brokers.venue import VenueClient
@@ -196,6 +197,12 @@ class KrakenBroker(VenueClient):
 
         return decode
 
+    def resend_rule(self) -> ResendRule:
+        """A lost AddOrder can no longer execute once its ``deadline`` (stamped `ORDER_DEADLINE_DEFAULT_S` ahead
+        of Kraken's clock as it is signed) plus the engine margin has passed (README, "Order entry")."""
+        return self.signed_window_rule(c.ORDER_DEADLINE_DEFAULT_S * 1000, engine_margin_ms=c.ENGINE_MARGIN_MS,
+                                       source=c.RESEND_SOURCE)
+
     async def server_time_ms(self) -> int:
         return (await self._public_get(c.SERVER_TIME, {}, s.ServerTime)).unixtime * 1000
 
@@ -241,9 +248,11 @@ class KrakenBroker(VenueClient):
         return self._nonce
 
     async def _private(self, path: str, params: Mapping[str, FormValue], wanted: type[T], *,
-                       read: bool = True) -> T:
+                       read: bool = True, deadline: bool = False) -> T:
         """One signed call under the key's nonce lease (see the module docstring): reads retried on transport
-        failures, 5xx and the call counter; ``EAPI:Invalid nonce`` sent again once with a fresh nonce."""
+        failures, 5xx and the call counter; ``EAPI:Invalid nonce`` sent again once with a fresh nonce. With
+        ``deadline``, the order's ``deadline`` is stamped as the request is signed (after every wait for the
+        counters and the lease), so it is `ORDER_DEADLINE_DEFAULT_S` after the moment the request leaves."""
         credentials = self.credentials()
         nonces = await self._nonces()
         cost = c.rest_counter_cost(path)
@@ -253,7 +262,8 @@ class KrakenBroker(VenueClient):
                 async with self._private_lock:
                     await self.calls.acquire(cost)
                     async with nonces.lease_async() as nonce:
-                        body, headers = private_request(credentials, path, nonce, params)
+                        signed = {**params, "deadline": self._deadline()} if deadline else params
+                        body, headers = private_request(credentials, path, nonce, signed)
                         return await self.rest.send(PreparedRequest("POST", path, body=body, headers=headers),
                                                     wanted)
             except e.AuthenticationError as error:
@@ -274,12 +284,17 @@ class KrakenBroker(VenueClient):
                     raise
                 await trio.sleep(0.5 * 2 ** (failures - 1))
 
+    def _deadline(self) -> str:
+        """AddOrder's / AmendOrder's ``deadline``: `ORDER_DEADLINE_DEFAULT_S` ahead on Kraken's clock."""
+        return rfc3339(order_deadline(from_epoch_ms(self.now_ms()), c.ORDER_DEADLINE_DEFAULT_S))
+
     async def _trade(self, entry: PairEntry, transaction: TradingTransaction, path: str,
-                     params: Mapping[str, FormValue], wanted: type[T], *, order_age_s: float | None = None) -> T:
+                     params: Mapping[str, FormValue], wanted: type[T], *, order_age_s: float | None = None,
+                     deadline: bool = False) -> T:
         """A call on the pair's trading counter: waited on first, filled to its ceiling when Kraken refuses."""
         await self.trading.acquire(entry.rest_name, transaction, order_age_s)
         try:
-            return await self._private(path, params, wanted, read=False)
+            return await self._private(path, params, wanted, read=False, deadline=deadline)
         except e.RateLimited as error:
             if error.code == ORDER_RATE_LIMIT:
                 self.trading.refused(entry.rest_name)
@@ -409,9 +424,9 @@ class KrakenBroker(VenueClient):
     async def place_order(self, request: OrderRequest) -> Order:
         self.check_order(request)
         entry = self.entry(request.symbol)
-        deadline = order_deadline(from_epoch_ms(self.now_ms()), c.ORDER_DEADLINE_DEFAULT_S)
-        body = add_order_body(request, entry, deadline=deadline, validate=self.validate_only)
-        answer = await self._trade(entry, TradingTransaction.ADD_ORDER, c.ADD_ORDER, body, s.AddOrderResult)
+        body = add_order_body(request, entry, validate=self.validate_only)
+        answer = await self._trade(entry, TradingTransaction.ADD_ORDER, c.ADD_ORDER, body, s.AddOrderResult,
+                                   deadline=True)
         now = utc_now()
         cid = request.client_order_id or ""
         if not answer.txid:
@@ -594,10 +609,8 @@ class KrakenBroker(VenueClient):
         for name, value in (("order_qty", quantity), ("limit_price", price), ("trigger_price", stop_price)):
             if value is not None:
                 params[name] = plain(value)
-        deadline = order_deadline(from_epoch_ms(self.now_ms()), c.ORDER_DEADLINE_DEFAULT_S)
-        params["deadline"] = rfc3339(deadline)
         await self._trade(entry, TradingTransaction.AMEND_ORDER, c.AMEND_ORDER, params, s.AmendOrderResult,
-                          order_age_s=self._age(txid))
+                          order_age_s=self._age(txid), deadline=True)
         amended = await self.get_order_status(symbol, order_id=txid, client_order_id=cl)
         self._placed(amended.order_id)  # the penalties count from the last amend
         return amended

@@ -217,6 +217,14 @@ ORDER_DEADLINE_MAX_S: Final = 60
 we keep at least `ORDER_DEADLINE_MIN_S` so clock offset cannot make it already past on arrival."""
 ORDER_DEADLINE_MIN_S: Final = 2
 ORDER_DEADLINE_DEFAULT_S: Final = 5
+ENGINE_MARGIN_MS: Final = 1_000
+"""Added to the deadline for the resend bound: Kraken's engine itself refuses an order past its ``deadline``
+("the engine will prevent this order from matching after this time"), so no queue can hold it longer; the
+margin covers the engine's clock against the ``Time`` endpoint's (our assumption, stated)."""
+RESEND_SOURCE: Final = ("Kraken spot docs read 2026-11-30: REST AddOrder 'deadline' (RFC3339, after which the "
+                        "matching engine rejects the order) and websocket v2 add_order/batch_add 'deadline' (500 ms "
+                        "to 60 s ahead, the engine prevents the order from matching after it); guides/general/clordid "
+                        "(cl_ord_id unique among open orders only, so a late duplicate is not refused)")
 DEAD_MAN_SWITCH_TIMEOUT_S: Final = 60
 DEAD_MAN_SWITCH_REFRESH_S: Final = 20
 """Kraken recommends calling CancelAllOrdersAfter every 15..30 s with a 60 s timeout; 0 disarms it."""

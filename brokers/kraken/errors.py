@@ -56,7 +56,7 @@ CODE_TABLE: dict[str, CodeRow] = {
     "EService:Internal error": R(e.VenueUnavailable, None),
     "EService:Timeout": R(e.VenueUnavailable, None),
     "EService:Throttled": R(e.RateLimited, None),  # "EService:Throttled: <unix time>": retry after it
-    "EService:Deadline elapsed": R(e.VenueUnavailable, None),  # AddOrder's deadline passed: NOT executed
+    "EService:Deadline elapsed": R(e.NotExecuted, None),  # AddOrder's deadline passed: NOT executed
     "EService:Market in cancel_only mode": R(e.MarketClosed, None),
     "EService:Market in post_only mode": R(e.MarketClosed, None),
     "EService:Market in limit_only mode": R(e.MarketClosed, None),
@@ -191,8 +191,8 @@ def error_for(messages: Sequence[str], *, http_status: int = 200, now_s: float |
         return e.AuthenticationError("Kraken refused the nonce (not above the last accepted): the request was not "
                                      "executed; retry once with a fresh nonce", retryable=True, **common)
     if key == DEADLINE_ELAPSED:
-        return e.VenueUnavailable("Kraken rejected the order: its deadline passed before the engine took it "
-                                  "(not executed)", retryable=True, **common)
+        return e.NotExecuted("Kraken rejected the order: its deadline passed before the engine took it "
+                             "(not executed)", retryable=True, **common)
     if cls is e.VenueUnavailable:
         return e.VenueUnavailable(f"Kraken could not process the request ({key}): outcome unknown", **common)
     return cls(f"Kraken error {key}", **common)

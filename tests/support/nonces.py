@@ -8,7 +8,9 @@ what the test means (a 15 ms fsync is enough for dozens of jumps past an emulato
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import trio
@@ -16,9 +18,11 @@ import trio.testing
 
 
 def nonce_dir() -> str:
-    """A new folder for nonce files, in memory where the machine has /dev/shm."""
+    """A new folder for nonce files, in memory where the machine has /dev/shm (removed when the tests exit)."""
     memory = "/dev/shm"
-    return tempfile.mkdtemp(prefix="kraken-nonce-", dir=memory if os.path.isdir(memory) else None)
+    folder = tempfile.mkdtemp(prefix="kraken-nonce-", dir=memory if os.path.isdir(memory) else None)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 AUTOJUMP_THRESHOLD = 0.001

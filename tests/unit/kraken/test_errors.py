@@ -80,7 +80,7 @@ def test_invalid_nonce_is_a_retryable_refusal_not_a_lost_order() -> None:
 
 def test_deadline_elapsed_is_a_known_non_execution() -> None:
     error = error_for(["EService:Deadline elapsed"])
-    assert isinstance(error, e.VenueUnavailable) and error.retryable and outcome_known(error)
+    assert isinstance(error, e.NotExecuted) and error.retryable and outcome_known(error)
     assert "not executed" in error.message
 
 
