@@ -28,6 +28,10 @@ from protocol.model import utc_now
 PAPER_SYMBOLS: dict[str, list[str]] = {
     "binance": ["BTC/USDT", "ETH/USDT"],
     "bybit": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the linear perpetual
+    "kraken": ["BTC/USD", "ETH/USD"],  # spot; the demo also holds BTC/USD on margin and allocates BTC to Earn
+}
+PAPER_OPTIONS: dict[str, dict[str, str]] = {
+    "kraken": {"tier": "intermediate"},  # the emulator's demo key is an Intermediate key: its call counter
 }
 
 
@@ -50,7 +54,8 @@ def paper_config(venues: list[str] | None = None, *, demo: bool = True) -> AppCo
     return AppConfig(
         venues={
             name: VenueConfig(name=name, mode="paper", symbols=PAPER_SYMBOLS.get(name, []),
-                              channels=[StreamChannel.TICKER, StreamChannel.TRADES])
+                              channels=[StreamChannel.TICKER, StreamChannel.TRADES],
+                              options=dict(PAPER_OPTIONS.get(name, {})))
             for name in chosen
         },
         demo=demo,

@@ -12,11 +12,13 @@ import trio
 
 from actors.config import AppConfig, ControlConfig, DaemonConfig, MetricsConfig
 from actors.handle import open_router_with
-from algotrendy.daemon import run_daemon, shutdown
+from algotrendy.daemon import render, run_daemon, shutdown
 from algotrendy.wiring import paper_config
 from brokers.base import BrokerState, broker_actor
 from protocol import messages as m
+from protocol.model import EarnStatus, MarketType
 from tests.support.fake_broker import FakeBroker, FakeVenue
+from tests.support.nonces import virtual_clock
 from tests.support.processes import children
 
 
@@ -36,6 +38,40 @@ async def test_paper_daemon_shows_prices_orders_and_fills(autojump_clock: trio.a
     perp = dash.positions[("bybit", "BTC/USDT:USDT")]
     assert perp.quantity > 0 and perp.entry_price is not None and perp.leverage > 1
     assert ("bybit", "BTC/USDT:USDT") in dash.prices and "[position] bybit BTC/USDT:USDT long" in text
+
+
+@pytest.fixture
+def nonce_clock() -> trio.abc.Clock:
+    """The virtual clock for a Kraken client (its nonce file is written in a worker thread: tests/support/nonces)."""
+    return virtual_clock()
+
+
+async def test_paper_kraken_shows_prices_fills_a_margin_position_and_an_earn_allocation(
+        nonce_clock: trio.abc.Clock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`make run` with Kraken: its prices and the demo's fills, a BTC/USD long on margin with its PnL, and BTC
+    allocated to Earn (asynchronous: followed until Kraken has finished it), in the view and in the plain log."""
+    monkeypatch.setenv("ALGOTRENDY_HOME", str(tmp_path))  # the nonce files of the emulator's demo key
+    config = paper_config(["kraken"])
+    config = type(config)(venues=config.venues, demo=True,
+                          control=type(config.control)(enabled=False), metrics=MetricsConfig(enabled=False))
+    out = io.StringIO()
+    dash = await run_daemon(config, duration=40, interactive=False, out=out, handle_signals=False)
+    assert dash.status["kraken"].state is m.ConnectionState.CONNECTED
+    assert {symbol for venue, symbol in dash.prices if venue == "kraken"} == {"BTC/USD", "ETH/USD"}
+    assert dash.fill_count >= 4 and {f.symbol for f in dash.fills} >= {"BTC/USD", "ETH/USD"}
+    margin = dash.positions[("kraken", "BTC/USD")]
+    assert margin.market_type is MarketType.MARGIN and margin.quantity > 0 and margin.leverage >= 2
+    assert margin.entry_price is not None and margin.margin is not None and margin.margin > 0
+    (allocation,) = dash.earn.values()
+    assert allocation.venue == "kraken" and allocation.asset == "BTC" and allocation.amount > 0
+    assert allocation.status is EarnStatus.ALLOCATED and allocation.pending == 0
+    text = out.getvalue()
+    assert "[fill] kraken BTC/USD" in text and "[position] kraken BTC/USD long" in text
+    earn_lines = [line for line in text.splitlines() if line.startswith("[earn] kraken BTC")]
+    assert earn_lines and "allocated=0.01 pending=0" in earn_lines[-1] and earn_lines[-1].endswith(allocation.strategy_id)
+    assert "[note] demo kraken: allocating 0.01 BTC to Earn (instant" in text
+    (rendered,) = [render(dash)]
+    assert "Earn allocations" in [getattr(part, "title", None) for part in rendered.renderables]  # type: ignore[attr-defined]
 
 
 async def test_plain_daemon_prints_its_control_url_token_file_and_notes(
