@@ -139,6 +139,35 @@ def _seconds(value: str, option: str, *, low: float, high: float) -> float:
     return seconds
 
 
+@attrs.frozen
+class KrakenOptions:
+    """The client's own options (`constants.OPTIONS`), read and checked: a bad value is refused, never
+    replaced by a default -- by the config check (`KrakenBroker.option_problems`) and by the client."""
+
+    tier: VerificationTier = VerificationTier.STARTER
+    validate_only: bool = False
+    dead_mans_switch: int = 0  # seconds; 0 = not armed by the client
+    margin_poll_s: float = c.MARGIN_POLL_DEFAULT_S
+
+    @classmethod
+    def read(cls, options: Mapping[str, str]) -> KrakenOptions:
+        try:
+            tier = VerificationTier(options.get(c.OPTION_TIER, VerificationTier.STARTER.value))
+        except ValueError:
+            raise e.NotSupported(f"option {c.OPTION_TIER}={options[c.OPTION_TIER]!r}: use "
+                                 f"{', '.join(t.value for t in VerificationTier)}", venue=c.VENUE) from None
+        switch = options.get(c.OPTION_DEAD_MANS_SWITCH, "0")
+        seconds = _seconds(switch, c.OPTION_DEAD_MANS_SWITCH, low=0, high=86_400)
+        if seconds != int(seconds) or 0 < seconds < c.DEAD_MAN_SWITCH_MIN_S:
+            raise e.NotSupported(f"option {c.OPTION_DEAD_MANS_SWITCH}={switch!r}: whole seconds, at least "
+                                 f"{c.DEAD_MAN_SWITCH_MIN_S} (it is re-armed every third of it), or 0", venue=c.VENUE)
+        return cls(tier=tier,
+                   validate_only=_flag(options.get(c.OPTION_VALIDATE_ONLY, "false"), c.OPTION_VALIDATE_ONLY),
+                   dead_mans_switch=int(seconds),
+                   margin_poll_s=_seconds(options.get(c.OPTION_MARGIN_POLL, str(c.MARGIN_POLL_DEFAULT_S)),
+                                          c.OPTION_MARGIN_POLL, low=1, high=3600))
+
+
 @attrs.define(eq=False)
 class KrakenBroker(VenueClient):
     """Kraken spot (and margin, and Earn) over its REST API and the v2 public and private sockets."""
@@ -167,22 +196,22 @@ class KrakenBroker(VenueClient):
     _public: PublicStream | None = None
     _emit: Emit | None = None  # the private stream's, while it runs (orders looked up for it)
 
+    @classmethod
+    def option_problems(cls, options: Mapping[str, str]) -> list[str]:
+        """Unknown keys (the chassis), then bad values: both found by `algotrendy check` before anything runs."""
+        problems = super().option_problems(options)
+        if not problems:
+            try:
+                KrakenOptions.read(options)
+            except e.NotSupported as error:
+                problems.append(error.message)
+        return problems
+
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
-        options = self.settings.options
-        try:
-            self.tier = VerificationTier(options.get(c.OPTION_TIER, VerificationTier.STARTER.value))
-        except ValueError:
-            raise e.NotSupported(f"option {c.OPTION_TIER}={options[c.OPTION_TIER]!r}: use "
-                                 f"{', '.join(t.value for t in VerificationTier)}", venue=self.venue) from None
-        self.validate_only = _flag(options.get(c.OPTION_VALIDATE_ONLY, "false"), c.OPTION_VALIDATE_ONLY)
-        switch = options.get(c.OPTION_DEAD_MANS_SWITCH, "0")
-        self.dead_mans_switch = int(_seconds(switch, c.OPTION_DEAD_MANS_SWITCH, low=0, high=86_400))
-        if 0 < self.dead_mans_switch < c.DEAD_MAN_SWITCH_MIN_S:
-            raise e.NotSupported(f"option {c.OPTION_DEAD_MANS_SWITCH}={switch!r}: at least "
-                                 f"{c.DEAD_MAN_SWITCH_MIN_S} s (it is re-armed every third of it), or 0", venue=self.venue)
-        self.margin_poll_s = _seconds(options.get(c.OPTION_MARGIN_POLL, str(c.MARGIN_POLL_DEFAULT_S)),
-                                      c.OPTION_MARGIN_POLL, low=1, high=3600)
+        read = KrakenOptions.read(self.settings.options)
+        self.tier, self.validate_only = read.tier, read.validate_only
+        self.dead_mans_switch, self.margin_poll_s = read.dead_mans_switch, read.margin_poll_s
         self.calls = CallLimiter.for_tier(self.tier)
         self.trading = TradingLimiter.for_tier(self.tier)
         self.public_limiter = RateLimiter(self.venue, list(PUBLIC_RULES), safety=1.0)

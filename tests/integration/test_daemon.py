@@ -6,14 +6,15 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
 
-from actors.config import AppConfig, ControlConfig, DaemonConfig, MetricsConfig
+from actors.config import AppConfig, ControlConfig, DaemonConfig, MetricsConfig, config_problems, parse_config
 from actors.handle import open_router_with
 from algotrendy.daemon import render, run_daemon, shutdown
-from algotrendy.wiring import paper_config
+from algotrendy.wiring import paper_config, plan_venues, venue_actors
 from brokers.base import BrokerState, broker_actor
 from protocol import messages as m
 from protocol.model import EarnStatus, MarketType
@@ -72,6 +73,48 @@ async def test_paper_kraken_shows_prices_fills_a_margin_position_and_an_earn_all
     assert "[note] demo kraken: allocating 0.01 BTC to Earn (instant" in text
     (rendered,) = [render(dash)]
     assert "Earn allocations" in [getattr(part, "title", None) for part in rendered.renderables]  # type: ignore[attr-defined]
+
+
+KRAKEN_SWITCH = """
+[venues.kraken]
+mode = 'paper'
+symbols = ['BTC/USD']
+[venues.kraken.options]
+dead_mans_switch = '{seconds}'
+"""
+
+
+def test_a_bad_dead_mans_switch_is_refused_by_the_config_check() -> None:
+    import brokers
+
+    def problems(seconds: str) -> list[str]:
+        return config_problems(parse_config(KRAKEN_SWITCH.format(seconds=seconds)), implemented=["kraken"],
+                               emulated=["kraken"], option_problems=brokers.option_problems)
+
+    assert problems("60") == [] and problems("0") == []
+    (found,) = problems("5")
+    assert found.startswith("[venues.kraken] options: option dead_mans_switch='5': whole seconds, at least 15")
+
+
+async def test_the_daemon_arms_krakens_dead_mans_switch_from_config_and_keeps_it_armed(
+        nonce_clock: trio.abc.Clock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``[venues.kraken.options] dead_mans_switch = '30'``: armed at connect (CancelAllOrdersAfter 30) and re-armed
+    every 10 s while the venue's actor lives, so it never fires; test_kraken.py lets it fire once the actor is
+    gone."""
+    monkeypatch.setenv("ALGOTRENDY_HOME", str(tmp_path))
+    config = parse_config(KRAKEN_SWITCH.format(seconds="30"))
+    async with plan_venues(config) as plans, open_router_with(venue_actors(plans, None), seed=1) as router:
+        with trio.fail_after(60):
+            await router.wait_connected("kraken")
+        emulator: Any = plans["kraken"].emulator
+        key = emulator.dialect.key_state(emulator.api_key)
+        assert key.switch is not None and 0 < key.switch - trio.current_time() <= 30
+        fires_at = []
+        for _ in range(6):
+            await trio.sleep(10)
+            assert key.switch is not None and key.switch > trio.current_time()  # never allowed to run out
+            fires_at.append(key.switch)
+        assert fires_at == sorted(set(fires_at))  # pushed further each time it is re-armed
 
 
 async def test_plain_daemon_prints_its_control_url_token_file_and_notes(
