@@ -288,8 +288,10 @@ class KrakenBroker(VenueClient):
         failures, nonce_retried = 0, False
         while True:
             try:
+                # The call counter is waited on before the lock: a read waiting for the counter to decay must
+                # not hold up an order (AddOrder and CancelOrder cost nothing on it).
+                await self.calls.acquire(cost)
                 async with self._private_lock:
-                    await self.calls.acquire(cost)
                     async with nonces.lease_async() as nonce:
                         signed = {**params, "deadline": self._deadline()} if deadline else params
                         body, headers = private_request(credentials, path, nonce, signed)
