@@ -45,6 +45,18 @@ RATIOS = [
     ("client CPU per round trip, binance", "algotrendy router", "python-binance"),
     ("client CPU per round trip, bybit", "algotrendy router", "bare signed httpx (floor)"),
     ("client CPU per round trip, bybit", "algotrendy router", "pybit"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "python-kraken-sdk SpotWSClient"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "ccxt.pro watch_trades"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "bare trio-websocket (ceiling)"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "python-kraken-sdk SpotWSClient"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "ccxt.pro watch_trades"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "bare trio-websocket (ceiling)"),
+    ("order round trip p50, kraken", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, kraken", "algotrendy router", "bare httpx + private stream"),
+    ("order round trip p50, kraken", "algotrendy router", "python-kraken-sdk"),
+    ("order round trip p50, kraken", "algotrendy router", "ccxt async"),
+    ("client CPU per round trip, kraken", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, kraken", "algotrendy router", "python-kraken-sdk"),
 ]
 
 
@@ -95,17 +107,20 @@ def main() -> None:
     count = 5_000 if args.quick else 30_000
     report = Report()
 
-    # 1. ingest throughput on the same feed (Binance: one trade per message; Bybit: 10 per message)
+    # 1. ingest throughput on the same feed (Binance: one trade per message; Bybit and Kraken: 10 per message)
     ingest_cases = [
         ("binance", 1, {"bare trio-websocket (ceiling)": ingest.bare, "algotrendy (binance)": ingest.ours,
                         "ccxt.pro watch_trades": ingest.ccxt_pro}),
         ("bybit", 10, {"bare trio-websocket (ceiling)": ingest.bare_bybit, "algotrendy (bybit)": ingest.ours_bybit,
                        "ccxt.pro watch_trades": ingest.ccxt_pro_bybit}),
+        ("kraken", 10, {"bare trio-websocket (ceiling)": ingest.bare_kraken, "algotrendy (kraken)": ingest.ours_kraken,
+                        "python-kraken-sdk SpotWSClient": ingest.kraken_sdk,
+                        "ccxt.pro watch_trades": ingest.ccxt_pro_kraken}),
     ]
     for venue, batch, consumers in ingest_cases:
         for name, consumer in consumers.items():
             figure = report.add(Figure(f"ingest, {venue} trades", name, "trades/s", higher_is_better=True))
-            total = count * (4 if venue == "bybit" else 2)
+            total = count * (4 if venue in ("bybit", "kraken") else 2)
 
             def measure(consumer: Callable[..., ingest.Samples] = consumer, figure: Figure = figure,
                         venue: str = venue, batch: int = batch, total: int = total) -> None:
@@ -127,7 +142,11 @@ def main() -> None:
                      ("binance", "ccxt.pro watch_trades", ingest.ccxt_pro),
                      ("bybit", "bare trio-websocket (ceiling)", ingest.bare_bybit),
                      ("bybit", "algotrendy (bybit)", ingest.ours_bybit),
-                     ("bybit", "ccxt.pro watch_trades", ingest.ccxt_pro_bybit)]
+                     ("bybit", "ccxt.pro watch_trades", ingest.ccxt_pro_bybit),
+                     ("kraken", "bare trio-websocket (ceiling)", ingest.bare_kraken),
+                     ("kraken", "algotrendy (kraken)", ingest.ours_kraken),
+                     ("kraken", "python-kraken-sdk SpotWSClient", ingest.kraken_sdk),
+                     ("kraken", "ccxt.pro watch_trades", ingest.ccxt_pro_kraken)]
     latency_figures = {(venue, name): {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s, {venue}", name, "ms",
                                                             higher_is_better=False)) for q in (0.5, 0.99, 0.999)}
                        for venue, name, _ in latency_cases}
@@ -145,7 +164,8 @@ def main() -> None:
             _try(report, f"latency {venue} {name}", measure_latency)
 
     # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
-    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s (see roundtrip.py).
+    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s; Kraken: every client
+    # rotates over 16 pairs, each left 3 s for its trading counter to decay (see roundtrip.py).
     rtt_cases = [
         ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
                      "bare httpx + private stream": roundtrip.bare_httpx_with_stream,
@@ -158,6 +178,10 @@ def main() -> None:
                    "bare httpx + private stream": roundtrip.bybit_bare_httpx_with_stream,
                    "algotrendy router": roundtrip.bybit_ours, "pybit": roundtrip.bybit_pybit,
                    "ccxt async": roundtrip.bybit_ccxt_async}),
+        ("kraken", {"bare signed httpx (floor)": roundtrip.kraken_bare_httpx,
+                    "bare httpx + private stream": roundtrip.kraken_bare_httpx_with_stream,
+                    "algotrendy router": roundtrip.kraken_ours, "python-kraken-sdk": roundtrip.kraken_sdk,
+                    "ccxt async": roundtrip.kraken_ccxt_async}),
     ]
     rtt_runs = 1 if args.quick else max(runs, 5)  # cheap, and the noisiest figure: more runs
     for venue, clients in rtt_cases:

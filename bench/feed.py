@@ -1,11 +1,16 @@
-"""A trade firehose for benchmarks, in its own process, in the Binance or the Bybit dialect.
+"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit or Kraken dialect.
 
 It is the venue's emulator with its price ticks switched off; every websocket that subscribes to
-``btcusdt@trade`` (Binance) or ``publicTrade.BTCUSDT`` on the linear socket (Bybit) receives
-``--count`` trades at ``--rate`` messages per second (0 = as fast as the consumer takes them). Binance
-sends one trade per message, as Binance does; Bybit batches ``--batch`` trades per message, as Bybit's
-``publicTrade`` does. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC,
-shared by all processes on the machine), so a consumer can measure tick-to-subscriber latency.
+``btcusdt@trade`` (Binance), ``publicTrade.BTCUSDT`` on the linear socket (Bybit) or the v2 ``trade`` channel
+of ``BTC/USD`` (Kraken) receives ``--count`` trades at ``--rate`` messages per second (0 = as fast as the
+consumer takes them). Binance sends one trade per message, as Binance does; Bybit and Kraken batch ``--batch``
+trades per message, as their trade channels do. Each trade id is the send time from
+`time.perf_counter_ns()` (CLOCK_MONOTONIC, shared by all processes on the machine), so a consumer can measure
+tick-to-subscriber latency.
+
+Kraken's feed also lists `KRAKEN_ORDER_PAIRS` synthetic USD pairs and makes the demo key a Pro key: the order
+round trips rotate over those pairs, because Kraken charges a young order's cancel 8 on the pair's trading
+counter (bench/roundtrip.py).
 
 Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``.
 """
@@ -26,6 +31,22 @@ from emulators.engine import wall_ms
 from emulators.engine.server import WsConnection
 
 BYBIT_TOPIC = "publicTrade.BTCUSDT"
+KRAKEN_TOPIC = "trade:BTC/USD"
+KRAKEN_ORDER_PAIRS = 16
+
+
+async def fire_kraken(conn: WsConnection, count: int, rate: float, batch: int) -> None:
+    start = time.perf_counter()
+    for n in range(0, count, batch):
+        if rate:
+            await trio.sleep(max(start + n / batch / rate - time.perf_counter(), 0.0))  # as in fire_bybit
+        while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
+            await trio.sleep(0.0005)
+        stamp, when = time.perf_counter_ns(), time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        trades = [{"symbol": "BTC/USD", "side": "buy" if (n + k) % 2 else "sell", "price": 65000.1, "qty": 0.001,
+                   "ord_type": "market", "trade_id": stamp + k, "timestamp": when}
+                  for k in range(min(batch, count - n))]
+        conn.send(json.dumps({"channel": "trade", "type": "update", "data": trades}))
 
 
 async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) -> None:
@@ -60,8 +81,11 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
 
 
 async def main(venue_name: str, count: int, rate: float, port: int, batch: int, fast: bool) -> None:
-    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0) as venue:
+    extra = KRAKEN_ORDER_PAIRS if venue_name == "kraken" else 0
+    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0, extra_symbols=extra) as venue:
         dialect = venue.dialect
+        if venue_name == "kraken":
+            dialect.set_tier(venue.api_key, "pro")
         started: set[int] = set()
         async with trio.open_nursery() as nursery:
             ws_url = venue.ws_url
@@ -80,13 +104,16 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                             conn.state.get("category") == "linear":
                         started.add(id(conn))
                         nursery.start_soon(fire_bybit, conn, count, rate, batch)
+                    elif venue_name == "kraken" and KRAKEN_TOPIC in conn.topics:
+                        started.add(id(conn))
+                        nursery.start_soon(fire_kraken, conn, count, rate, batch)
                 await trio.sleep(0.005)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--venue", choices=["binance", "bybit"], default="binance")
-    parser.add_argument("--batch", type=int, default=10, help="Bybit trades per publicTrade message")
+    parser.add_argument("--venue", choices=["binance", "bybit", "kraken"], default="binance")
+    parser.add_argument("--batch", type=int, default=10, help="Bybit and Kraken trades per message")
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)

@@ -1,9 +1,11 @@
-"""Market-data ingest and tick-to-subscriber latency, ours vs the bare transport vs ccxt.pro.
+"""Market-data ingest and tick-to-subscriber latency, ours vs the bare transport vs ccxt.pro (and, for Kraken,
+its official SDK).
 
 Each consumer connects to a fresh feed process (bench/feed.py) and takes ``count`` trades:
 - ``bare trio-websocket``: receive loop, no decoding (the ceiling for a trio client);
-- ``algotrendy``: BinanceBroker stream -> msgspec decode -> router fan-out -> one subscriber;
-- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio).
+- ``algotrendy``: the venue client's stream -> msgspec decode -> router fan-out -> one subscriber;
+- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio);
+- ``python-kraken-sdk``: its v2 ``SpotWSClient`` with a callback (asyncio, aiohttp).
 Throughput = trades / (time from first to last received). Latency = receive time - send stamp.
 """
 
@@ -246,6 +248,134 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
                     samples.note(int(trade["id"]))
         finally:
             await exchange.close()
+
+    asyncio.run(run())
+    return samples
+
+
+# ------------------------------------------------------------------------------ Kraken (v2 trade, BTC/USD)
+
+KRAKEN_PATH = "/v2"
+KRAKEN_SUBSCRIBE = '{"method": "subscribe", "params": {"channel": "trade", "symbol": ["BTC/USD"]}}'
+
+
+class _KrakenStamp(msgspec.Struct):
+    trade_id: int
+
+
+class _KrakenMessage(msgspec.Struct):
+    channel: str = ""
+    type: str = ""
+    data: list[_KrakenStamp] | None = None
+
+
+def bare_kraken(f: Feed, count: int) -> Samples:
+    """trio-websocket, subscribe, then read the trade ids only (acks, status and heartbeats skipped): the
+    ceiling."""
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_KrakenMessage).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + KRAKEN_PATH, max_message_size=1 << 22) as ws:
+            await ws.send_message(KRAKEN_SUBSCRIBE)
+            while samples.received < count:
+                message = await ws.get_message()
+                if '"channel":"trade"' not in message and '"channel": "trade"' not in message:
+                    continue
+                for trade in decode(message).data or ():
+                    samples.note(trade.trade_id)
+
+    trio.run(run)
+    return samples
+
+
+def ours_kraken(f: Feed, count: int) -> Samples:
+    import tempfile
+
+    from actors.handle import open_router_with
+    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
+    from brokers.kraken import create_broker
+    from protocol.credentials import Credentials
+    from protocol.messages import StreamChannel
+    from protocol.model import Trade
+
+    samples = Samples()
+    with tempfile.TemporaryDirectory(prefix="bench-kraken-nonce-") as nonces:
+        settings = BrokerSettings(venue="kraken", rest_url=f.rest_url, ws_url=f.ws_url,
+                                  credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                  options={"tier": "pro", "nonce_dir": nonces})
+        state = BrokerState(venue="kraken", subscriptions={Subscription("BTC/USD", StreamChannel.TRADES)})
+
+        async def run() -> None:
+            async with open_router_with({"kraken": broker_actor(lambda: create_broker(settings), state)}) as router:
+                subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
+                await router.wait_connected("kraken")
+                while samples.received < count:
+                    event = await subscriber.get()
+                    assert isinstance(event, Trade)
+                    samples.note(int(event.trade_id))
+
+        trio.run(run)
+    return samples
+
+
+def ccxt_pro_kraken(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.kraken({"options": {"tradesLimit": count}, "newUpdates": True})
+        for key in list(exchange.urls["api"]):
+            if isinstance(exchange.urls["api"][key], str):
+                exchange.urls["api"][key] = f.rest_url
+        exchange.urls["api"]["ws"]["publicV2"] = f.ws_url + KRAKEN_PATH
+        try:
+            await exchange.load_markets()
+            while samples.received < count:
+                try:
+                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USD"), IDLE_LIMIT)
+                except TimeoutError:
+                    break
+                for trade in trades:
+                    samples.note(int(trade["id"]))
+        finally:
+            await exchange.close()
+
+    asyncio.run(run())
+    return samples
+
+
+def kraken_sdk(f: Feed, count: int) -> Samples:
+    """python-kraken-sdk's v2 `SpotWSClient` (asyncio, aiohttp), its callback taking every message."""
+    from kraken.spot import SpotWSClient
+
+    samples = Samples()
+    done = asyncio.Event()
+
+    async def on_message(message: dict[str, object]) -> None:
+        if message.get("channel") == "trade" and message.get("type") == "update":
+            for trade in message["data"]:  # type: ignore[attr-defined]
+                samples.note(int(trade["trade_id"]))
+            if samples.received >= count:
+                done.set()
+
+    async def run() -> None:
+        client = SpotWSClient(callback=on_message, rest_url=f.rest_url, ws_url=f.ws_url)
+        await client.start()
+        try:
+            await client.subscribe(params={"channel": "trade", "symbol": ["BTC/USD"]})
+            idle = 0
+            while not done.is_set() and idle < IDLE_LIMIT * 10:  # bounded: stop once trades stop coming
+                before = samples.received
+                try:
+                    await asyncio.wait_for(done.wait(), 0.1)
+                except TimeoutError:
+                    idle = idle + 1 if samples.received == before else 0
+        finally:
+            await client.close()
 
     asyncio.run(run())
     return samples
