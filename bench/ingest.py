@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 import msgspec
@@ -106,22 +107,28 @@ def bare(f: Feed, count: int) -> Samples:
 
 
 def ours(f: Feed, count: int) -> Samples:
+    return through_router(f, count, "binance", "BTC/USDT")
+
+
+def through_router(f: Feed, count: int, venue: str, symbol: str, options: dict[str, str] | None = None) -> Samples:
+    """Our client for ``venue`` behind the router, one subscriber taking ``count`` trades of ``symbol``."""
+    import brokers
     from actors.handle import open_router_with
     from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.binance import create_broker
     from protocol.credentials import Credentials
     from protocol.messages import StreamChannel
     from protocol.model import Trade
 
     samples = Samples()
-    settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
-    state = BrokerState(venue="binance", subscriptions={Subscription("BTC/USDT", StreamChannel.TRADES)})
+    create_broker = brokers.load_broker_factory(venue)
+    settings = BrokerSettings(venue=venue, rest_url=f.rest_url, ws_url=f.ws_url,
+                              credentials=Credentials.from_strings(f.api_key, f.api_secret), options=options or {})
+    state = BrokerState(venue=venue, subscriptions={Subscription(symbol, StreamChannel.TRADES)})
 
     async def run() -> None:
-        async with open_router_with({"binance": broker_actor(lambda: create_broker(settings), state)}) as router:
+        async with open_router_with({venue: broker_actor(lambda: create_broker(settings), state)}) as router:
             subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("binance")
+            await router.wait_connected(venue)
             while samples.received < count:
                 event = await subscriber.get()
                 assert isinstance(event, Trade)
@@ -144,20 +151,26 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
         for key in ("public", "private", "v3", "v1"):
             if key in exchange.urls["api"]:
                 exchange.urls["api"][key] = f.rest_url + "/api/" + ("v1" if key == "v1" else "v3")
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USDT", count, samples)
 
     asyncio.run(run())
     return samples
+
+
+async def watch_trades(exchange: Any, symbol: str, count: int, samples: Samples) -> None:
+    """A ccxt.pro client's ``watch_trades`` until ``count`` trades, or `IDLE_LIMIT` without one (ccxt's trade
+    cache can drop trades under load, and then the count is never reached); closes the client."""
+    try:
+        await exchange.load_markets()
+        while samples.received < count:
+            try:
+                trades = await asyncio.wait_for(exchange.watch_trades(symbol), IDLE_LIMIT)
+            except TimeoutError:
+                break
+            for trade in trades:
+                samples.note(int(trade["id"]))
+    finally:
+        await exchange.close()
 
 
 def median_latency(samples: list[Samples], q: float) -> float:
@@ -198,30 +211,7 @@ def bare_bybit(f: Feed, count: int) -> Samples:
 
 
 def ours_bybit(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.bybit import create_broker
-    from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
-
-    samples = Samples()
-    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                              options={"categories": "linear"})
-    state = BrokerState(venue="bybit", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
-
-    async def run() -> None:
-        async with open_router_with({"bybit": broker_actor(lambda: create_broker(settings), state)}) as router:
-            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("bybit")
-            while samples.received < count:
-                event = await subscriber.get()
-                assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
-
-    trio.run(run)
-    return samples
+    return through_router(f, count, "bybit", "BTC/USDT:USDT", {"categories": "linear"})
 
 
 def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
@@ -237,17 +227,7 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
             if isinstance(exchange.urls["api"][key], str):
                 exchange.urls["api"][key] = f.rest_url
         exchange.urls["api"]["ws"]["public"]["linear"] = f.ws_url + BYBIT_PATH
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:  # bounded: ccxt's trade cache can drop trades under load, then the count is never reached
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USDT:USDT", count, samples)
 
     asyncio.run(run())
     return samples
@@ -294,31 +274,8 @@ def bare_kraken(f: Feed, count: int) -> Samples:
 def ours_kraken(f: Feed, count: int) -> Samples:
     import tempfile
 
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.kraken import create_broker
-    from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
-
-    samples = Samples()
     with tempfile.TemporaryDirectory(prefix="bench-kraken-nonce-") as nonces:
-        settings = BrokerSettings(venue="kraken", rest_url=f.rest_url, ws_url=f.ws_url,
-                                  credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                                  options={"tier": "pro", "nonce_dir": nonces})
-        state = BrokerState(venue="kraken", subscriptions={Subscription("BTC/USD", StreamChannel.TRADES)})
-
-        async def run() -> None:
-            async with open_router_with({"kraken": broker_actor(lambda: create_broker(settings), state)}) as router:
-                subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-                await router.wait_connected("kraken")
-                while samples.received < count:
-                    event = await subscriber.get()
-                    assert isinstance(event, Trade)
-                    samples.note(int(event.trade_id))
-
-        trio.run(run)
-    return samples
+        return through_router(f, count, "kraken", "BTC/USD", {"tier": "pro", "nonce_dir": nonces})
 
 
 def ccxt_pro_kraken(f: Feed, count: int) -> Samples:
@@ -332,17 +289,7 @@ def ccxt_pro_kraken(f: Feed, count: int) -> Samples:
             if isinstance(exchange.urls["api"][key], str):
                 exchange.urls["api"][key] = f.rest_url
         exchange.urls["api"]["ws"]["publicV2"] = f.ws_url + KRAKEN_PATH
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USD"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USD", count, samples)
 
     asyncio.run(run())
     return samples
