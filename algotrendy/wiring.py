@@ -30,12 +30,17 @@ PAPER_SYMBOLS: dict[str, list[str]] = {
     "alpaca": ["AAPL", "MSFT", "SPY"],  # US stocks
     "binance": ["BTC/USDT", "ETH/USDT"],
     "bybit": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the linear perpetual
+    "kraken": ["BTC/USD", "ETH/USD"],  # spot; the demo also holds BTC/USD on margin and allocates BTC to Earn
     "okx": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the USDT-margined swap
 }
 PAPER_EMULATOR_OPTIONS: dict[str, dict[str, Any]] = {
     # A venue with trading hours opens its paper session inside a regular session, whatever the weekday or
     # the hour ("open": now if the market is open, else the latest regular open), and runs on from there.
     "alpaca": {"market_time": "open"},
+}
+PAPER_OPTIONS: dict[str, dict[str, str]] = {
+    # The Kraken emulator's demo key is an Intermediate key: the client's call counter must count like one.
+    "kraken": {"tier": "intermediate"},
 }
 
 
@@ -58,7 +63,8 @@ def paper_config(venues: list[str] | None = None, *, demo: bool = True) -> AppCo
     return AppConfig(
         venues={
             name: VenueConfig(name=name, mode="paper", symbols=PAPER_SYMBOLS.get(name, []),
-                              channels=[StreamChannel.TICKER, StreamChannel.TRADES])
+                              channels=[StreamChannel.TICKER, StreamChannel.TRADES],
+                              options=dict(PAPER_OPTIONS.get(name, {})))
             for name in chosen
         },
         demo=demo,

@@ -62,6 +62,18 @@ RATIOS = [
     ("order round trip p50, okx", "algotrendy router", "ccxt async"),
     ("client CPU per round trip, okx", "algotrendy router", "bare signed httpx (floor)"),
     ("client CPU per round trip, okx", "algotrendy router", "python-okx"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "python-kraken-sdk SpotWSClient"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "ccxt.pro watch_trades"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "bare trio-websocket (ceiling)"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "python-kraken-sdk SpotWSClient"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "ccxt.pro watch_trades"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "bare trio-websocket (ceiling)"),
+    ("order round trip p50, kraken", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, kraken", "algotrendy router", "bare httpx + private stream"),
+    ("order round trip p50, kraken", "algotrendy router", "python-kraken-sdk"),
+    ("order round trip p50, kraken", "algotrendy router", "ccxt async"),
+    ("client CPU per round trip, kraken", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, kraken", "algotrendy router", "python-kraken-sdk"),
 ]
 
 
@@ -112,7 +124,7 @@ def main() -> None:
     count = 5_000 if args.quick else 30_000
     report = Report()
 
-    # 1. ingest throughput on the same feed (Binance and OKX: one trade per message; Bybit and Alpaca: 10 per message)
+    # 1. ingest throughput on the same feed (Binance and OKX: one trade per message; Bybit, Kraken and Alpaca: 10)
     ingest_cases = [
         ("binance", 1, {"bare trio-websocket (ceiling)": ingest.bare, "algotrendy (binance)": ingest.ours,
                         "ccxt.pro watch_trades": ingest.ccxt_pro}),
@@ -122,6 +134,9 @@ def main() -> None:
                         "alpaca-py StockDataStream": ingest.alpaca_py}),
         ("okx", 1, {"bare trio-websocket (ceiling)": ingest.bare_okx, "algotrendy (okx)": ingest.ours_okx,
                     "ccxt.pro watch_trades": ingest.ccxt_pro_okx}),
+        ("kraken", 10, {"bare trio-websocket (ceiling)": ingest.bare_kraken, "algotrendy (kraken)": ingest.ours_kraken,
+                        "python-kraken-sdk SpotWSClient": ingest.kraken_sdk,
+                        "ccxt.pro watch_trades": ingest.ccxt_pro_kraken}),
     ]
     for venue, batch, consumers in ingest_cases:
         for name, consumer in consumers.items():
@@ -154,7 +169,11 @@ def main() -> None:
                      ("alpaca", "alpaca-py StockDataStream", ingest.alpaca_py),
                      ("okx", "bare trio-websocket (ceiling)", ingest.bare_okx),
                      ("okx", "algotrendy (okx)", ingest.ours_okx),
-                     ("okx", "ccxt.pro watch_trades", ingest.ccxt_pro_okx)]
+                     ("okx", "ccxt.pro watch_trades", ingest.ccxt_pro_okx),
+                     ("kraken", "bare trio-websocket (ceiling)", ingest.bare_kraken),
+                     ("kraken", "algotrendy (kraken)", ingest.ours_kraken),
+                     ("kraken", "python-kraken-sdk SpotWSClient", ingest.kraken_sdk),
+                     ("kraken", "ccxt.pro watch_trades", ingest.ccxt_pro_kraken)]
     latency_figures = {(venue, name): {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s, {venue}", name, "ms",
                                                             higher_is_better=False)) for q in (0.5, 0.99, 0.999)}
                        for venue, name, _ in latency_cases}
@@ -172,8 +191,9 @@ def main() -> None:
             _try(report, f"latency {venue} {name}", measure_latency)
 
     # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
-    # stays under 100 orders / 10 s; Bybit and OKX: every client is paced under their limits; Alpaca: at most 40
-    # rounds per fresh emulator stay under 200 requests a minute (see roundtrip.py).
+    # stays under 100 orders / 10 s; Bybit and OKX: every client is paced under their limits; Kraken: every
+    # client rotates over 16 pairs, each left 3 s for its trading counter to decay; Alpaca: at most 40 rounds per
+    # fresh emulator stay under 200 requests a minute (see roundtrip.py).
     rtt_cases = [
         ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
                      "bare httpx + private stream": roundtrip.bare_httpx_with_stream,
@@ -193,6 +213,10 @@ def main() -> None:
                  "bare httpx + private stream": roundtrip.okx_bare_httpx_with_stream,
                  "algotrendy router": roundtrip.okx_ours, "python-okx": roundtrip.okx_python_okx,
                  "ccxt async": roundtrip.okx_ccxt_async}),
+        ("kraken", {"bare signed httpx (floor)": roundtrip.kraken_bare_httpx,
+                    "bare httpx + private stream": roundtrip.kraken_bare_httpx_with_stream,
+                    "algotrendy router": roundtrip.kraken_ours, "python-kraken-sdk": roundtrip.kraken_sdk,
+                    "ccxt async": roundtrip.kraken_ccxt_async}),
     ]
     rtt_runs = 1 if args.quick else max(runs, 5)  # cheap, and the noisiest figure: more runs
     for venue, clients in rtt_cases:

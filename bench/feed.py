@@ -1,14 +1,19 @@
-"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit, OKX or Alpaca dialect.
+"""A trade firehose for benchmarks, in its own process, in the Binance, Bybit, OKX, Kraken or Alpaca dialect.
 
 It is the venue's emulator with its price ticks switched off; every websocket that subscribes to
 ``btcusdt@trade`` (Binance), ``publicTrade.BTCUSDT`` on the linear socket (Bybit), ``trades`` of
-``BTC-USDT-SWAP`` on ``/ws/v5/public`` (OKX) or, authenticated, to ``trades`` of ``AAPL`` on ``/v2/iex``
-(Alpaca) receives ``--count`` trades at ``--rate`` messages per second (0 = as fast as the consumer takes
-them). Binance and OKX send one trade per message, as they do; Bybit and Alpaca batch ``--batch`` trades per
-message, as Bybit's ``publicTrade`` and Alpaca's data arrays do (Alpaca's in the encoding the socket asked
-for: JSON, or MessagePack as alpaca-py asks). Alpaca's market clock is pinned inside a regular session, so
-orders trade. Each trade id is the send time from `time.perf_counter_ns()` (CLOCK_MONOTONIC, shared by all
-processes on the machine), so a consumer can measure tick-to-subscriber latency.
+``BTC-USDT-SWAP`` on ``/ws/v5/public`` (OKX), the v2 ``trade`` channel of ``BTC/USD`` (Kraken) or,
+authenticated, ``trades`` of ``AAPL`` on ``/v2/iex`` (Alpaca) receives ``--count`` trades at ``--rate``
+messages per second (0 = as fast as the consumer takes them). Binance and OKX send one trade per message, as
+they do; Bybit, Kraken and Alpaca batch ``--batch`` trades per message, as their trade channels do (Alpaca's
+in the encoding the socket asked for: JSON, or MessagePack as alpaca-py asks). Alpaca's market clock is
+pinned inside a regular session, so orders trade. Each trade id is the send time from
+`time.perf_counter_ns()` (CLOCK_MONOTONIC, shared by all processes on the machine), so a consumer can measure
+tick-to-subscriber latency.
+
+Kraken's feed also lists `KRAKEN_ORDER_PAIRS` synthetic USD pairs and makes the demo key a Pro key: the order
+round trips rotate over those pairs, because Kraken charges a young order's cancel 8 on the pair's trading
+counter (bench/roundtrip.py).
 
 Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``
 (and the passphrase after them for OKX).
@@ -34,6 +39,22 @@ from emulators.engine.server import WsConnection
 BYBIT_TOPIC = "publicTrade.BTCUSDT"
 ALPACA_TOPIC = "trades|AAPL"
 ALPACA_SESSION = datetime(2026, 12, 1, 15, tzinfo=UTC)  # Tuesday 10:00 New York: a regular session
+KRAKEN_TOPIC = "trade:BTC/USD"
+KRAKEN_ORDER_PAIRS = 16
+
+
+async def fire_kraken(conn: WsConnection, count: int, rate: float, batch: int) -> None:
+    start = time.perf_counter()
+    for n in range(0, count, batch):
+        if rate:
+            await trio.sleep(max(start + n / batch / rate - time.perf_counter(), 0.0))  # as in fire_bybit
+        while conn.outgoing_tx.statistics().current_buffer_used > 2000:  # noqa: ASYNC110 - polls a queue
+            await trio.sleep(0.0005)
+        stamp, when = time.perf_counter_ns(), time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        trades = [{"symbol": "BTC/USD", "side": "buy" if (n + k) % 2 else "sell", "price": 65000.1, "qty": 0.001,
+                   "ord_type": "market", "trade_id": stamp + k, "timestamp": when}
+                  for k in range(min(batch, count - n))]
+        conn.send(json.dumps({"channel": "trade", "type": "update", "data": trades}))
 
 
 async def fire_bybit(conn: WsConnection, count: int, rate: float, batch: int) -> None:
@@ -104,8 +125,11 @@ async def fire(conn: WsConnection, count: int, rate: float) -> None:
 
 async def main(venue_name: str, count: int, rate: float, port: int, batch: int, fast: bool) -> None:
     pinned: dict[str, Any] = {"market_time": ALPACA_SESSION} if venue_name == "alpaca" else {}
-    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0, **pinned) as venue:
+    extra = KRAKEN_ORDER_PAIRS if venue_name == "kraken" else 0
+    async with emulate(venue_name, seed=1, port=port, tick_interval=3600.0, extra_symbols=extra, **pinned) as venue:
         dialect = venue.dialect
+        if venue_name == "kraken":
+            dialect.set_tier(venue.api_key, "pro")
         started: set[int] = set()
         async with trio.open_nursery() as nursery:
             ws_url = venue.ws_url
@@ -131,13 +155,16 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
                     elif venue_name == "okx" and okx_subscribed(conn):
                         started.add(id(conn))
                         nursery.start_soon(fire_okx, conn, count, rate)
+                    elif venue_name == "kraken" and KRAKEN_TOPIC in conn.topics:
+                        started.add(id(conn))
+                        nursery.start_soon(fire_kraken, conn, count, rate, batch)
                 await trio.sleep(0.005)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--venue", choices=["binance", "bybit", "okx", "alpaca"], default="binance")
-    parser.add_argument("--batch", type=int, default=10, help="Bybit / Alpaca trades per message")
+    parser.add_argument("--venue", choices=["binance", "bybit", "okx", "kraken", "alpaca"], default="binance")
+    parser.add_argument("--batch", type=int, default=10, help="Bybit, Kraken and Alpaca trades per message")
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)

@@ -3,7 +3,8 @@
 Each consumer connects to a fresh feed process (bench/feed.py) and takes ``count`` trades:
 - ``bare trio-websocket``: receive loop, no decoding (the ceiling for a trio client);
 - ``algotrendy``: the venue's broker stream -> msgspec decode -> router fan-out -> one subscriber;
-- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio).
+- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio);
+- the official SDKs where they stream: python-kraken-sdk's v2 ``SpotWSClient``, alpaca-py's ``StockDataStream``.
 Throughput = trades / (time from first to last received). Latency = receive time - send stamp.
 """
 
@@ -152,20 +153,26 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
         for key in ("public", "private", "v3", "v1"):
             if key in exchange.urls["api"]:
                 exchange.urls["api"][key] = f.rest_url + "/api/" + ("v1" if key == "v1" else "v3")
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USDT", count, samples)
 
     asyncio.run(run())
     return samples
+
+
+async def watch_trades(exchange: Any, symbol: str, count: int, samples: Samples) -> None:
+    """A ccxt.pro client's ``watch_trades`` until ``count`` trades, or `IDLE_LIMIT` without one (ccxt's trade
+    cache can drop trades under load, and then the count is never reached); closes the client."""
+    try:
+        await exchange.load_markets()
+        while samples.received < count:
+            try:
+                trades = await asyncio.wait_for(exchange.watch_trades(symbol), IDLE_LIMIT)
+            except TimeoutError:
+                break
+            for trade in trades:
+                samples.note(int(trade["id"]))
+    finally:
+        await exchange.close()
 
 
 def median_latency(samples: list[Samples], q: float) -> float:
@@ -227,17 +234,7 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
             if isinstance(exchange.urls["api"][key], str):
                 exchange.urls["api"][key] = f.rest_url
         exchange.urls["api"]["ws"]["public"]["linear"] = f.ws_url + BYBIT_PATH
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:  # bounded: ccxt's trade cache can drop trades under load, then the count is never reached
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USDT:USDT", count, samples)
 
     asyncio.run(run())
     return samples
@@ -299,17 +296,7 @@ def ccxt_pro_okx(f: Feed, count: int) -> Samples:
         exchange.urls["api"]["rest"] = f.rest_url
         exchange.urls["api"]["ws"] = f.ws_url + "/ws/v5"
         exchange.has["fetchCurrencies"] = False  # a private asset endpoint the emulator does not serve
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:  # bounded, as for the other ccxt consumers
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USDT:USDT", count, samples)
 
     asyncio.run(run())
     return samples
@@ -382,4 +369,104 @@ def alpaca_py(f: Feed, count: int) -> Samples:
     if loop is not None and loop.is_running():
         asyncio.run_coroutine_threadsafe(stream.stop_ws(), loop).result(timeout=10)
     thread.join(10)
+    return samples
+
+
+# ------------------------------------------------------------------------------ Kraken (v2 trade, BTC/USD)
+
+KRAKEN_PATH = "/v2"
+KRAKEN_SUBSCRIBE = '{"method": "subscribe", "params": {"channel": "trade", "symbol": ["BTC/USD"]}}'
+
+
+class _KrakenStamp(msgspec.Struct):
+    trade_id: int
+
+
+class _KrakenMessage(msgspec.Struct):
+    channel: str = ""
+    type: str = ""
+    data: list[_KrakenStamp] | None = None
+
+
+def bare_kraken(f: Feed, count: int) -> Samples:
+    """trio-websocket, subscribe, then read the trade ids only (acks, status and heartbeats skipped): the
+    ceiling."""
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_KrakenMessage).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + KRAKEN_PATH, max_message_size=1 << 22) as ws:
+            await ws.send_message(KRAKEN_SUBSCRIBE)
+            while samples.received < count:
+                message = await ws.get_message()
+                if '"channel":"trade"' not in message and '"channel": "trade"' not in message:
+                    continue
+                for trade in decode(message).data or ():
+                    samples.note(trade.trade_id)
+
+    trio.run(run)
+    return samples
+
+
+def ours_kraken(f: Feed, count: int) -> Samples:
+    import tempfile
+
+    from brokers.base import BrokerSettings
+    from protocol.credentials import Credentials
+
+    with tempfile.TemporaryDirectory(prefix="bench-kraken-nonce-") as nonces:
+        return _through_router(BrokerSettings(venue="kraken", rest_url=f.rest_url, ws_url=f.ws_url,
+                                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                              options={"tier": "pro", "nonce_dir": nonces}), "BTC/USD", count)
+
+
+def ccxt_pro_kraken(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.kraken({"options": {"tradesLimit": count}, "newUpdates": True})
+        for key in list(exchange.urls["api"]):
+            if isinstance(exchange.urls["api"][key], str):
+                exchange.urls["api"][key] = f.rest_url
+        exchange.urls["api"]["ws"]["publicV2"] = f.ws_url + KRAKEN_PATH
+        await watch_trades(exchange, "BTC/USD", count, samples)
+
+    asyncio.run(run())
+    return samples
+
+
+def kraken_sdk(f: Feed, count: int) -> Samples:
+    """python-kraken-sdk's v2 `SpotWSClient` (asyncio, aiohttp), its callback taking every message."""
+    from kraken.spot import SpotWSClient
+
+    samples = Samples()
+    done = asyncio.Event()
+
+    async def on_message(message: dict[str, object]) -> None:
+        if message.get("channel") == "trade" and message.get("type") == "update":
+            for trade in message["data"]:  # type: ignore[attr-defined]
+                samples.note(int(trade["trade_id"]))
+            if samples.received >= count:
+                done.set()
+
+    async def run() -> None:
+        client = SpotWSClient(callback=on_message, rest_url=f.rest_url, ws_url=f.ws_url)
+        await client.start()
+        try:
+            await client.subscribe(params={"channel": "trade", "symbol": ["BTC/USD"]})
+            idle = 0
+            while not done.is_set() and idle < IDLE_LIMIT * 10:  # bounded: stop once trades stop coming
+                before = samples.received
+                try:
+                    await asyncio.wait_for(done.wait(), 0.1)
+                except TimeoutError:
+                    idle = idle + 1 if samples.received == before else 0
+        finally:
+            await client.close()
+
+    asyncio.run(run())
     return samples

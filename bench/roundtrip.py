@@ -1,13 +1,13 @@
 """Order round trip: place + cancel one resting limit order, against the venue's emulator process (Binance
-spot, Bybit linear, OKX USDT swap, Alpaca AAPL in a regular session).
+spot, Bybit linear, OKX USDT swap, Kraken spot, Alpaca AAPL in a regular session).
 
 - ``bare httpx``: two signed requests with a kept-alive httpx.AsyncClient under trio (the floor), alone and
   with the venue's private stream open and drained;
 - ``bare WebSocket API``: ``order.place`` + ``order.cancel`` on one Binance WebSocket API connection (its floor);
 - ``algotrendy``: through the router (risk checks, idempotency book-keeping, broker actor, REST), and for
   Binance the same with ``options.order_transport = "ws-api"`` (orders on the private stream's connection);
-- the official SDKs: python-binance (requests), pybit (requests), python-okx (httpx), alpaca-py's
-  ``TradingClient`` (requests), all synchronous;
+- the official SDKs: python-binance (requests), pybit (requests), python-okx (httpx), python-kraken-sdk's
+  ``Trade`` (requests), alpaca-py's ``TradingClient`` (requests), all synchronous;
 - ``ccxt``: ccxt's async client of each venue (aiohttp).
 Each yields per-iteration latencies in milliseconds.
 """
@@ -600,4 +600,202 @@ def alpaca_py(f: Feed, rounds: int) -> Rounds:
                                                       limit_price=float(ALPACA_PRICE)))
         client.cancel_order_by_id(order.id)  # type: ignore[union-attr]
         out.lap(n, start)
+    return out
+
+
+# ------------------------------------------------------------------------------ Kraken (synthetic USD pairs)
+#
+# Kraken charges a cancel of an order younger than 5 s 8 on the pair's trading counter (+1 for the add), and a
+# Pro key's counter decays 3.75 a second: one pair takes a place + cancel round every 2.4 s. Every client
+# therefore rotates over the feed's synthetic pairs and waits, untimed, until the pair it uses next was last
+# used `KRAKEN_REVISIT` seconds ago (bench/feed.py lists the pairs and makes the key a Pro key).
+
+KRAKEN_REVISIT = 3.0
+
+
+@attrs.frozen
+class KrakenPair:
+    symbol: str  # v2 / unified, "S01/USD"
+    altname: str  # REST, "S01USD"
+    price: str  # far below the market: the order rests
+    volume: str
+
+
+def kraken_pairs() -> list[KrakenPair]:
+    """The feed's synthetic pairs with a resting price (half the start price) and a volume worth $7.5."""
+    from decimal import ROUND_UP
+
+    from bench.feed import KRAKEN_ORDER_PAIRS
+    from emulators.engine.instruments import synthetic_instruments
+
+    pairs = []
+    for spec in synthetic_instruments(KRAKEN_ORDER_PAIRS):
+        price = (spec.start_price / 2).quantize(spec.tick_size)
+        volume = (Decimal("7.5") / price / spec.step_size).to_integral_value(rounding=ROUND_UP) * spec.step_size
+        pairs.append(KrakenPair(f"{spec.base}/USD", f"{spec.base}USD", str(price), str(volume)))
+    return pairs
+
+
+@attrs.define
+class KrakenPacer:
+    """Round ``n``'s pair, after the untimed wait that keeps each pair's trading counter clear."""
+
+    pairs: list[KrakenPair] = attrs.field(factory=kraken_pairs)
+    last_used: dict[str, float] = attrs.field(factory=dict)
+
+    def due(self, n: int) -> tuple[KrakenPair, float]:
+        """(the pair, seconds to wait before using it)."""
+        pair = self.pairs[n % len(self.pairs)]
+        used = self.last_used.get(pair.symbol)
+        wait = 0.0 if used is None else max(0.0, used + KRAKEN_REVISIT - time.perf_counter())
+        return pair, wait
+
+    def used(self, pair: KrakenPair) -> None:
+        self.last_used[pair.symbol] = time.perf_counter()
+
+
+def _kraken_signed(f: Feed, path: str, params: dict[str, str]) -> tuple[str, dict[str, str]]:
+    import base64
+
+    nonce = str(time.time_ns() // 1000)
+    body = urlencode({"nonce": nonce, **params})
+    digest = hashlib.sha256((nonce + body).encode()).digest()
+    mac = hmac.new(base64.b64decode(f.api_secret), path.encode() + digest, hashlib.sha512)
+    return body, {"API-Key": f.api_key, "API-Sign": base64.b64encode(mac.digest()).decode(),
+                  "Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def _kraken_post(client: Any, f: Feed, method: str, params: dict[str, str]) -> Any:
+    path = f"/0/private/{method}"
+    body, headers = _kraken_signed(f, path, params)
+    answer = (await client.post(path, content=body, headers=headers)).json()
+    if answer.get("error"):
+        raise RuntimeError(f"{method}: {answer['error']}")
+    return answer["result"]
+
+
+async def _drain_kraken_private(f: Feed, client: Any, *,
+                                task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    token = (await _kraken_post(client, f, "GetWebSocketsToken", {}))["token"]
+    async with open_websocket_url(f.ws_url + "/ws-auth/v2") as ws:
+        for channel in ("executions", "balances"):
+            await ws.send_message(json.dumps({"method": "subscribe", "params": {"channel": channel, "token": token}}))
+        task_status.started()
+        while True:
+            await ws.get_message()
+
+
+def kraken_bare_httpx(f: Feed, rounds: int) -> Rounds:
+    return _kraken_bare(f, rounds, with_private_stream=False)
+
+
+def kraken_bare_httpx_with_stream(f: Feed, rounds: int) -> Rounds:
+    """The same two requests while the private websocket (executions and balances) is open and drained without
+    decoding: the venue then does the push work it does for any full client."""
+    return _kraken_bare(f, rounds, with_private_stream=True)
+
+
+def _kraken_bare(f: Feed, rounds: int, *, with_private_stream: bool) -> Rounds:
+    import httpx
+
+    out, pacer = Rounds(), KrakenPacer()
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=f.rest_url) as client, trio.open_nursery() as nursery:
+            if with_private_stream:
+                await nursery.start(_drain_kraken_private, f, client)
+            for n in range(rounds + WARMUP):
+                pair, wait = pacer.due(n)
+                await trio.sleep(wait)
+                start = time.perf_counter()
+                placed = await _kraken_post(client, f, "AddOrder", {
+                    "ordertype": "limit", "type": "buy", "volume": pair.volume, "pair": pair.altname,
+                    "price": pair.price, "cl_ord_id": f"bare{n}"})
+                await _kraken_post(client, f, "CancelOrder", {"txid": placed["txid"][0]})
+                out.lap(n, start)
+                pacer.used(pair)
+            nursery.cancel_scope.cancel()
+
+    trio.run(run)
+    return out
+
+
+def kraken_ours(f: Feed, rounds: int) -> Rounds:
+    import tempfile
+
+    from actors.handle import open_router_with
+    from brokers.base import BrokerSettings, BrokerState, broker_actor
+    from brokers.kraken import create_broker
+    from protocol.credentials import Credentials
+
+    out, pacer = Rounds(), KrakenPacer()
+    with tempfile.TemporaryDirectory(prefix="bench-kraken-nonce-") as nonces:
+        settings = BrokerSettings(venue="kraken", rest_url=f.rest_url, ws_url=f.ws_url,
+                                  credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                  options={"tier": "pro", "nonce_dir": nonces})
+
+        async def run() -> None:
+            actor = broker_actor(lambda: create_broker(settings), BrokerState(venue="kraken"))
+            async with open_router_with({"kraken": actor}) as router:
+                await router.wait_connected("kraken")
+                for n in range(rounds + WARMUP):
+                    pair, wait = pacer.due(n)
+                    await trio.sleep(wait)
+                    start = time.perf_counter()
+                    order = await router.place_order(venue="kraken", symbol=pair.symbol, side="buy", type="limit",
+                                                     quantity=Decimal(pair.volume), price=Decimal(pair.price))
+                    await router.cancel_order("kraken", pair.symbol, order_id=order.order_id)
+                    out.lap(n, start)
+                    pacer.used(pair)
+
+        trio.run(run)
+    return out
+
+
+def kraken_sdk(f: Feed, rounds: int) -> Rounds:
+    """python-kraken-sdk's ``Trade`` client (requests, synchronous), pointed at the feed by its ``url``."""
+    from kraken.spot import Trade
+
+    client = Trade(key=f.api_key, secret=f.api_secret, url=f.rest_url)
+    out, pacer = Rounds(), KrakenPacer()
+    for n in range(rounds + WARMUP):
+        pair, wait = pacer.due(n)
+        time.sleep(wait)
+        start = time.perf_counter()
+        placed = client.create_order(ordertype="limit", side="buy", pair=pair.altname, volume=pair.volume,
+                                     price=pair.price)
+        client.cancel_order(txid=placed["txid"][0])
+        out.lap(n, start)
+        pacer.used(pair)
+    return out
+
+
+def kraken_ccxt_async(f: Feed, rounds: int) -> Rounds:
+    import ccxt.async_support as ccxt
+
+    out, pacer = Rounds(), KrakenPacer()
+
+    async def run() -> None:
+        exchange = ccxt.kraken({"apiKey": f.api_key, "secret": f.api_secret})
+        for key in list(exchange.urls["api"]):
+            if isinstance(exchange.urls["api"][key], str):
+                exchange.urls["api"][key] = f.rest_url
+        try:
+            await exchange.load_markets()
+            for n in range(rounds + WARMUP):
+                pair, wait = pacer.due(n)
+                await asyncio.sleep(wait)
+                start = time.perf_counter()
+                order = await exchange.create_order(pair.symbol, "limit", "buy", float(pair.volume), float(pair.price))
+                await exchange.cancel_order(order["id"], pair.symbol)
+                out.lap(n, start)
+                pacer.used(pair)
+        finally:
+            await exchange.close()
+
+    asyncio.run(run())
     return out

@@ -12,6 +12,7 @@ BROKER_FACTORIES: dict[str, str] = {
     "alpaca": "brokers.alpaca",
     "binance": "brokers.binance",
     "bybit": "brokers.bybit",
+    "kraken": "brokers.kraken",
     "okx": "brokers.okx",
 }
 

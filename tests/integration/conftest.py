@@ -1,5 +1,6 @@
 """Where the integration tests run: always against the emulator, and against the real venue's
-testnet too when its credentials are in the environment.
+testnet too when its credentials are in the environment (a venue without a testnet, Kraken, runs
+against the real venue read-only instead: `READ_ONLY_REAL_VENUES`).
 
 Each test module sets ``VENUE``; the `where` fixture parametrises every test over ("emulator",
 "testnet"). The testnet half skips with a reason when keys are absent, so the same test bodies
@@ -53,9 +54,14 @@ TESTNET_KEYS = {
     "binance": ("BINANCE_API_KEY", "BINANCE_API_SECRET"),
     "bybit": ("BYBIT_API_KEY", "BYBIT_API_SECRET"),
     "alpaca": ("ALPACA_API_KEY", "ALPACA_API_SECRET"),  # paper trading keys (Alpaca's "testnet")
+    "kraken": ("KRAKEN_API_KEY", "KRAKEN_API_SECRET"),  # real keys: Kraken has no spot testnet (read-only below)
     "okx": ("OKX_API_KEY", "OKX_API_SECRET", "OKX_API_PASSPHRASE"),  # an OKX demo-trading key
 }
 """The environment variables of each venue's testnet credentials: key, secret (and passphrase where asked)."""
+READ_ONLY_REAL_VENUES: dict[str, dict[str, str]] = {
+    # Venues without a testnet: their twins run against the real venue, read-only, with these options.
+    "kraken": {"validate_only": "true"},  # orders are checked with validate=true, never placed
+}
 
 
 @pytest.fixture(params=["emulator", "testnet"])
@@ -64,6 +70,10 @@ def where(request: pytest.FixtureRequest) -> str:
     if request.param == "testnet":
         names = TESTNET_KEYS[venue]
         if not all(os.environ.get(name) for name in names):
+            if venue in READ_ONLY_REAL_VENUES:
+                pytest.skip(f"{'/'.join(names)} not set: the real {venue} run is skipped ({venue} has no testnet: "
+                            "it would run read-only, orders only validated, never placed; the same test ran "
+                            "against the emulator)")
             pytest.skip(f"{'/'.join(names)} not set: the {venue} testnet run is skipped "
                         "(the same test ran against the emulator)")
     return str(request.param)
@@ -88,10 +98,12 @@ async def target(request: pytest.FixtureRequest, where: str, clock: Any) -> Asyn
         if pinned is not None:
             pytest.skip(f"the market clock is pinned to {pinned.args[0]}: only an emulator's clock can be "
                         "(this body ran against the emulator)")
-        rest, ws = brokers.default_endpoints(venue, testnet=True)
+        read_only = READ_ONLY_REAL_VENUES.get(venue)
+        rest, ws = brokers.default_endpoints(venue, testnet=read_only is None)
         creds = Credentials.from_strings(*(os.environ[name] for name in TESTNET_KEYS[venue]))
-        yield Target(where, BrokerSettings(venue=venue, rest_url=rest, ws_url=ws, credentials=creds, testnet=True,
-                                           options=options), None, factory)
+        yield Target(where, BrokerSettings(venue=venue, rest_url=rest, ws_url=ws, credentials=creds,
+                                           testnet=read_only is None, options={**options, **(read_only or {})}),
+                     None, factory)
         return
     from emulators import emulate
 

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 import pytest
 import trio
+import trio.testing
 
 import brokers
 from actors.handle import RouterHandle, open_router_with
@@ -30,6 +31,7 @@ from brokers.base import BrokerSettings, BrokerState, broker_actor
 from protocol import errors as e
 from protocol.credentials import Credentials
 from protocol.model import NEVER_REACHED, Instrument, Order, OrderStatus, OrderType, Side, TimeInForce
+from tests.support.nonces import AUTOJUMP_THRESHOLD, nonce_dir
 
 
 @attrs.frozen
@@ -61,9 +63,19 @@ CASES = [
               emulator={"market_time": datetime(2026, 12, 1, 15, tzinfo=UTC)}, unique_client_ids=True),
     EntryCase("okx", "BTC/USDT", ("/api/v5/trade/order", "POST"), ("/api/v5/trade/cancel-order", "POST")),
     EntryCase("okx", "BTC/USDT:USDT", ("/api/v5/trade/order", "POST"), ("/api/v5/trade/cancel-order", "POST")),
+    EntryCase("kraken", "BTC/USD", ("/0/private/AddOrder", "POST"), ("/0/private/CancelOrder", "POST")),
 ]
 cases = pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 TIMEOUT = 1.0
+AUTOJUMP = {"kraken": AUTOJUMP_THRESHOLD}  # a venue whose client takes nonces in a worker thread
+VENUE_OPTIONS = {"kraken": lambda: {"nonce_dir": nonce_dir()}}
+
+
+@pytest.fixture
+def clock(case: EntryCase) -> trio.abc.Clock:
+    """trio's virtual clock (pytest-trio runs the test on it), jumping as soon as the loop is idle -- or after a
+    millisecond of real idleness for a venue whose client does file I/O in a worker thread."""
+    return trio.testing.MockClock(autojump_threshold=AUTOJUMP.get(case.venue, 0))
 
 
 @attrs.frozen
@@ -90,11 +102,13 @@ class Run:
                 for o in self.venue.engine.all_orders() if o.client_order_id == client_order_id]
 
     def venue_order_id(self, order: Any) -> str:
-        """An engine order's id as the venue prints it (Bybit's opaque ids, OKX's own numbers)."""
+        """An engine order's id as the venue prints it (Bybit's opaque ids, OKX's own numbers, Kraken's txids)."""
         dialect = self.venue.dialect
         for printer in ("order_id", "ord_id"):
             if hasattr(dialect, printer):
                 return str(getattr(dialect, printer)(order))
+        if hasattr(getattr(dialect, "orders", None), "order_txid"):
+            return str(dialect.orders.order_txid(order))
         return str(order.order_id)
 
 
@@ -106,7 +120,8 @@ async def running(case: EntryCase) -> AsyncIterator[Run]:
         settings = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret,
                                                                        venue.passphrase),
-                                  request_timeout=TIMEOUT, options=case.options,
+                                  request_timeout=TIMEOUT,
+                                  options=case.options | VENUE_OPTIONS.get(case.venue, dict)(),
                                   testnet=True)  # an emulator is the venue's demo environment (OKX: demo keys)
         factory = brokers.load_broker_factory(case.venue)
         actor = broker_actor(lambda: factory(settings), BrokerState(venue=case.venue))
@@ -150,7 +165,7 @@ async def market(run: Run, case: EntryCase, client_order_id: str) -> Order:
 
 @cases
 async def test_an_order_executed_after_the_clients_timeout_is_placed_once(case: EntryCase,
-                                                                          autojump_clock: trio.abc.Clock) -> None:
+                                                                           clock: trio.abc.Clock) -> None:
     """The issue's reproduction: the venue handles the order 3 s after it arrived, the client gave up after 1 s.
     The lookup finds nothing at first ("not yet"): before issue 11 it resent at once, and two orders filled.
     (OKX handles it past its expTime, the client's timeout, and discards it: the resend is the one order.)"""
@@ -165,11 +180,12 @@ async def test_an_order_executed_after_the_clients_timeout_is_placed_once(case: 
 
 @cases
 async def test_an_order_delayed_past_its_bound_is_sent_again_once(case: EntryCase,
-                                                                  autojump_clock: trio.abc.Clock) -> None:
+                                                                  clock: trio.abc.Clock) -> None:
     """Delayed longer than the venue's bound: either the venue refuses it when it finally handles it (Binance
-    checks recvWindow before its matching engine, OKX the expTime header), or it comes too late to be the first
-    with its client id (Bybit's orderLinkId check; Alpaca's, whose resend went at once). One order either way,
-    and it is the one the caller got."""
+    checks recvWindow before its matching engine, OKX the expTime header; Kraken's engine checks AddOrder's
+    deadline, and its gateway refuses the request's nonce once our lookups' higher nonces got there first), or it
+    comes too late to be the first with its client id (Bybit's orderLinkId check; Alpaca's, whose resend went at
+    once). One order either way, and it is the one the caller got."""
     async with running(case) as run:
         run.venue.faults.slow_responses(25.0, count=1, path=case.place[0], method=case.place[1])
         order = await market(run, case, "late0001")
@@ -181,7 +197,7 @@ async def test_an_order_delayed_past_its_bound_is_sent_again_once(case: EntryCas
 
 @cases
 async def test_an_order_executed_then_cut_off_is_found_not_resent(case: EntryCase,
-                                                                  autojump_clock: trio.abc.Clock) -> None:
+                                                                  clock: trio.abc.Clock) -> None:
     """Executed, then the connection cut: REST sees a transport error and looks the order up. Over the
     WebSocket API that connection is the private stream's too, so the actor restarts mid-placement: the caller
     is told the outcome is unknown, the next incarnation resolves it with an order event, and a retry with the
@@ -203,7 +219,7 @@ async def test_an_order_executed_then_cut_off_is_found_not_resent(case: EntryCas
 
 
 @cases
-async def test_a_lost_cancel_answer_is_looked_up(case: EntryCase, autojump_clock: trio.abc.Clock) -> None:
+async def test_a_lost_cancel_answer_is_looked_up(case: EntryCase, clock: trio.abc.Clock) -> None:
     async with running(case) as run:
         assert (await resting(run, case, "cancel0001")).status is OrderStatus.NEW
         run.venue.faults.lose_responses(1, path=case.cancel[0], method=case.cancel[1])
@@ -214,7 +230,7 @@ async def test_a_lost_cancel_answer_is_looked_up(case: EntryCase, autojump_clock
 
 @cases
 async def test_a_retry_while_the_first_call_is_in_flight_gets_its_outcome(case: EntryCase,
-                                                                          autojump_clock: trio.abc.Clock) -> None:
+                                                                          clock: trio.abc.Clock) -> None:
     async with running(case) as run:
         run.venue.faults.slow_responses(3.0, count=1, path=case.place[0], method=case.place[1])
         answers: list[Order] = []
@@ -233,7 +249,7 @@ async def test_a_retry_while_the_first_call_is_in_flight_gets_its_outcome(case: 
 
 @cases
 async def test_an_unknown_outcome_is_said_and_then_resolved_by_an_order_event(
-        case: EntryCase, autojump_clock: trio.abc.Clock) -> None:
+        case: EntryCase, clock: trio.abc.Clock) -> None:
     """The order's request is held at the venue, which then goes unreachable (the held request dies with it):
     lookups fail, so the caller is told the outcome is unknown, never a guess; once the venue is back, the order
     is resolved — it never reached the venue — by an order event, and it was never sent twice.
@@ -277,7 +293,7 @@ async def test_an_unknown_outcome_is_said_and_then_resolved_by_an_order_event(
 
 @cases
 async def test_orders_the_venue_closed_while_we_were_away_end_closed(case: EntryCase,
-                                                                     autojump_clock: trio.abc.Clock) -> None:
+                                                                     clock: trio.abc.Clock) -> None:
     """The venue cancels our resting order while we are disconnected (its event goes nowhere): reconciliation
     finds the order no longer open and reports its real final state."""
     async with running(case) as run:

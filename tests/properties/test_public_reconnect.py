@@ -30,6 +30,7 @@ from protocol import messages as m
 from protocol.backoff import BackoffPolicy
 from protocol.credentials import Credentials
 from protocol.model import Instrument, OrderStatus, OrderType, Side, TimeInForce
+from tests.support.nonces import AUTOJUMP_THRESHOLD, nonce_dir
 
 POLICY = BackoffPolicy(base=0.5, cap=4.0, healthy_after=20.0)
 CHANNELS = (m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK)
@@ -51,7 +52,9 @@ class VenueCase:
 ALPACA = VenueCase("alpaca", "AAPL", (m.StreamChannel.TICKER, m.StreamChannel.TRADES), TimeInForce.DAY,
                    {"market_time": datetime(2026, 12, 1, 15, tzinfo=UTC)})
 CASES = [VenueCase("binance", "BTC/USDT"), VenueCase("bybit", "BTC/USDT"), VenueCase("bybit", "BTC/USDT:USDT"),
-         VenueCase("okx", "BTC/USDT"), VenueCase("okx", "BTC/USDT:USDT"), ALPACA]
+         VenueCase("okx", "BTC/USDT"), VenueCase("okx", "BTC/USDT:USDT"), VenueCase("kraken", "BTC/USD"), ALPACA]
+VENUE_OPTIONS = {"kraken": lambda: {"nonce_dir": nonce_dir()}}  # a fresh folder of nonce files per run
+AUTOJUMP = {"kraken": AUTOJUMP_THRESHOLD}  # a venue whose client takes nonces in a worker thread
 
 
 @attrs.frozen
@@ -150,7 +153,8 @@ async def run_schedule(case: VenueCase, schedule: list[PublicFault | Commands | 
     from emulators import emulate
 
     factory = brokers.load_broker_factory(case.venue)
-    options = {f"stale_after_{channel}": STALE for channel in ("ticker", "candles", "book")}
+    options = {f"stale_after_{channel}": STALE for channel in ("ticker", "candles", "book")} | \
+        VENUE_OPTIONS.get(case.venue, dict)()
     async with emulate(case.venue, seed=seed, tick_interval=0.25, **case.emulator) as venue:
         settings_ = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
                                    credentials=Credentials.from_strings(venue.api_key, venue.api_secret,
@@ -207,7 +211,8 @@ def check(seen: Seen, state: BrokerState, schedule: list[PublicFault | Commands 
 
 
 def _run(case: VenueCase, schedule: list[PublicFault | Commands | Wait], seed: int) -> None:
-    trio.run(run_schedule, case, schedule, seed, clock=trio.testing.MockClock(autojump_threshold=0))
+    clock = trio.testing.MockClock(autojump_threshold=AUTOJUMP.get(case.venue, 0))
+    trio.run(run_schedule, case, schedule, seed, clock=clock)
 
 
 EXAMPLES = int(os.environ.get("PUBLIC_EXAMPLES", "8"))
