@@ -22,7 +22,8 @@ the actor's late answer is a refusal. One the actor never took is `NotConnected`
 A venue's status has two sources: the supervisor's transitions (connecting, connected, reconnecting,
 stopped) and what a connected broker reports about itself on its event channel (market data degraded,
 symbols the venue does not list, its trading session). The router keeps both in one `BrokerStatus`
-per venue: the state comes only from the supervisor, the rest from the venue's latest report.
+per venue: the state comes only from the supervisor, the rest from the venue's latest report (whose session
+stays as last said when a report says nothing about it).
 """
 
 from __future__ import annotations
@@ -314,6 +315,11 @@ class Router:
             kind = m.EVENT_KIND[type(event)]
             if kind is m.EventKind.STATUS:
                 assert isinstance(event, m.BrokerStatus)
+                previous = venue.reported
+                if event.session is None and previous is not None and previous.session is not None:
+                    # A report about something else (a symbol it does not list) leaves the session as said.
+                    event = msgspec.structs.replace(event, session=previous.session,
+                                                    next_session_change=previous.next_session_change)
                 venue.reported = event
                 if venue.supervised is None:
                     return  # cannot happen (the supervisor speaks first); nothing to merge into

@@ -1,8 +1,10 @@
 """`algotrendy run`: the long-running service (design §10).
 
 It runs the router with every configured venue (paper mode: embedded emulators), shows a live
-terminal view of venue status, prices, orders and fills, optionally runs a small demo strategy so
-fills are visible, serves the control API, and shuts down cleanly on SIGINT/SIGTERM.
+terminal view of venue status, prices, orders, fills, derivative and margin positions and Earn
+allocations, optionally runs a small demo strategy so fills are visible (and, where a venue offers them,
+a margin position and an Earn allocation), serves the control API, and shuts down cleanly on
+SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from algotrendy.metrics import DaemonMetrics, MetricsEndpoint, bind_metrics, ser
 from algotrendy.tables import num, status_flags
 from algotrendy.wiring import VenuePlan, open_journal, plan_venues, venue_actors
 from protocol import messages as m
-from protocol.errors import BrokerError
+from protocol.errors import BrokerError, NotSupported
 from protocol.model import (
+    EarnAllocation,
+    EarnLockType,
+    EarnStrategy,
     Fill,
     Instrument,
     MarketType,
@@ -40,6 +45,7 @@ from protocol.model import (
     PositionSide,
     Side,
     Ticker,
+    TimeInForce,
     Trade,
 )
 
@@ -56,6 +62,7 @@ class Dashboard:
     orders: deque[Order] = attrs.field(factory=lambda: deque(maxlen=10))
     fills: deque[Fill] = attrs.field(factory=lambda: deque(maxlen=10))
     positions: dict[tuple[str, str], Position] = attrs.field(factory=dict)
+    earn: dict[tuple[str, str], EarnAllocation] = attrs.field(factory=dict)  # by (venue, strategy id)
     notes: deque[str] = attrs.field(factory=lambda: deque(maxlen=6))
     on_note: Callable[[str], None] | None = None  # service mode prints every note as it comes
     fill_count: int = 0
@@ -85,6 +92,8 @@ class Dashboard:
             case Position():
                 if event.market_type is not MarketType.SPOT:  # spot holdings are balances; shown by fills
                     self.positions[(event.venue, event.symbol)] = event
+            case EarnAllocation():
+                self.earn[(event.venue, event.strategy_id)] = event
 
     def live_pnl(self, position: Position) -> Decimal:
         """Unrealised PnL at the latest price seen (the venue's figure until a price arrives)."""
@@ -147,7 +156,7 @@ def render(dash: Dashboard) -> object:
     for f in dash.fills:
         fills.add_row(f.venue, f.symbol, f.side.value, num(f.quantity), num(f.price), f"{num(f.fee)} {f.fee_currency}",
                       f.trade_id, f.timestamp.strftime("%H:%M:%S"))
-    positions = Table(title="Positions (derivatives; PnL live at the last price)", expand=True)
+    positions = Table(title="Positions (derivatives and margin; PnL live at the last price)", expand=True)
     for col in ("venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "realised PnL", "leverage"):
         positions.add_column(col)
     for (venue, symbol), pos in sorted(dash.positions.items()):
@@ -159,8 +168,19 @@ def render(dash: Dashboard) -> object:
         positions.add_row(venue, symbol, pos.side.value, num(pos.quantity), num(pos.entry_price),
                           num(_price_of(seen) if seen else pos.mark_price), f"[{colour}]{num(pnl)}[/]",
                           num(pos.realized_pnl), f"{num(pos.leverage)}x")
+    earn = Table(title="Earn allocations", expand=True)
+    for col in ("venue", "asset", "allocated", "pending", "rewards", "status", "strategy"):
+        earn.add_column(col)
+    for (venue, strategy_id), allocation in sorted(dash.earn.items()):
+        if allocation.amount == 0 and allocation.pending == 0:
+            continue
+        earn.add_row(venue, allocation.asset, num(allocation.amount), num(allocation.pending),
+                     num(allocation.rewards), allocation.status.value, strategy_id)
     notes = "\n".join(dash.notes)
-    return Group(venues, prices, positions, orders, fills, notes)
+    parts: list[Table | str] = [venues, prices, positions]
+    if dash.earn:
+        parts.append(earn)
+    return Group(*parts, orders, fills, notes)
 
 
 def plain_line(event: m.EventMsg) -> str | None:
@@ -180,6 +200,9 @@ def plain_line(event: m.EventMsg) -> str | None:
             return (f"[position] {event.venue} {event.symbol} {event.side.value} {num(event.quantity)}"
                     f" entry={num(event.entry_price)} mark={num(event.mark_price)}"
                     f" upnl={num(event.unrealized_pnl)} rpnl={num(event.realized_pnl)} lev={num(event.leverage)}x")
+        case EarnAllocation():
+            return (f"[earn] {event.venue} {event.asset} allocated={num(event.amount)} pending={num(event.pending)}"
+                    f" rewards={num(event.rewards)} {event.status.value} strategy={event.strategy_id}")
     return None
 
 
@@ -196,9 +219,17 @@ def on_tick(price: Decimal, tick: Decimal) -> Decimal:
 
 async def run_demo(router: RouterHandle, venue: str, symbols: list[str], dash: Dashboard,
                    *, period: float = 4.0, rounds: int | None = None) -> None:
-    """A tiny strategy so a newcomer sees orders and fills: buy, sell back, and a resting order cancelled."""
+    """A tiny strategy so a newcomer sees orders and fills: buy, sell back, and a resting order cancelled.
+    Where the venue offers them, it also holds one small margin long (the first symbol traded on margin) and
+    puts a little of an asset into an Earn strategy, once."""
     await router.wait_connected(venue)
     instruments = {i.symbol: i for i in await router.instruments(venue)}
+    margin = next((s for s in symbols if s in instruments and instruments[s].market_type is MarketType.SPOT
+                   and instruments[s].leverage_buy), None)
+    try:
+        await _demo_earn(router, venue, instruments, dash)
+    except BrokerError as error:
+        dash.note(f"demo {venue} Earn: {error}")
     done = 0
     while rounds is None or done < rounds:
         for symbol in symbols:
@@ -207,16 +238,65 @@ async def run_demo(router: RouterHandle, venue: str, symbols: list[str], dash: D
                 continue
             try:
                 await _demo_round(router, venue, instrument, dash)
+                if symbol == margin:
+                    await _open_margin_long(router, venue, instrument)
+                    margin = None  # once: it is held from here on
             except BrokerError as error:
                 dash.note(f"demo {venue} {symbol}: {error}")
         done += 1
         await trio.sleep(period)
 
 
+async def _open_margin_long(router: RouterHandle, venue: str, instrument: Instrument) -> None:
+    """Spot on margin: one small long at the lowest leverage offered, so its PnL can be watched live (the venue
+    reports the position as an event)."""
+    symbol = instrument.symbol
+    qty = demo_quantity(instrument, await router.get_current_price(venue, symbol))
+    await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty,
+                             leverage=min(instrument.leverage_buy))
+
+
+EARN_DEMO_SHARE = Decimal("0.01")  # of the free balance of the asset put into Earn by the demo
+
+
+async def _demo_earn(router: RouterHandle, venue: str, instruments: dict[str, Instrument], dash: Dashboard) -> None:
+    """Allocate 1% of an asset's free balance to the venue's most liquid Earn strategy (instant or flexible
+    first), unless something is allocated already; a venue without Earn answers NotSupported: nothing to do."""
+    try:
+        strategies = await router.get_earn_strategies(venue)
+    except NotSupported:
+        return
+    if any(a.amount > 0 or a.pending != 0 for a in await router.get_earn_allocations(venue)):
+        return
+    order = {EarnLockType.INSTANT: 0, EarnLockType.FLEXIBLE: 1, EarnLockType.BONDED: 2, EarnLockType.TIMED: 3}
+    for strategy in sorted((s for s in strategies if s.can_allocate), key=lambda s: order[s.lock_type]):
+        amount = (await router.get_balance(venue, strategy.asset)).free * EARN_DEMO_SHARE
+        if amount > 0 and await _meets_minimum(router, venue, instruments, strategy, amount):
+            await router.earn_allocate(venue, strategy.strategy_id, amount)
+            dash.note(f"demo {venue}: allocating {num(amount)} {strategy.asset} to Earn ({strategy.lock_type.value}, "
+                      f"APR {num(strategy.apr_min)}-{num(strategy.apr_max)}%)")
+            return
+
+
+async def _meets_minimum(router: RouterHandle, venue: str, instruments: dict[str, Instrument],
+                         strategy: EarnStrategy, amount: Decimal) -> bool:
+    """Whether ``amount`` of the strategy's asset is at least its minimum (valued at the last price where the
+    minimum is in another currency; False when no listed market says what it is worth)."""
+    currency = strategy.min_amount_currency or strategy.asset
+    if currency == strategy.asset:
+        return amount >= strategy.min_amount
+    symbol = f"{strategy.asset}/{currency}"
+    if symbol not in instruments:
+        return False
+    return amount * await router.get_current_price(venue, symbol) >= strategy.min_amount
+
+
 async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, dash: Dashboard) -> None:
     symbol = instrument.symbol
     last = await router.get_current_price(venue, symbol)
     qty = demo_quantity(instrument, last)
+    # Stock orders live for the day (a fraction of a share is a DAY order); crypto orders until cancelled.
+    tif = TimeInForce.DAY if instrument.market_type is MarketType.STOCK else TimeInForce.GTC
     if instrument.market_type in (MarketType.LINEAR, MarketType.INVERSE):
         # Derivatives: hold one small long position so its PnL can be watched live.
         position = await router.get_position(venue, symbol)
@@ -224,10 +304,13 @@ async def _demo_round(router: RouterHandle, venue: str, instrument: Instrument, 
             await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
             dash.apply(await router.get_position(venue, symbol))
     else:
-        await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty)
-        await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty)
+        await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.MARKET, quantity=qty,
+                                 time_in_force=tif)
+        await router.place_order(venue=venue, symbol=symbol, side=Side.SELL, type=OrderType.MARKET, quantity=qty,
+                                 time_in_force=tif)
     resting = await router.place_order(venue=venue, symbol=symbol, side=Side.BUY, type=OrderType.LIMIT,
-                                       quantity=qty, price=on_tick(last * Decimal("0.98"), instrument.tick_size))
+                                       quantity=qty, price=on_tick(last * Decimal("0.98"), instrument.tick_size),
+                                       time_in_force=tif)
     await trio.sleep(1.5)
     current = await router.get_order_status(venue, symbol, order_id=resting.order_id)
     if not current.status.is_terminal:

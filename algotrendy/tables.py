@@ -16,7 +16,7 @@ from rich.table import Table
 
 from actors.journal import History
 from protocol import messages as m
-from protocol.model import Balance, Fill, Order, Position, PositionSide
+from protocol.model import Balance, Fill, Order, Position, PositionSide, utc_now
 
 
 def num(value: Decimal | None) -> str:
@@ -72,16 +72,31 @@ def history_tables(history: History, out: TextIO) -> None:
     print_tables(out, *tables)
 
 
-def status_flags(status: m.BrokerStatus) -> list[str]:
-    """What a venue reports about itself beyond its connection state."""
+def status_flags(status: m.BrokerStatus, now: datetime | None = None) -> list[str]:
+    """What a venue reports about itself beyond its connection state (a market session with the time left
+    until its next transition, counted from ``now``: `BrokerStatus.next_session_change` is on our clock)."""
     flags = []
     if status.market_data_degraded:
         flags.append("market data degraded")
     if status.unknown_symbols:
         flags.append(f"unknown symbols: {', '.join(status.unknown_symbols)}")
     if status.session is not None:
-        flags.append(f"session {status.session.value}")
+        session = f"session {status.session.value}"
+        if status.next_session_change is not None:
+            session += f", next change in {until(status.next_session_change, now or utc_now())}"
+        flags.append(session)
     return flags
+
+
+def until(moment: datetime, now: datetime) -> str:
+    """``1d 2h05m``, ``3h20m``, ``4m10s``: how long from ``now`` to ``moment`` (0s once passed)."""
+    seconds = max(int((moment - now).total_seconds()), 0)
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3_600)
+    minutes, seconds = divmod(seconds, 60)
+    if days or hours:
+        return (f"{days}d " if days else "") + f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{seconds:02d}s"
 
 
 def status_table(reply: m.DaemonStatusReply) -> Table:

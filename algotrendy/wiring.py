@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -26,8 +27,20 @@ from protocol.credentials import Credentials
 from protocol.model import utc_now
 
 PAPER_SYMBOLS: dict[str, list[str]] = {
+    "alpaca": ["AAPL", "MSFT", "SPY"],  # US stocks
     "binance": ["BTC/USDT", "ETH/USDT"],
     "bybit": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the linear perpetual
+    "kraken": ["BTC/USD", "ETH/USD"],  # spot; the demo also holds BTC/USD on margin and allocates BTC to Earn
+    "okx": ["BTC/USDT", "BTC/USDT:USDT"],  # spot and the USDT-margined swap
+}
+PAPER_EMULATOR_OPTIONS: dict[str, dict[str, Any]] = {
+    # A venue with trading hours opens its paper session inside a regular session, whatever the weekday or
+    # the hour ("open": now if the market is open, else the latest regular open), and runs on from there.
+    "alpaca": {"market_time": "open"},
+}
+PAPER_OPTIONS: dict[str, dict[str, str]] = {
+    # The Kraken emulator's demo key is an Intermediate key: the client's call counter must count like one.
+    "kraken": {"tier": "intermediate"},
 }
 
 
@@ -50,7 +63,8 @@ def paper_config(venues: list[str] | None = None, *, demo: bool = True) -> AppCo
     return AppConfig(
         venues={
             name: VenueConfig(name=name, mode="paper", symbols=PAPER_SYMBOLS.get(name, []),
-                              channels=[StreamChannel.TICKER, StreamChannel.TRADES])
+                              channels=[StreamChannel.TICKER, StreamChannel.TRADES],
+                              options=dict(PAPER_OPTIONS.get(name, {})))
             for name in chosen
         },
         demo=demo,
@@ -100,11 +114,14 @@ async def plan_venues(config: AppConfig, *, seed: int = 1) -> AsyncIterator[dict
                 # Each venue gets its own price path (same seed, different venue: different market).
                 venue_seed = seed + zlib.crc32(name.encode()) % 10_000
                 emulated = await stack.enter_async_context(
-                    emulate(venue.kind, seed=venue_seed, symbols=venue.symbols or None))
+                    emulate(venue.kind, seed=venue_seed, symbols=venue.symbols or None,
+                            **PAPER_EMULATOR_OPTIONS.get(venue.kind, {})))
                 creds = Credentials.from_strings(emulated.api_key, emulated.api_secret, emulated.passphrase)
-                settings = settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
-                                        public_backoff=config.supervisor.policy(),
-                                        credentials=creds)
+                # An emulator is the venue's demo environment: its keys are demo keys (OKX serves them only
+                # with its demo header, which a client sends in testnet mode).
+                settings = attrs.evolve(settings_for(venue, rest_url=emulated.rest_url, ws_url=emulated.ws_url,
+                                                     public_backoff=config.supervisor.policy(),
+                                                     credentials=creds), testnet=True)
                 plans[name] = VenuePlan(venue, settings, emulated)
             else:
                 plans[name] = VenuePlan(venue, settings_for(venue, public_backoff=config.supervisor.policy()))

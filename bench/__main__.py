@@ -58,6 +58,35 @@ RATIOS = [
     ("client CPU per round trip, binance", "algotrendy router", "python-binance"),
     ("client CPU per round trip, bybit", "algotrendy router", "bare signed httpx (floor)"),
     ("client CPU per round trip, bybit", "algotrendy router", "pybit"),
+    ("ingest, alpaca trades", "algotrendy (alpaca)", "alpaca-py StockDataStream"),
+    ("ingest, alpaca trades", "algotrendy (alpaca)", OLD_BARE),
+    ("latency p99 @5k msg/s, alpaca", "algotrendy (alpaca)", "alpaca-py StockDataStream"),
+    ("order round trip p50, alpaca", "algotrendy router", "bare httpx (floor)"),
+    ("order round trip p50, alpaca", "algotrendy router", "bare httpx + trading stream"),
+    ("order round trip p50, alpaca", "algotrendy router", "alpaca-py"),
+    ("client CPU per round trip, alpaca", "algotrendy router", "alpaca-py"),
+    ("ingest, okx trades", "algotrendy (okx)", CCXT),
+    ("ingest, okx trades", "algotrendy (okx)", OLD_BARE),
+    ("latency p99 @5k msg/s, okx", "algotrendy (okx)", CCXT),
+    ("latency p99 @5k msg/s, okx", "algotrendy (okx)", OLD_BARE),
+    ("order round trip p50, okx", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, okx", "algotrendy router", "bare httpx + private stream"),
+    ("order round trip p50, okx", "algotrendy router", "python-okx"),
+    ("order round trip p50, okx", "algotrendy router", "ccxt async"),
+    ("client CPU per round trip, okx", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, okx", "algotrendy router", "python-okx"),
+    ("ingest, kraken trades", "algotrendy (kraken)", "python-kraken-sdk SpotWSClient"),
+    ("ingest, kraken trades", "algotrendy (kraken)", CCXT),
+    ("ingest, kraken trades", "algotrendy (kraken)", OLD_BARE),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", "python-kraken-sdk SpotWSClient"),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", CCXT),
+    ("latency p99 @5k msg/s, kraken", "algotrendy (kraken)", OLD_BARE),
+    ("order round trip p50, kraken", "algotrendy router", "bare signed httpx (floor)"),
+    ("order round trip p50, kraken", "algotrendy router", "bare httpx + private stream"),
+    ("order round trip p50, kraken", "algotrendy router", "python-kraken-sdk"),
+    ("order round trip p50, kraken", "algotrendy router", "ccxt async"),
+    ("client CPU per round trip, kraken", "algotrendy router", "bare signed httpx (floor)"),
+    ("client CPU per round trip, kraken", "algotrendy router", "python-kraken-sdk"),
 ]
 
 # Issue 17's targets, checked on the same run: (what, metric, ours, peer, ratio at least).
@@ -100,14 +129,31 @@ def ingest_consumers(venue: str) -> dict[str, Callable[[ingest.Feed, int], inges
         return {BARE: isolated("bench.transports:run_named", BARE_LOOP, "binance"),
                 OLD_BARE: isolated("bench.ingest:bare"), "algotrendy (binance)": isolated("bench.ingest:ours"),
                 CCXT: isolated("bench.ingest:ccxt_pro"), NAUTILUS: isolated("bench.nautilus_peer:nautilus_node")}
-    return {BARE: isolated("bench.transports:run_named", BARE_LOOP, "bybit"),
-            OLD_BARE: isolated("bench.ingest:bare_bybit"), "algotrendy (bybit)": isolated("bench.ingest:ours_bybit"),
-            CCXT: isolated("bench.ingest:ccxt_pro_bybit")}
+    if venue == "bybit":
+        return {BARE: isolated("bench.transports:run_named", BARE_LOOP, "bybit"),
+                OLD_BARE: isolated("bench.ingest:bare_bybit"), "algotrendy (bybit)": isolated("bench.ingest:ours_bybit"),
+                CCXT: isolated("bench.ingest:ccxt_pro_bybit")}
+    if venue == "alpaca":
+        return {OLD_BARE: isolated("bench.ingest:bare_alpaca"), "algotrendy (alpaca)": isolated("bench.ingest:ours_alpaca"),
+                "alpaca-py StockDataStream": isolated("bench.ingest:alpaca_py")}
+    if venue == "okx":
+        return {OLD_BARE: isolated("bench.ingest:bare_okx"), "algotrendy (okx)": isolated("bench.ingest:ours_okx"),
+                CCXT: isolated("bench.ingest:ccxt_pro_okx")}
+    return {OLD_BARE: isolated("bench.ingest:bare_kraken"), "algotrendy (kraken)": isolated("bench.ingest:ours_kraken"),
+            "python-kraken-sdk SpotWSClient": isolated("bench.ingest:kraken_sdk"),
+            CCXT: isolated("bench.ingest:ccxt_pro_kraken")}
+
+
+FAST_FEED = ("binance", "bybit")  # venues bench/fastfeed.py speaks; the others' trades come from their emulator
+TRADES_PER_MESSAGE = {"binance": 1, "bybit": 10, "alpaca": 10, "okx": 1, "kraken": 10}
 
 
 def measure_ingest(report: Report, runs: int, count: int) -> None:
-    """Throughput on the fast feed (bench/fastfeed.py), every consumer once per round, rounds repeated."""
-    cases = [("binance", 1, count * 4), ("bybit", 10, count * 10)]
+    """Throughput on the fast feed (bench/fastfeed.py; the emulator's own for OKX, Kraken and Alpaca), every
+    consumer once per round, rounds repeated."""
+    cases = [("binance", 1, count * 4), ("bybit", 10, count * 10),
+             *((venue, TRADES_PER_MESSAGE[venue], count * (4 if TRADES_PER_MESSAGE[venue] > 1 else 2))
+               for venue in ("alpaca", "okx", "kraken"))]
     for venue, batch, total in cases:
         consumers = ingest_consumers(venue)
         figures = {name: report.add(Figure(f"ingest, {venue} trades", name, "trades/s", higher_is_better=True))
@@ -117,7 +163,7 @@ def measure_ingest(report: Report, runs: int, count: int) -> None:
 
                 def measure(consumer: Callable[..., ingest.Samples] = consumer, figure: Figure = figures[name],
                             venue: str = venue, batch: int = batch, total: int = total) -> None:
-                    with ingest.feed(total, 0, venue, batch, fast=True) as f:
+                    with ingest.feed(total, 0, venue, batch, fast=venue in FAST_FEED) as f:
                         samples = consumer(f, total)
                     if samples.received < total:
                         figure.note = f"received {samples.received} of {total}"
@@ -128,8 +174,9 @@ def measure_ingest(report: Report, runs: int, count: int) -> None:
 
 def measure_latency(report: Report, runs: int, count: int) -> None:
     """Tick-to-subscriber at a steady 5,000 messages/s (one trade per message), from the fast feed paced
-    message by message (the emulator's own stream could not hold that rate on a loaded machine)."""
-    cases = [(venue, name, consumer) for venue in ("binance", "bybit")
+    message by message (the emulator's own stream could not hold that rate on a loaded machine; OKX, Kraken
+    and Alpaca still stream from their emulator)."""
+    cases = [(venue, name, consumer) for venue in ("binance", "bybit", "alpaca", "okx", "kraken")
              for name, consumer in ingest_consumers(venue).items()]
     figures = {(venue, name): {q: report.add(Figure(f"latency p{q * 100:g} @5k msg/s, {venue}", name, "ms",
                                                     higher_is_better=False)) for q in (0.5, 0.99, 0.999)}
@@ -139,7 +186,7 @@ def measure_latency(report: Report, runs: int, count: int) -> None:
 
             def measure(consumer: Callable[..., ingest.Samples] = consumer,
                         figures: dict[float, Figure] = figures[venue, name], venue: str = venue) -> None:
-                with ingest.feed(count // 2, 5000, venue, 1, fast=True) as f:
+                with ingest.feed(count // 2, 5000, venue, 1, fast=venue in FAST_FEED) as f:
                     samples = consumer(f, count // 2)
                 for q, figure in figures.items():
                     figure.runs.append(samples.percentile(q))
@@ -221,7 +268,9 @@ def main() -> None:
         notes.append(pipeline.breakdown(report))
 
     # 3. order round trip (place + cancel a resting limit order). Binance: 60 rounds per fresh emulator
-    # stays under 100 orders / 10 s; Bybit: every client is paced under 10 creates/s (see roundtrip.py).
+    # stays under 100 orders / 10 s; Bybit and OKX: every client is paced under their limits; Kraken: every
+    # client rotates over 16 pairs, each left 3 s for its trading counter to decay; Alpaca: at most 40 rounds per
+    # fresh emulator stay under 200 requests a minute (see roundtrip.py).
     if "roundtrip" in sections:
         rtt_cases = [
             ("binance", {"bare signed httpx (floor)": roundtrip.bare_httpx,
@@ -235,6 +284,17 @@ def main() -> None:
                        "bare httpx + private stream": roundtrip.bybit_bare_httpx_with_stream,
                        "algotrendy router": roundtrip.bybit_ours, "pybit": roundtrip.bybit_pybit,
                        "ccxt async": roundtrip.bybit_ccxt_async}),
+            ("alpaca", {"bare httpx (floor)": roundtrip.alpaca_bare_httpx,
+                        "bare httpx + trading stream": roundtrip.alpaca_bare_httpx_with_stream,
+                        "algotrendy router": roundtrip.alpaca_ours, "alpaca-py": roundtrip.alpaca_py}),
+            ("okx", {"bare signed httpx (floor)": roundtrip.okx_bare_httpx,
+                     "bare httpx + private stream": roundtrip.okx_bare_httpx_with_stream,
+                     "algotrendy router": roundtrip.okx_ours, "python-okx": roundtrip.okx_python_okx,
+                     "ccxt async": roundtrip.okx_ccxt_async}),
+            ("kraken", {"bare signed httpx (floor)": roundtrip.kraken_bare_httpx,
+                        "bare httpx + private stream": roundtrip.kraken_bare_httpx_with_stream,
+                        "algotrendy router": roundtrip.kraken_ours, "python-kraken-sdk": roundtrip.kraken_sdk,
+                        "ccxt async": roundtrip.kraken_ccxt_async}),
         ]
         rtt_runs = 1 if args.quick else max(runs, 5)  # cheap, and the noisiest figure: more runs
         for venue, clients in rtt_cases:

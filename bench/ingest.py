@@ -2,8 +2,9 @@
 
 Each consumer connects to a fresh feed process (bench/feed.py) and takes ``count`` trades:
 - ``bare trio-websocket``: receive loop, no decoding (the ceiling for a trio client);
-- ``algotrendy``: BinanceBroker stream -> msgspec decode -> router fan-out -> one subscriber;
-- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio).
+- ``algotrendy``: the venue's broker stream -> msgspec decode -> router fan-out -> one subscriber;
+- ``ccxt.pro``: ``watch_trades`` pointed at the same feed (asyncio);
+- the official SDKs where they stream: python-kraken-sdk's v2 ``SpotWSClient``, alpaca-py's ``StockDataStream``.
 Throughput = trades / (time from first to last received). Latency = receive time - send stamp.
 """
 
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 import msgspec
@@ -31,6 +33,7 @@ class Feed:
     ws_url: str
     api_key: str
     api_secret: str
+    passphrase: str | None = None  # OKX keys have a third credential
     private_ws_url: str | None = None  # the emulator's private socket when the public one is the fast feed
 
 
@@ -44,7 +47,8 @@ def feed(count: int, rate: float, venue: str = "binance", batch: int = 10, *, fa
         line = process.stdout.readline().split()
         if not line or line[0] != "READY":
             raise RuntimeError(f"feed did not start: {line}")
-        yield Feed(*line[1:5], private_ws_url=None if line[5:6] in ([], ["-"]) else line[5])
+        optional = [None if value == "-" else value for value in line[5:7]] + [None, None]
+        yield Feed(*line[1:5], private_ws_url=optional[0], passphrase=optional[1])
     finally:
         process.terminate()
         process.wait(10)
@@ -105,26 +109,34 @@ def bare(f: Feed, count: int) -> Samples:
 
 
 def ours(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.binance import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
+
+    return _through_router(BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret)),
+                           "BTC/USDT", count)
+
+
+def _through_router(settings: Any, symbol: str, count: int) -> Samples:
+    """Our client for ``settings.venue``: its trade stream -> decode -> router fan-out -> one subscriber."""
+    from actors.handle import open_router_with
+    from brokers import load_broker_factory
+    from brokers.base import BrokerState, Subscription, broker_actor
     from protocol.messages import StreamChannel
     from protocol.model import Trade
 
     samples = Samples()
-    settings = BrokerSettings(venue="binance", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret))
-    state = BrokerState(venue="binance", subscriptions={Subscription("BTC/USDT", StreamChannel.TRADES)})
+    venue, factory = settings.venue, load_broker_factory(settings.venue)
+    state = BrokerState(venue=venue, subscriptions={Subscription(symbol, StreamChannel.TRADES)})
 
     async def run() -> None:
-        async with open_router_with({"binance": broker_actor(lambda: create_broker(settings), state)}) as router:
+        async with open_router_with({venue: broker_actor(lambda: factory(settings), state)}) as router:
             subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("binance")
+            await router.wait_connected(venue)
             while samples.received < count:
                 event = await subscriber.get()
                 assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
+                samples.note(int(event.trade_id.rpartition("-")[2]))  # Alpaca's are "<exchange>-<id>"
 
     trio.run(run)
     return samples
@@ -146,20 +158,26 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
         for key in ("public", "private", "v3", "v1"):
             if key in exchange.urls["api"]:
                 exchange.urls["api"][key] = f.rest_url + "/api/" + ("v1" if key == "v1" else "v3")
-        try:
-            await exchange.load_markets()
-            while samples.received < count:
-                try:
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT"), IDLE_LIMIT)
-                except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
-        finally:
-            await exchange.close()
+        await watch_trades(exchange, "BTC/USDT", count, samples)
 
     asyncio.run(run())
     return samples
+
+
+async def watch_trades(exchange: Any, symbol: str, count: int, samples: Samples) -> None:
+    """A ccxt.pro client's ``watch_trades`` until ``count`` trades, or `IDLE_LIMIT` without one (ccxt's trade
+    cache can drop trades under load, and then the count is never reached); closes the client."""
+    try:
+        await exchange.load_markets()
+        while samples.received < count:
+            try:
+                trades = await asyncio.wait_for(exchange.watch_trades(symbol), IDLE_LIMIT)
+            except TimeoutError:
+                break
+            for trade in trades:
+                samples.note(int(trade["id"]))
+    finally:
+        await exchange.close()
 
 
 def median_latency(samples: list[Samples], q: float) -> float:
@@ -200,30 +218,13 @@ def bare_bybit(f: Feed, count: int) -> Samples:
 
 
 def ours_bybit(f: Feed, count: int) -> Samples:
-    from actors.handle import open_router_with
-    from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
-    from brokers.bybit import create_broker
+    from brokers.base import BrokerSettings
     from protocol.credentials import Credentials
-    from protocol.messages import StreamChannel
-    from protocol.model import Trade
 
-    samples = Samples()
-    settings = BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
-                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                              private_ws_url=f.private_ws_url, options={"categories": "linear"})
-    state = BrokerState(venue="bybit", subscriptions={Subscription("BTC/USDT:USDT", StreamChannel.TRADES)})
-
-    async def run() -> None:
-        async with open_router_with({"bybit": broker_actor(lambda: create_broker(settings), state)}) as router:
-            subscriber = router.router.subscribe(kinds=["trade"], market_capacity=1_000_000)
-            await router.wait_connected("bybit")
-            while samples.received < count:
-                event = await subscriber.get()
-                assert isinstance(event, Trade)
-                samples.note(int(event.trade_id))
-
-    trio.run(run)
-    return samples
+    return _through_router(BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                          private_ws_url=f.private_ws_url, options={"categories": "linear"}),
+                           "BTC/USDT:USDT", count)
 
 
 def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
@@ -239,17 +240,239 @@ def ccxt_pro_bybit(f: Feed, count: int) -> Samples:
             if isinstance(exchange.urls["api"][key], str):
                 exchange.urls["api"][key] = f.rest_url
         exchange.urls["api"]["ws"]["public"]["linear"] = f.ws_url + BYBIT_PATH
-        try:
-            await exchange.load_markets()
+        await watch_trades(exchange, "BTC/USDT:USDT", count, samples)
+
+    asyncio.run(run())
+    return samples
+
+
+# ------------------------------------------------------------------------------ OKX (BTC-USDT-SWAP trades)
+
+OKX_PUBLIC = "/ws/v5/public"
+
+
+class _OkxStamp(msgspec.Struct):
+    tradeId: str
+
+
+class _OkxTrades(msgspec.Struct):
+    data: list[_OkxStamp] = []
+
+
+def bare_okx(f: Feed, count: int) -> Samples:
+    """trio-websocket, subscribe, then read the stamps only (no domain decoding): the ceiling."""
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_OkxTrades).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + OKX_PUBLIC, max_message_size=1 << 22) as ws:
+            await ws.send_message(json.dumps({"op": "subscribe",
+                                              "args": [{"channel": "trades", "instId": "BTC-USDT-SWAP"}]}))
             while samples.received < count:
-                try:  # bounded: ccxt's trade cache can drop trades under load, then the count is never reached
-                    trades = await asyncio.wait_for(exchange.watch_trades("BTC/USDT:USDT"), IDLE_LIMIT)
+                for trade in decode(await ws.get_message()).data:  # the subscribe answer has no data
+                    samples.note(int(trade.tradeId))
+
+    trio.run(run)
+    return samples
+
+
+def ours_okx(f: Feed, count: int) -> Samples:
+    from brokers.base import BrokerSettings
+    from protocol.credentials import Credentials
+
+    return _through_router(BrokerSettings(venue="okx", rest_url=f.rest_url, ws_url=f.ws_url, testnet=True,  # demo keys
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret,
+                                                                               f.passphrase)),
+                           "BTC/USDT:USDT", count)
+
+
+def ccxt_pro_okx(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.okx({"options": {"fetchMarkets": {"types": ["swap"]}, "tradesLimit": count},
+                                "newUpdates": True})
+        exchange.set_sandbox_mode(True)  # demo trading: the header our emulator's keys need
+        exchange.urls["api"]["rest"] = f.rest_url
+        exchange.urls["api"]["ws"] = f.ws_url + "/ws/v5"
+        exchange.has["fetchCurrencies"] = False  # a private asset endpoint the emulator does not serve
+        await watch_trades(exchange, "BTC/USDT:USDT", count, samples)
+
+    asyncio.run(run())
+    return samples
+
+
+# ------------------------------------------------------------------------------ Alpaca (IEX trades of AAPL)
+
+ALPACA_PATH = "/v2/iex"
+
+
+class _AlpacaStamp(msgspec.Struct):
+    i: int | None = None  # control messages (success, subscription) carry none
+
+
+def bare_alpaca(f: Feed, count: int) -> Samples:
+    """trio-websocket: auth, subscribe, then read the stamps only (no domain decoding): the ceiling."""
+    import json
+
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(list[_AlpacaStamp]).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + ALPACA_PATH, max_message_size=1 << 22) as ws:
+            await ws.send_message(json.dumps({"action": "auth", "key": f.api_key, "secret": f.api_secret}))
+            await ws.send_message(json.dumps({"action": "subscribe", "trades": ["AAPL"]}))
+            while samples.received < count:
+                for trade in decode(await ws.get_message()):
+                    if trade.i is not None:
+                        samples.note(trade.i)
+
+    trio.run(run)
+    return samples
+
+
+def ours_alpaca(f: Feed, count: int) -> Samples:
+    from brokers.base import BrokerSettings
+    from protocol.credentials import Credentials
+
+    return _through_router(BrokerSettings(venue="alpaca", rest_url=f.rest_url, ws_url=f.ws_url,
+                                          credentials=Credentials.from_strings(f.api_key, f.api_secret)),
+                           "AAPL", count)
+
+
+def alpaca_py(f: Feed, count: int) -> Samples:
+    """alpaca-py's `StockDataStream` (asyncio + websockets, MessagePack, pydantic models) on the same feed,
+    run in its own thread as its ``run()`` wants; stopped once the count is in or the feed went quiet."""
+    import threading
+
+    from alpaca.data.enums import DataFeed
+    from alpaca.data.live import StockDataStream
+
+    samples = Samples()
+    done = threading.Event()
+
+    async def on_trade(trade: object) -> None:
+        samples.note(trade.id)  # type: ignore[attr-defined]
+        if samples.received >= count:
+            done.set()
+
+    stream = StockDataStream(f.api_key, f.api_secret, feed=DataFeed.IEX, url_override=f.ws_url + ALPACA_PATH)
+    stream.subscribe_trades(on_trade, "AAPL")
+    thread = threading.Thread(target=stream.run, daemon=True)
+    thread.start()
+    seen = -1
+    while not done.wait(IDLE_LIMIT) and samples.received != seen:  # stop when done, or idle for IDLE_LIMIT
+        seen = samples.received
+    loop = stream._loop
+    if loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(stream.stop_ws(), loop).result(timeout=10)
+    thread.join(10)
+    return samples
+
+
+# ------------------------------------------------------------------------------ Kraken (v2 trade, BTC/USD)
+
+KRAKEN_PATH = "/v2"
+KRAKEN_SUBSCRIBE = '{"method": "subscribe", "params": {"channel": "trade", "symbol": ["BTC/USD"]}}'
+
+
+class _KrakenStamp(msgspec.Struct):
+    trade_id: int
+
+
+class _KrakenMessage(msgspec.Struct):
+    channel: str = ""
+    type: str = ""
+    data: list[_KrakenStamp] | None = None
+
+
+def bare_kraken(f: Feed, count: int) -> Samples:
+    """trio-websocket, subscribe, then read the trade ids only (acks, status and heartbeats skipped): the
+    ceiling."""
+    from trio_websocket import open_websocket_url
+
+    samples = Samples()
+    decode = msgspec.json.Decoder(_KrakenMessage).decode
+
+    async def run() -> None:
+        async with open_websocket_url(f.ws_url + KRAKEN_PATH, max_message_size=1 << 22) as ws:
+            await ws.send_message(KRAKEN_SUBSCRIBE)
+            while samples.received < count:
+                message = await ws.get_message()
+                if '"channel":"trade"' not in message and '"channel": "trade"' not in message:
+                    continue
+                for trade in decode(message).data or ():
+                    samples.note(trade.trade_id)
+
+    trio.run(run)
+    return samples
+
+
+def ours_kraken(f: Feed, count: int) -> Samples:
+    import tempfile
+
+    from brokers.base import BrokerSettings
+    from protocol.credentials import Credentials
+
+    with tempfile.TemporaryDirectory(prefix="bench-kraken-nonce-") as nonces:
+        return _through_router(BrokerSettings(venue="kraken", rest_url=f.rest_url, ws_url=f.ws_url,
+                                              credentials=Credentials.from_strings(f.api_key, f.api_secret),
+                                              options={"tier": "pro", "nonce_dir": nonces}), "BTC/USD", count)
+
+
+def ccxt_pro_kraken(f: Feed, count: int) -> Samples:
+    import ccxt.pro as ccxtpro
+
+    samples = Samples()
+
+    async def run() -> None:
+        exchange = ccxtpro.kraken({"options": {"tradesLimit": count}, "newUpdates": True})
+        for key in list(exchange.urls["api"]):
+            if isinstance(exchange.urls["api"][key], str):
+                exchange.urls["api"][key] = f.rest_url
+        exchange.urls["api"]["ws"]["publicV2"] = f.ws_url + KRAKEN_PATH
+        await watch_trades(exchange, "BTC/USD", count, samples)
+
+    asyncio.run(run())
+    return samples
+
+
+def kraken_sdk(f: Feed, count: int) -> Samples:
+    """python-kraken-sdk's v2 `SpotWSClient` (asyncio, aiohttp), its callback taking every message."""
+    from kraken.spot import SpotWSClient
+
+    samples = Samples()
+    done = asyncio.Event()
+
+    async def on_message(message: dict[str, object]) -> None:
+        if message.get("channel") == "trade" and message.get("type") == "update":
+            for trade in message["data"]:  # type: ignore[attr-defined]
+                samples.note(int(trade["trade_id"]))
+            if samples.received >= count:
+                done.set()
+
+    async def run() -> None:
+        client = SpotWSClient(callback=on_message, rest_url=f.rest_url, ws_url=f.ws_url)
+        await client.start()
+        try:
+            await client.subscribe(params={"channel": "trade", "symbol": ["BTC/USD"]})
+            idle = 0
+            while not done.is_set() and idle < IDLE_LIMIT * 10:  # bounded: stop once trades stop coming
+                before = samples.received
+                try:
+                    await asyncio.wait_for(done.wait(), 0.1)
                 except TimeoutError:
-                    break
-                for trade in trades:
-                    samples.note(int(trade["id"]))
+                    idle = idle + 1 if samples.received == before else 0
         finally:
-            await exchange.close()
+            await client.close()
 
     asyncio.run(run())
     return samples

@@ -9,8 +9,11 @@ from collections.abc import Mapping
 from brokers.base import BrokerFactory
 
 BROKER_FACTORIES: dict[str, str] = {
+    "alpaca": "brokers.alpaca",
     "binance": "brokers.binance",
     "bybit": "brokers.bybit",
+    "kraken": "brokers.kraken",
+    "okx": "brokers.okx",
 }
 
 

@@ -85,7 +85,8 @@ LOOKUP_BUDGET_S = 15.0
 """How long lookups may keep failing past the bound (or, with no bound, keep missing) before the caller is
 told the outcome is unknown."""
 MAX_SENDS = 3
-"""Sends of one placement, each proven dead before the next; then `NotExecuted` (nothing was placed)."""
+"""Sends of one placement, each safe to follow the last; then `NotExecuted` (nothing was placed) where each was
+proven expired, `OrderOutcomeUnknown` where the venue only makes resends safe (client ids unique for ever)."""
 RESOLVE_INTERVAL_S = 2.0
 RESOLVE_INTERVAL_MAX_S = 60.0
 
@@ -233,6 +234,7 @@ async def place_order_idempotent(broker: Placing, state: PlacingState, request: 
     assert cid is not None, "the actor loop assigns client order ids"
     async with state.claims.claim(cid):
         pending = state.unresolved.get(cid)
+        earlier_lost = pending is not None and pending.sent  # its caller was told "unknown", or its actor died
         try:
             if (pending is None or not pending.sent) and cid in state.submitted:
                 # An earlier call with this id ended with a definite answer: it is either there, or nothing is.
@@ -250,8 +252,11 @@ async def place_order_idempotent(broker: Placing, state: PlacingState, request: 
             order = await _place_until_known(broker, pending, gate)
         except OrderOutcomeUnknown:
             raise  # stays unresolved: the actor resolves it and says so with an order event
-        except BrokerError:
+        except BrokerError as refused:
             state.unresolved.pop(cid, None)  # a definite answer: nothing was placed
+            if earlier_lost and gate is not None:
+                # Whoever was told the outcome was unknown is owed an order event: this is the resolution.
+                await gate.deliver(never_placed(request, f"sent again, and refused: {refused.message}"))
             raise
         state.unresolved.pop(cid, None)
         return order
@@ -283,7 +288,16 @@ async def _place_until_known(broker: Placing, pending: Unresolved, gate: Gate | 
         found = await _look_up(broker, pending, gate, resend_at=pending.resend_at, lost=lost)
         if found is not None:
             return found
-        log.info("%s: order %s proven expired unexecuted; sending it again", broker.venue, pending.client_order_id)
+        log.info("%s: order %s proven expired unexecuted, or a resend is safe; sending it again", broker.venue,
+                 pending.client_order_id)
+    if rule.expires_after_ms is None:
+        # Client ids unique for ever made each resend safe, but nothing proves any attempt dead: one may still
+        # execute. Unknown, not "not placed": a retry with this client id stays safe, and an event will tell.
+        raise OrderOutcomeUnknown(
+            f"order {pending.client_order_id}: {MAX_SENDS} attempts were lost in transit and none is found yet; "
+            "the venue gives no time after which they could not execute, so it is not sent again, and an order "
+            "event will say what became of it", venue=broker.venue, client_order_id=pending.client_order_id,
+            code=lost.code if lost is not None else None) from lost
     raise NotExecuted(f"order {pending.client_order_id} was not placed: {MAX_SENDS} attempts were lost in transit "
                       f"and each is proven expired unexecuted", venue=broker.venue,
                       client_order_id=pending.client_order_id) from lost

@@ -80,6 +80,8 @@ class VenueClient(Broker):
     order_features: ClassVar[Mapping[MarketType, OrderFeatures]] = {}
     stale_after: ClassVar[Mapping[StreamChannel, float | None]] = {}
     """How long each public channel may stay silent per symbol before its socket counts as dropped."""
+    position_quote: ClassVar[str] = "USDT"
+    """The quote asset spot holdings are valued against unless option ``position_quote`` says another."""
     options_taken: ClassVar[Mapping[str, str]] = {}
     """The venue's own ``options`` (config ``[venues.X] options``): name -> what it does. Any other key,
     beside the chassis's (`CHASSIS_OPTIONS`), is refused: a typo must never silently do nothing."""
@@ -253,9 +255,9 @@ class VenueClient(Broker):
 
     async def spot_positions(self) -> list[Position]:
         """Spot holdings as LONG positions: each base asset held whose market against the quote asset of
-        option ``position_quote`` (default USDT) is listed, marked at the last price, entered at the
+        option ``position_quote`` (default `position_quote`, USDT) is listed, marked at the last price, entered at the
         average cost of our own trades (brokers/spot.py; deposits have no known cost)."""
-        quote = self.settings.options.get("position_quote", "USDT")
+        quote = self.settings.options.get("position_quote", self.position_quote)
         markets = [i for i in self.instruments() if i.market_type is MarketType.SPOT and i.quote == quote]
         if not markets:
             return []

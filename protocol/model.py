@@ -513,6 +513,7 @@ class EarnStrategy(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_fiel
     apr_min: Decimal | None = None
     apr_max: Decimal | None = None
     min_amount: Decimal = ZERO
+    min_amount_currency: str | None = None  # the unit of `min_amount` where it is not `asset` (Kraken: USD)
     can_allocate: bool = True
     can_deallocate: bool = True
     lock_days: int | None = None  # bonding / unbonding or term length where the venue says

@@ -14,7 +14,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from brokers.features import OrderFeatures
 from brokers.ratelimit import WindowRule
+from protocol.messages import StreamChannel
+from protocol.model import MarketType, OrderClass, OrderType, TimeInForce
 
 VENUE: Final = "alpaca"
 
@@ -46,6 +49,17 @@ DATA_STREAM_TEST: Final = "wss://stream.data.alpaca.markets/v2/test"
 TEST_STREAM_SYMBOL: Final = "FAKEPACA"
 
 
+MAINNET: Final = (TRADING_LIVE, DATA_STREAM_HOST)
+TESTNET: Final = (TRADING_PAPER, DATA_STREAM_HOST)
+"""``(rest, ws)`` of the broker settings: the trading API and the market-data stream host. Paper trading is
+Alpaca's "testnet" (its own keys, the same market data). The trading stream and the data REST host follow
+from the trading host (`TRADING_STREAMS`, `DATA_HOSTS`); an emulator serves everything on its own URLs."""
+TRADING_STREAM_PATH: Final = "/stream"
+TRADING_STREAMS: Final = {TRADING_LIVE: "wss://api.alpaca.markets/stream",
+                          TRADING_PAPER: "wss://paper-api.alpaca.markets/stream"}
+DATA_HOSTS: Final = {TRADING_LIVE: "https://data.alpaca.markets", TRADING_PAPER: "https://data.alpaca.markets"}
+
+
 def trading_url(*, paper: bool) -> str:
     return TRADING_PAPER if paper else TRADING_LIVE
 
@@ -68,6 +82,15 @@ def data_stream_url(feed: DataFeed | str) -> str:
 
 HEADER_KEY_ID: Final = "APCA-API-KEY-ID"
 HEADER_SECRET_KEY: Final = "APCA-API-SECRET-KEY"
+
+# --- order entry: when a lost order may be sent again (brokers/README.md "Order entry") ------------------
+
+RESEND_SOURCE: Final = ("Alpaca Trading API docs read 2026-11-30: Orders reference ('Each order has a unique "
+                        "identifier provided by the client'; GET /v2/orders:by_client_order_id); a reused id, "
+                        "of a closed order too, is refused HTTP 422 {code 40010001, 'client_order_id must be "
+                        "unique'} (observed: alpacahq/alpaca-py#260); requests carry no timestamp or expiry")
+"""Alpaca gives no time after which a lost order can no longer execute; it keeps every client order id of an
+account for ever instead, so a resend with the same id is refused whenever the first attempt executed."""
 
 # --- Trading API REST paths -----------------------------------------------------------------------------
 
@@ -138,6 +161,20 @@ def rate_rules(requests_per_minute: int = REQUESTS_PER_MINUTE) -> list[WindowRul
 # --- websockets ------------------------------------------------------------------------------------------
 
 TRADE_UPDATES_STREAM: Final = "trade_updates"
+DATA_STREAM_PATH: Final = "/v2/{feed}"
+DATA_CHANNELS: Final = {
+    # our channel -> the data-stream channels it subscribes: a ticker is the quote (bid/ask) with the last
+    # trade's price (quotes carry none), so it listens to trades too; candles are the minute ``bars``.
+    StreamChannel.TICKER: ("quotes", "trades"),
+    StreamChannel.TRADES: ("trades",),
+    StreamChannel.CANDLES: ("bars",),
+}
+STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
+    # US stocks are silent for hours every night and all weekend (and IEX quotes thinly even in the day), so no
+    # channel's silence means a dead socket here; pings watch the connection. Options ``stale_after_<channel>``
+    # turn a limit on where a feed is known to be busy (SIP during the regular session).
+    StreamChannel.TICKER: None, StreamChannel.TRADES: None, StreamChannel.CANDLES: None,
+}
 DATA_AUTH_TIMEOUT_S: Final = 10.0
 """The data stream closes with error 404 "auth timeout" if the auth message is not sent within 10 s."""
 WS_PING_INTERVAL_S: Final = 10.0
@@ -148,6 +185,19 @@ DATA_CONNECTIONS_PER_ENDPOINT: Final = 1
 """Most subscriptions (Algo Trader Plus included) allow one data-stream connection per endpoint (406)."""
 DATA_STREAM_CHANNELS: Final = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds",
                                "corrections", "cancelErrors", "imbalances")
+
+# --- market hours ----------------------------------------------------------------------------------------
+
+CALENDAR_DAYS_BEHIND: Final = 3
+CALENDAR_DAYS_AHEAD: Final = 40
+"""The calendar is read from 3 days back to 40 days ahead (every holiday cluster fits), and read again"""
+CALENDAR_REFRESH_S: Final = 6 * 3600.0
+"""every 6 hours (Alpaca can add an unscheduled closure with days of notice), or when fewer than"""
+CALENDAR_MARGIN_DAYS: Final = 10
+"""10 days of it are left. The clock (``/v2/clock``) is read again with every refresh."""
+CLOCK_BOUNDARY_TOLERANCE_S: Final = 60.0
+"""``/v2/clock`` and the calendar may disagree about "open now" this close to a transition (the clock's
+``is_open`` flips when Alpaca's systems do); farther away a disagreement means the calendar is stale."""
 
 # --- orders ----------------------------------------------------------------------------------------------
 
@@ -183,3 +233,32 @@ CLS_CUTOFF_BEFORE_CLOSE: Final = timedelta(minutes=10)
 AUCTION_ORDERS_REOPEN_ET: Final = time(19, 0)
 """From 7:00 pm OPG/CLS orders are queued for the next trading day's auction again."""
 MARKET_TIMEZONE: Final = "America/New_York"
+
+
+_ANY: Final = frozenset({TimeInForce.DAY, TimeInForce.GTC, TimeInForce.OPG, TimeInForce.CLS, TimeInForce.IOC,
+                         TimeInForce.FOK})
+_RESTING: Final = frozenset({TimeInForce.DAY, TimeInForce.GTC})
+STOCK_ORDERS: Final = OrderFeatures(
+    time_in_force={
+        # "time_in_force" in the order reference: opg/cls take market and limit orders only; stops and
+        # trailing stops are DAY or GTC (`mapping.order_body` checks the finer rules: fractions, legs).
+        OrderType.MARKET: _ANY, OrderType.LIMIT: _ANY, OrderType.STOP_MARKET: _RESTING,
+        OrderType.STOP_LIMIT: _RESTING, OrderType.TRAILING_STOP: _RESTING,
+    },
+    notional=True, extended_hours=True,
+    order_classes=frozenset({OrderClass.SIMPLE, OrderClass.BRACKET, OrderClass.OCO, OrderClass.OTO}),
+)
+ORDER_FEATURES: Final = {MarketType.STOCK: STOCK_ORDERS}
+
+# --- options (``[venues.alpaca.options]``) ----------------------------------------------------------------
+
+OPTION_FEED: Final = "feed"
+OPTION_POLICY: Final = "market_hours_policy"
+OPTION_DATA_URL: Final = "data_url"
+OPTION_DATA_RATE: Final = "data_requests_per_minute"
+OPTIONS: Final = {
+    OPTION_FEED: "the stock data feed: \"iex\" (default) or \"sip\" (needs Algo Trader Plus)",
+    OPTION_POLICY: "orders the market is not open for: \"reject\" (default) or \"queue\" (pass what Alpaca queues)",
+    OPTION_DATA_URL: "the Market Data REST host, when neither Alpaca's nor an emulator's",
+    OPTION_DATA_RATE: "Market Data requests per minute: 200 (Basic plan, default) or 10000 (Algo Trader Plus)",
+}

@@ -23,62 +23,76 @@ from typing import Any
 
 import msgspec
 
-from brokers.alpaca.constants import HEADER_RATE_RESET, VENUE
+from brokers.alpaca.constants import HEADER_RATE_RESET, REQUESTS_PER_MINUTE, VENUE
+from brokers.errors import (
+    CLIENT_ORDER_ID,
+    LOT_SIZE,
+    NOTIONAL,
+    PARAMETER,
+    PRICE_FILTER,
+    SYMBOL,
+    TIME_IN_FORCE,
+    CodeRow,
+)
 from protocol import errors as e
 
-LOT_SIZE = "LOT_SIZE"
-PRICE_FILTER = "PRICE_FILTER"
-NOTIONAL = "NOTIONAL"
-PARAMETER = "PARAMETER"
+EXTENDED_HOURS = "EXTENDED_HOURS"
+ORDER_CLASS = "ORDER_CLASS"
+SHORT = "SHORT"
+WASH_TRADE = "WASH_TRADE"
+PATTERN_DAY_TRADING = "PATTERN_DAY_TRADING"
 
-CODE_TABLE: dict[int, tuple[type[e.BrokerError], str | None]] = {
-    40010000: (e.InvalidOrder, PARAMETER),  # malformed request ("request body format is invalid")
-    40010001: (e.InvalidOrder, PARAMETER),  # validation (HTTP 422), refined by message
-    40110000: (e.AuthenticationError, None),  # "request is not authorized" (bad or missing keys)
-    40310000: (e.InsufficientFunds, None),  # 403 on orders: "buying power or shares is not sufficient"
-    40310100: (e.InvalidOrder, "PATTERN_DAY_TRADING"),  # PDT protection (rule retired 2026-06-04, code kept)
-    40410000: (e.OrderNotFound, None),  # "order not found" / "position not found"
-    42210000: (e.InvalidOrder, PARAMETER),  # unprocessable (e.g. "fractional orders must be simple orders")
-    42910000: (e.RateLimited, None),  # rate limit exceeded
-    50010000: (e.VenueUnavailable, None),  # internal server error: outcome unknown
+CODE_TABLE: dict[int, CodeRow] = {
+    40010000: CodeRow(e.InvalidOrder, PARAMETER),  # malformed request ("request body format is invalid")
+    40010001: CodeRow(e.InvalidOrder, PARAMETER),  # validation (HTTP 422), refined by message
+    40110000: CodeRow(e.AuthenticationError),  # "request is not authorized" (bad or missing keys)
+    40310000: CodeRow(e.InsufficientFunds),  # 403 on orders: "buying power or shares is not sufficient"
+    40310100: CodeRow(e.InvalidOrder, PATTERN_DAY_TRADING),  # PDT protection (rule retired 2026-06-04, code kept)
+    40410000: CodeRow(e.OrderNotFound),  # "order not found" / "position does not exist" (refined: "endpoint")
+    40510000: CodeRow(e.NotSupported),  # "method not allowed"
+    42210000: CodeRow(e.InvalidOrder, PARAMETER),  # unprocessable (e.g. "fractional orders must be simple orders")
+    42910000: CodeRow(e.RateLimited),  # rate limit exceeded
+    50010000: CodeRow(e.VenueUnavailable),  # internal server error: outcome unknown
 }
 
-STATUS_TABLE: dict[int, tuple[type[e.BrokerError], str | None]] = {
+STATUS_TABLE: dict[int, CodeRow] = {
     # When the body carries no code (market data, proxies, an unknown path).
-    400: (e.InvalidOrder, PARAMETER),
-    401: (e.AuthenticationError, None),
-    403: (e.PermissionDenied, None),  # market data: not authenticated, or "subscription does not permit ..."
-    404: (e.NotSupported, None),  # no resource at this path (a missing order carries code 40410000)
-    409: (e.PermissionDenied, None),
-    422: (e.InvalidOrder, PARAMETER),
-    429: (e.RateLimited, None),
+    400: CodeRow(e.InvalidOrder, PARAMETER),
+    401: CodeRow(e.AuthenticationError),
+    403: CodeRow(e.PermissionDenied),  # market data: not authenticated, or "subscription does not permit ..."
+    404: CodeRow(e.NotSupported),  # no resource at this path (a missing order carries code 40410000)
+    409: CodeRow(e.PermissionDenied),
+    422: CodeRow(e.InvalidOrder, PARAMETER),
+    429: CodeRow(e.RateLimited),
 }
 
-REFINABLE_CODES = frozenset({40010000, 40010001, 40310000, 42210000})
+REFINABLE_CODES = frozenset({40010000, 40010001, 40310000, 40410000, 42210000})
 REFINABLE_STATUSES = frozenset({400, 403, 422})
 
 MESSAGE_RULES: list[tuple[tuple[str, ...], type[e.BrokerError], str | None]] = [
     # (any of these lower-case fragments, class, filter). First match wins: specific before generic.
     (("client_order_id must be unique", "client order id must be unique"), e.DuplicateOrder, None),
-    (("pattern day trad",), e.InvalidOrder, "PATTERN_DAY_TRADING"),
-    (("wash trade",), e.InvalidOrder, "WASH_TRADE"),
+    (("endpoint not found",), e.NotSupported, None),  # 404 40410000 on a path Alpaca does not serve
+    (("pattern day trad",), e.InvalidOrder, PATTERN_DAY_TRADING),
+    (("wash trade",), e.InvalidOrder, WASH_TRADE),
     (("insufficient",), e.InsufficientFunds, None),  # buying power, qty available, day trading buying power
     (("not fractionable",), e.InvalidOrder, LOT_SIZE),
-    (("fractional orders must be simple", "must be simple orders"), e.InvalidOrder, "ORDER_CLASS"),
-    (("extended hours", "extended_hours"), e.InvalidOrder, "EXTENDED_HOURS"),
+    (("fractional orders must be simple", "must be simple orders"), e.InvalidOrder, ORDER_CLASS),
+    (("extended hours", "extended_hours"), e.InvalidOrder, EXTENDED_HOURS),
     (("market hours", "market is closed", "market closed"), e.MarketClosed, None),
     (("not cancelable", "cannot replace order", "order already replaced", "order is already",
       "already in"), e.OrderNotFound, None),  # nothing open to act on
     (("sub-penny", "minimum pricing criteria", "limit_price", "stop_price", "limit price", "stop price",
       "trail_price", "trail_percent"), e.InvalidOrder, PRICE_FILTER),
-    (("short",), e.InvalidOrder, "SHORT"),  # not shortable / not easy to borrow / shorting disabled
+    (("client_order_id", "client order id"), e.InvalidOrder, CLIENT_ORDER_ID),  # too long, empty
+    (("short",), e.InvalidOrder, SHORT),  # not shortable / not easy to borrow / shorting disabled
     (("not tradable", "not active", "asset not found", "could not find asset", "is not supported",
-      "symbol"), e.InvalidOrder, "SYMBOL"),
-    (("time_in_force", "time in force"), e.InvalidOrder, "TIME_IN_FORCE"),
+      "symbol"), e.InvalidOrder, SYMBOL),
+    (("time_in_force", "time in force"), e.InvalidOrder, TIME_IN_FORCE),
     (("notional",), e.InvalidOrder, NOTIONAL),
     (("qty", "quantity"), e.InvalidOrder, LOT_SIZE),
     (("order_class", "order class", "take_profit", "stop_loss", "bracket", "oco", "oto"), e.InvalidOrder,
-     "ORDER_CLASS"),
+     ORDER_CLASS),
     (("not authorized", "not eligible", "not allowed", "disabled", "blocked", "forbidden",
       "subscription"), e.PermissionDenied, None),
 ]
@@ -91,28 +105,44 @@ class ErrorBody(msgspec.Struct):
     code: int | None = None
 
 
-def refine(message: str) -> tuple[type[e.BrokerError], str | None] | None:
+def refine(message: str) -> CodeRow | None:
     lowered = message.lower()
-    return next(((cls, name) for fragments, cls, name in MESSAGE_RULES if any(f in lowered for f in fragments)),
-                None)
+    return next((CodeRow(cls, name) for fragments, cls, name in MESSAGE_RULES
+                 if any(f in lowered for f in fragments)), None)
+
+
+RETRY_AFTER_MAX_S = 60.0
+"""The limit is per minute: a reset further away than that is a clock disagreement, not a wait."""
 
 
 def retry_after_from_headers(headers: Mapping[str, str] | None, now_s: float | None = None) -> float | None:
-    """Seconds until ``X-RateLimit-Reset`` (UNIX seconds), else a ``Retry-After`` header, else None."""
+    """Seconds until ``X-RateLimit-Reset`` (UNIX seconds on the venue's clock: pass ``now_s`` in its terms),
+    else a ``Retry-After`` header, else None; never more than a minute."""
     if not headers:
         return None
     lowered = {key.lower(): value for key, value in headers.items()}
     reset = lowered.get(HEADER_RATE_RESET.lower())
     if reset is not None and reset.isdigit():
         now = time.time() if now_s is None else now_s
-        return max(0.0, int(reset) - now)
+        return min(max(0.0, int(reset) - now), RETRY_AFTER_MAX_S)
     retry = lowered.get("retry-after")
     if retry is not None:
         try:
-            return max(0.0, float(retry))
+            return min(max(0.0, float(retry)), RETRY_AFTER_MAX_S)
         except ValueError:
             return None
     return None
+
+
+DESCRIPTIONS: dict[type[e.BrokerError], str] = {
+    e.DuplicateOrder: "client_order_id already used on this account: the order exists, look it up",
+    e.InsufficientFunds: "Alpaca: buying power or shares not sufficient",
+    e.AuthenticationError: "Alpaca refused the API key (APCA-API-KEY-ID / APCA-API-SECRET-KEY)",
+    e.PermissionDenied: "Alpaca: not permitted for this account or data subscription",
+    e.OrderNotFound: "Alpaca: no such open order (or position)",
+    e.MarketClosed: "Alpaca: the market is closed for this order",
+    e.VenueUnavailable: "Alpaca could not process the request (outcome unknown)",
+}
 
 
 def error_for(status: int, code: int | None, message: str, *, retry_after: float | None = None) -> e.BrokerError:
@@ -120,39 +150,32 @@ def error_for(status: int, code: int | None, message: str, *, retry_after: float
     common: dict[str, Any] = {"venue": VENUE, "code": code if code is not None else status,
                               "venue_message": message or None}
     if status >= 500 or code == 50010000:
-        return e.VenueUnavailable(f"Alpaca HTTP {status}: outcome unknown", **common)
+        return CodeRow(e.VenueUnavailable).error(f"Alpaca HTTP {status}: outcome unknown", **common)
     if status == 429 or code == 42910000:
-        return e.RateLimited("Alpaca rate limit (200 requests per minute)", retry_after=retry_after, **common)
-    cls, filter_name = CODE_TABLE.get(code, (None, None)) if code is not None else (None, None)
-    if cls is None:
-        cls, filter_name = STATUS_TABLE.get(status, (e.BrokerError, None))
+        return CodeRow(e.RateLimited).error(f"Alpaca rate limit ({REQUESTS_PER_MINUTE} requests per minute)",
+                                            retry_after=retry_after, **common)
+    row = CODE_TABLE.get(code) if code is not None else None
+    if row is None:
+        row = STATUS_TABLE.get(status, CodeRow(e.BrokerError))
     if (code in REFINABLE_CODES or (code is None and status in REFINABLE_STATUSES)) and message:
-        refined = refine(message)
-        if refined is not None:
-            cls, filter_name = refined
-    if cls is e.InvalidOrder:
-        return e.InvalidOrder("Alpaca rejected the order parameters" + (f" ({filter_name})" if filter_name else ""),
-                              filter=filter_name, **common)
-    descriptions: dict[type[e.BrokerError], str] = {
-        e.DuplicateOrder: "client_order_id already used on this account: the order exists, look it up",
-        e.InsufficientFunds: "Alpaca: buying power or shares not sufficient",
-        e.AuthenticationError: "Alpaca refused the API key (APCA-API-KEY-ID / APCA-API-SECRET-KEY)",
-        e.PermissionDenied: "Alpaca: not permitted for this account or data subscription",
-        e.OrderNotFound: "Alpaca: no such open order (or position)",
-        e.MarketClosed: "Alpaca: the market is closed for this order",
-        e.NotSupported: f"Alpaca HTTP {status}: no such endpoint",
-        e.VenueUnavailable: "Alpaca could not process the request (outcome unknown)",
-    }
-    return cls(descriptions.get(cls, f"Alpaca error {code if code is not None else status}"), **common)
+        row = refine(message) or row
+    if row.kind is e.InvalidOrder:
+        text = "Alpaca rejected the order parameters" + (f" ({row.filter})" if row.filter else "")
+    elif row.kind is e.NotSupported:
+        text = f"Alpaca HTTP {status}: no such endpoint"
+    else:
+        text = DESCRIPTIONS.get(row.kind, f"Alpaca error {code if code is not None else status}")
+    return row.error(text, **common)
 
 
-def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
-    """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be empty, HTML or plain text)."""
+def map_error(status: int, body: bytes, headers: Mapping[str, str], *, now_s: float | None = None) -> e.BrokerError:
+    """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be empty, HTML or plain text).
+    ``now_s``: the venue's clock, for the rate-limit reset header (default: ours)."""
     try:
         parsed = msgspec.json.decode(body, type=ErrorBody) if body else ErrorBody()
     except (msgspec.DecodeError, msgspec.ValidationError):
         parsed = ErrorBody(message=body[:200].decode(errors="replace").strip())
-    return error_for(status, parsed.code, parsed.message, retry_after=retry_after_from_headers(headers))
+    return error_for(status, parsed.code, parsed.message, retry_after=retry_after_from_headers(headers, now_s))
 
 
 # --- websockets ---------------------------------------------------------------------------------------

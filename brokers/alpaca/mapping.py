@@ -42,6 +42,7 @@ from brokers.alpaca.constants import (
     VENUE,
     is_valid_client_order_id,
 )
+from brokers.wire import plain as wire_plain
 from protocol.errors import InvalidOrder, NotSupported, ProtocolViolation
 from protocol.model import (
     ZERO,
@@ -158,11 +159,8 @@ def utc(moment: datetime) -> datetime:
 
 
 def plain(value: Decimal) -> str:
-    """A decimal as Alpaca takes it in a request body: no exponent, no trailing zeros."""
-    if not value.is_finite():
-        raise InvalidOrder(f"{value} is not a finite number", venue=VENUE)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    """A decimal as Alpaca takes it in a request body: no exponent, no trailing zeros (`brokers.wire.plain`)."""
+    return wire_plain(value, venue=VENUE)
 
 
 # --- symbols and instruments ----------------------------------------------------------------------------

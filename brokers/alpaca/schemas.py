@@ -21,10 +21,9 @@ from typing import Any
 
 import msgspec
 
+from brokers.alpaca.constants import VENUE
 from brokers.alpaca.errors import data_stream_error, trading_stream_error
 from protocol.errors import ProtocolViolation
-
-VENUE = "alpaca"
 
 # --- trading API ------------------------------------------------------------------------------------
 
@@ -233,6 +232,8 @@ class BarsPage(msgspec.Struct):
 
 
 class StockTrade(msgspec.Struct):
+    """A trade print of the Market Data REST API (``t`` time, ``p`` price, ``s`` size, ``i`` id, ``x`` exchange)."""
+
     t: datetime
     p: Decimal
     s: Decimal
@@ -252,6 +253,14 @@ class StockQuote(msgspec.Struct, rename={"ask_size": "as"}):
     ax: str = ""
     c: builtins.list[str] | None = None
     z: str = ""
+
+
+class TradesPage(msgspec.Struct):
+    """GET /v2/stocks/{symbol}/trades: ``trades`` may be null for an empty range."""
+
+    symbol: str
+    trades: builtins.list[StockTrade] | None = None
+    next_page_token: str | None = None
 
 
 class LatestTrade(msgspec.Struct):

@@ -49,6 +49,7 @@ import attrs
 from brokers.alpaca import schemas as s
 from brokers.alpaca.constants import (
     AUCTION_ORDERS_REOPEN_ET,
+    CLOCK_BOUNDARY_TOLERANCE_S,
     CLS_CUTOFF_BEFORE_CLOSE,
     MARKET_TIMEZONE,
     OPG_CUTOFF_BEFORE_OPEN,
@@ -215,12 +216,23 @@ class MarketCalendar:
                            next_close=self.next_close(moment), next_change=self.next_change(moment))
 
 
-def clock_from(clock: s.Clock, calendar: MarketCalendar) -> MarketClock:
+def near_a_change(calendar: MarketCalendar, moment: datetime, seconds: float) -> bool:
+    """Whether a session change lies within ``seconds`` of ``moment`` (either side)."""
+    window = timedelta(seconds=seconds)
+    try:
+        return calendar.next_change(moment - window) <= moment + window
+    except VenueUnavailable:
+        return False
+
+
+def clock_from(clock: s.Clock, calendar: MarketCalendar, *, tolerance_s: float = CLOCK_BOUNDARY_TOLERANCE_S
+               ) -> MarketClock:
     """``GET /v2/clock`` with the session and next change from the calendar; the venue's next open/close
-    win. A calendar that disagrees with the clock about "open now" is stale: `ProtocolViolation`."""
+    win. A calendar that disagrees with the clock about "open now" farther than ``tolerance_s`` from a
+    transition is stale: `ProtocolViolation` (nearer, the clock's flag may simply flip a moment apart)."""
     now = clock.timestamp.astimezone(UTC)
     session = calendar.session_at(now)
-    if clock.is_open != (session is MarketSession.REGULAR):
+    if clock.is_open != (session is MarketSession.REGULAR) and not near_a_change(calendar, now, tolerance_s):
         raise ProtocolViolation(f"Alpaca clock says is_open={clock.is_open} at {now.isoformat()} but the calendar "
                                 f"says {session}: refresh /v2/calendar", venue=VENUE)
     return MarketClock(venue=VENUE, timestamp=now, session=session, is_open=clock.is_open,
@@ -283,3 +295,20 @@ def check_order(request: OrderRequest, calendar: MarketCalendar, now: datetime,
 def time_to_next_change(calendar: MarketCalendar, now: datetime) -> timedelta:
     """What the daemon and BrokerStatus show next to the session."""
     return calendar.next_change(now) - now
+
+
+@attrs.frozen
+class VenueClock:
+    """The venue's time, read once (``/v2/clock``) and carried forward on trio's clock.
+
+    ``at`` is the venue's timestamp, ``read_at`` the trio time it was read at (the middle of the round trip).
+    Trio's clock is monotonic in a real run (the venue's time then runs at our pace, immune to jumps of the
+    local wall clock) and virtual in tests, where it runs with an emulator's market clock. A paper emulator
+    pinned to another day is followed too: its sessions are the ones that count for its orders.
+    """
+
+    at: datetime
+    read_at: float
+
+    def now(self, trio_now: float) -> datetime:
+        return self.at + timedelta(seconds=trio_now - self.read_at)

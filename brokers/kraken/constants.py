@@ -9,11 +9,15 @@ limiter and the emulator agree on it. Kraken has no spot testnet: the only hosts
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from brokers.features import GTC_ONLY, OrderFeatures
 from brokers.ratelimit import WindowRule
+from protocol.messages import StreamChannel
+from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "kraken"
 
@@ -26,6 +30,14 @@ WS_PUBLIC_BETA_URL: Final = "wss://beta-ws.kraken.com/v2"  # beta API software, 
 WS_PRIVATE_BETA_URL: Final = "wss://beta-ws-auth.kraken.com/v2"
 HAS_TESTNET: Final = False
 """No spot sandbox exists: real-venue tests run read-only and send AddOrder with ``validate=true``."""
+WS_BASE_URL: Final = "wss://ws.kraken.com"
+MAINNET: Final = (REST_URL, WS_BASE_URL)
+"""(REST base, websocket base): the public socket is ``<base>/v2``; the private one is on its own host."""
+WS_PUBLIC_PATH: Final = "/v2"
+WS_PRIVATE_PATH: Final = "/ws-auth/v2"
+"""Where a single host serves both sockets (the emulator), the private one is under this path."""
+WS_PRIVATE_HOSTS: Final = {WS_BASE_URL: WS_PRIVATE_URL, "wss://beta-ws.kraken.com": WS_PRIVATE_BETA_URL}
+"""Kraken's public websocket bases -> their private socket (a different host)."""
 
 # --- REST paths -----------------------------------------------------------------------------------------
 
@@ -205,9 +217,19 @@ ORDER_DEADLINE_MAX_S: Final = 60
 we keep at least `ORDER_DEADLINE_MIN_S` so clock offset cannot make it already past on arrival."""
 ORDER_DEADLINE_MIN_S: Final = 2
 ORDER_DEADLINE_DEFAULT_S: Final = 5
+ENGINE_MARGIN_MS: Final = 1_000
+"""Added to the deadline for the resend bound: Kraken's engine itself refuses an order past its ``deadline``
+("the engine will prevent this order from matching after this time"), so no queue can hold it longer; the
+margin covers the engine's clock against the ``Time`` endpoint's (our assumption, stated)."""
+RESEND_SOURCE: Final = ("Kraken spot docs read 2026-11-30: REST AddOrder 'deadline' (RFC3339, after which the "
+                        "matching engine rejects the order) and websocket v2 add_order/batch_add 'deadline' (500 ms "
+                        "to 60 s ahead, the engine prevents the order from matching after it); guides/general/clordid "
+                        "(cl_ord_id unique among open orders only, so a late duplicate is not refused)")
 DEAD_MAN_SWITCH_TIMEOUT_S: Final = 60
 DEAD_MAN_SWITCH_REFRESH_S: Final = 20
 """Kraken recommends calling CancelAllOrdersAfter every 15..30 s with a 60 s timeout; 0 disarms it."""
+DEAD_MAN_SWITCH_MIN_S: Final = 15
+"""The shortest timeout the client keeps re-armed (every third of it: each re-arm costs a REST call)."""
 
 CL_ORD_ID_LONG_UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 CL_ORD_ID_SHORT_UUID: Final = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -234,3 +256,70 @@ DARK_POOL_SUFFIX: Final = ".d"
 EXECUTION_VENUE_DEFAULT: Final = "international"
 """AssetPairs ``execution_venue`` (added 2026-04-27): only the default venue's pairs are tradable here."""
 PAIR_STATUS_TRADING: Final = "online"
+
+# --- what the client takes and streams ---------------------------------------------------------------------
+
+SPOT_ORDERS: Final = OrderFeatures(
+    # AddOrder: market, limit (GTC, IOC, FOK since 2026-05-12; post-only is the oflags "post"), stop-loss,
+    # stop-loss-limit and trailing-stop (GTC); per-order leverage from the pair's lists (margin) and
+    # reduce_only (margin orders). Not taken: notional (viqc only buys), GTD, linked orders.
+    time_in_force={
+        OrderType.MARKET: GTC_ONLY,
+        OrderType.LIMIT: frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.POST_ONLY}),
+        OrderType.STOP_MARKET: GTC_ONLY,
+        OrderType.STOP_LIMIT: GTC_ONLY,
+        OrderType.TRAILING_STOP: GTC_ONLY,
+    },
+    leverage=True,
+    margin_mode=True,  # CROSS (Kraken margin) or CASH (spot); ISOLATED is refused by mapping
+    reduce_only=True,
+)
+ORDER_FEATURES: Final = {MarketType.SPOT: SPOT_ORDERS}
+"""Every Kraken pair is a spot market; a margin order is a spot order with a leverage."""
+
+PUBLIC_CHANNELS: Final = {
+    StreamChannel.TICKER: WS_CHANNEL_TICKER,
+    StreamChannel.TRADES: WS_CHANNEL_TRADE,
+    StreamChannel.CANDLES: WS_CHANNEL_OHLC,
+    StreamChannel.BOOK: WS_CHANNEL_BOOK,
+}
+WS_TICKER_TRIGGER: Final = "bbo"
+"""The ticker is pushed on every best bid/offer change (v2 ``event_trigger``; the default, "trades", only on
+trades), so it follows the quote like the other venues' tickers."""
+WS_OHLC_INTERVAL: Final = 1  # minutes: the streamed candles are one-minute candles
+WS_BOOK_DEPTH: Final = 10
+BOOK_LEVELS_EMITTED: Final = 10
+WS_STALE_AFTER_S: Final = 15.0
+"""Kraken sends a heartbeat every second on a socket with subscriptions: 15 s of silence means it is dead."""
+STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
+    # ticker (bbo) and book move with the quote; ohlc and trade only print when trades happen.
+    StreamChannel.TICKER: 30.0, StreamChannel.BOOK: 30.0, StreamChannel.CANDLES: None, StreamChannel.TRADES: None,
+}
+
+# --- client options ([venues.kraken] options) ------------------------------------------------------------------
+
+OPTION_TIER: Final = "tier"
+OPTION_DEAD_MANS_SWITCH: Final = "dead_mans_switch"
+OPTION_VALIDATE_ONLY: Final = "validate_only"
+OPTION_NONCE_DIR: Final = "nonce_dir"
+OPTION_MARGIN_POLL: Final = "margin_poll_s"
+OPTIONS: Final[Mapping[str, str]] = {
+    OPTION_TIER: "the key's verification tier: starter (default), intermediate or pro (the counters' ceilings "
+                 "and decay)",
+    OPTION_DEAD_MANS_SWITCH: "seconds (0 = off, else at least 15): CancelAllOrdersAfter armed at connect and "
+                             "re-armed every third of it while the client runs",
+    OPTION_VALIDATE_ONLY: "true: every AddOrder carries validate=true (Kraken checks it, places nothing)",
+    OPTION_NONCE_DIR: "where the per-key nonce files live (default $ALGOTRENDY_HOME/nonce, ~/.algotrendy/nonce)",
+    OPTION_MARGIN_POLL: "seconds between margin-level reads while margin positions are open (default 30)",
+}
+"""Every option the client takes besides the chassis' (``position_quote``, default USD here, and
+``stale_after_<channel>``); any other is refused."""
+MARGIN_POLL_DEFAULT_S: Final = 30.0
+EARN_POLL_S: Final = 2.0
+"""How often a pending Earn (de)allocation's status is asked for until Kraken has finished it."""
+ACCOUNT_DEBOUNCE_S: Final = 0.5
+"""A burst of private events (a fill moves several balances) is answered by one REST read after this pause."""
+CONVERTED_ASSET: Final = "USD"  # Earn/Allocations values its totals in this asset
+TRADE_BALANCE_ASSET: Final = "ZUSD"  # TradeBalance (equity, margin) in US dollars
+ORDERS_HISTORY_ROWS: Final = 500
+"""`get_orders(open_only=False)` reads this many closed orders at most (50 a page)."""

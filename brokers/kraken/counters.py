@@ -11,23 +11,32 @@ Two counters matter (numbers in `constants`):
   +1); past the tier's threshold the engine answers ``EOrder:Rate limit exceeded``.
 
 `DecayingCounter` is the pure model (its value at time ``t``; the caller passes the clock, so tests
-and the emulator drive it directly); the chassis turns it into a waiting limiter. The venue's own
-figure, where it reports one (the executions channel's rate counter), only ever raises ours: requests
-still in flight are in our count and not yet in theirs.
+and the emulator drive it directly). `CallLimiter` makes the call counter something the REST channel
+waits on (a `brokers.ratelimit.RateLimiter` whose windows are this counter), and `TradingLimiter` does
+the same for the per-pair trading counters before an order or a cancel is sent. The venue's own
+figure, where it reports one, only ever raises ours (requests still in flight are in our count and not
+yet in theirs); a rate-limit refusal sets ours to the ceiling, so we wait for it to drain.
 """
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 import attrs
+import trio
 
 from brokers.kraken.constants import (
     REST_COUNTER_LIMITS,
     TRADING_AGE_BUCKETS_S,
     TRADING_COUNTER_LIMITS,
     TRADING_PENALTIES,
+    VENUE,
     TradingTransaction,
     VerificationTier,
 )
+from brokers.ratelimit import RateLimiter
+from protocol.errors import RateLimited
 
 
 @attrs.define
@@ -114,3 +123,77 @@ class PairCounters:
     def fits(self, pair: str, now: float, transaction: TradingTransaction, order_age_s: float | None = None,
              *, safety: float = 1.0) -> bool:
         return self.counter(pair).fits(now, trading_cost(transaction, order_age_s), safety=safety)
+
+
+SAFETY = 0.9
+"""Keep 10% of each counter for other clients of the key (the same headroom as the chassis' windows)."""
+EPSILON = 1e-9
+MIN_WAIT_S = 0.01
+"""Waits are at least this long: a float remainder of a few ulps must not become a sleep that does not move
+the clock (a loop that never ends under a virtual clock)."""
+
+
+@attrs.define
+class CallLimiter(RateLimiter):
+    """The REST call counter as a limiter: ``acquire(weight=cost)`` waits until the call fits under the
+    tier's ceiling (with `SAFETY`), then counts it; a rate-limit answer fills the counter to the ceiling."""
+
+    counter: DecayingCounter = attrs.field(kw_only=True)
+    refusals: int = 0  # rate-limit answers Kraken gave all the same (our count was behind theirs)
+
+    @classmethod
+    def for_tier(cls, tier: VerificationTier) -> CallLimiter:
+        return cls(VENUE, [], safety=SAFETY, counter=rest_counter(tier))
+
+    async def acquire(self, weight: int = 1, orders: int = 0) -> None:
+        if weight <= 0:
+            return  # AddOrder / CancelOrder count on the trading counter, public calls on nothing
+        while True:
+            now = trio.current_time()
+            if self.banned_until > now:
+                raise RateLimited(f"Kraken REST is locked out for {self.banned_until - now:.0f}s more", venue=VENUE,
+                                  retry_after=Decimal(math.ceil(self.banned_until - now)), banned=True)
+            wait = max(self.paused_until - now, self.counter.wait_for(now, weight, safety=self.safety))
+            if wait <= EPSILON:
+                self.counter.add(now, weight)
+                return
+            self.waits += 1
+            await trio.sleep(max(wait, MIN_WAIT_S))
+
+    def back_off(self, retry_after: float | None, *, banned: bool) -> None:
+        self.refusals += 1
+        super().back_off(retry_after, banned=banned)
+        self.counter.observe(trio.current_time(), self.counter.limit)
+
+    def usage(self) -> dict[str, int]:
+        return {"calls": math.ceil(self.counter.value(trio.current_time()))}
+
+
+@attrs.define
+class TradingLimiter:
+    """The per-pair trading counters of one key: wait until a transaction fits, then count it."""
+
+    counters: PairCounters
+    safety: float = SAFETY
+    waits: int = 0
+
+    @classmethod
+    def for_tier(cls, tier: VerificationTier) -> TradingLimiter:
+        return cls(PairCounters(tier))
+
+    async def acquire(self, pair: str, transaction: TradingTransaction, order_age_s: float | None = None) -> None:
+        cost = trading_cost(transaction, order_age_s)
+        counter = self.counters.counter(pair)
+        while True:
+            now = trio.current_time()
+            wait = counter.wait_for(now, cost, safety=self.safety)
+            if wait <= EPSILON:
+                counter.add(now, cost)
+                return
+            self.waits += 1
+            await trio.sleep(max(wait, MIN_WAIT_S))
+
+    def refused(self, pair: str) -> None:
+        """Kraken answered ``EOrder:Rate limit exceeded``: its count is at the ceiling, whatever ours said."""
+        counter = self.counters.counter(pair)
+        counter.observe(trio.current_time(), counter.limit)

@@ -22,81 +22,80 @@ from typing import Any
 
 import msgspec
 
+from brokers.errors import LOT_SIZE, NOTIONAL, PARAMETER, PRICE_FILTER, CodeRow
 from brokers.kraken.constants import REST_LOCKOUT_S, VENUE
 from protocol import errors as e
 
-# Filter names follow the vocabulary of the other venues (LOT_SIZE, PRICE_FILTER, NOTIONAL ...).
-LOT_SIZE = "LOT_SIZE"  # ordermin, lot_decimals
-PRICE_FILTER = "PRICE_FILTER"  # tick_size, pair_decimals
-NOTIONAL = "NOTIONAL"  # costmin
-PARAMETER = "PARAMETER"
+R = CodeRow
 
-Row = tuple[type[e.BrokerError], str | None]
-
-ERROR_TABLE: dict[str, Row] = {
+CODE_TABLE: dict[str, CodeRow] = {
     # authentication and API usage
-    "EAPI:Invalid key": (e.AuthenticationError, None),
-    "EAPI:Invalid signature": (e.AuthenticationError, None),
-    "EAPI:Invalid nonce": (e.AuthenticationError, None),  # refused, retry once with a fresh nonce
-    "EAPI:Rate limit exceeded": (e.RateLimited, None),  # the REST call counter
-    "EAPI:Bad request": (e.InvalidOrder, PARAMETER),
-    "EAPI:Feature disabled": (e.NotSupported, None),
-    "EAPI:Invalid arguments": (e.InvalidOrder, PARAMETER),
-    "EAuth:Failed": (e.AuthenticationError, None),
-    "EGeneral:Invalid arguments": (e.InvalidOrder, PARAMETER),
-    "EGeneral:Invalid arguments:Index unavailable": (e.InvalidOrder, "TRIGGER"),  # no index price for the pair
-    "EGeneral:Invalid arguments:Invalid strategy ID": (e.InvalidOrder, "STRATEGY"),  # Earn
-    "EGeneral:Permission denied": (e.PermissionDenied, None),
-    "EGeneral:Unknown method": (e.NotSupported, None),
-    "EGeneral:Temporary lockout": (e.RateLimited, None),  # ~15 min after repeated failed calls
-    "EGeneral:Too many requests": (e.RateLimited, None),
-    "EGeneral:Internal error": (e.VenueUnavailable, None),
+    "EAPI:Invalid key": R(e.AuthenticationError, None),
+    "EAPI:Invalid signature": R(e.AuthenticationError, None),
+    "EAPI:Invalid nonce": R(e.AuthenticationError, None),  # refused, retry once with a fresh nonce
+    "EAPI:Rate limit exceeded": R(e.RateLimited, None),  # the REST call counter
+    "EAPI:Bad request": R(e.InvalidOrder, PARAMETER),
+    "EAPI:Feature disabled": R(e.NotSupported, None),
+    "EAPI:Invalid arguments": R(e.InvalidOrder, PARAMETER),
+    "EAuth:Failed": R(e.AuthenticationError, None),
+    "EGeneral:Invalid arguments": R(e.InvalidOrder, PARAMETER),
+    "EGeneral:Invalid arguments:Index unavailable": R(e.InvalidOrder, "TRIGGER"),  # no index price for the pair
+    "EGeneral:Invalid arguments:Invalid strategy ID": R(e.InvalidOrder, "STRATEGY"),  # Earn
+    # Kraken publishes no string for a cl_ord_id already used by an OPEN order; what it (and the emulator)
+    # answers is the argument refused. The client checks an id's form before sending, so a well-formed id
+    # refused here is one in use: "already there, look it up" (design §6).
+    "EGeneral:Invalid arguments:cl_ord_id": R(e.DuplicateOrder, None),
+    "EGeneral:Permission denied": R(e.PermissionDenied, None),
+    "EGeneral:Unknown method": R(e.NotSupported, None),
+    "EGeneral:Temporary lockout": R(e.RateLimited, None),  # ~15 min after repeated failed calls
+    "EGeneral:Too many requests": R(e.RateLimited, None),
+    "EGeneral:Internal error": R(e.VenueUnavailable, None),
     # service status
-    "EService:Unavailable": (e.VenueUnavailable, None),
-    "EService:Busy": (e.VenueUnavailable, None),
-    "EService:Internal error": (e.VenueUnavailable, None),
-    "EService:Timeout": (e.VenueUnavailable, None),
-    "EService:Throttled": (e.RateLimited, None),  # "EService:Throttled: <unix time>": retry after it
-    "EService:Deadline elapsed": (e.VenueUnavailable, None),  # AddOrder's deadline passed: NOT executed
-    "EService:Market in cancel_only mode": (e.MarketClosed, None),
-    "EService:Market in post_only mode": (e.MarketClosed, None),
-    "EService:Market in limit_only mode": (e.MarketClosed, None),
-    "EService:Market in reduce_only mode": (e.MarketClosed, None),
+    "EService:Unavailable": R(e.VenueUnavailable, None),
+    "EService:Busy": R(e.VenueUnavailable, None),
+    "EService:Internal error": R(e.VenueUnavailable, None),
+    "EService:Timeout": R(e.VenueUnavailable, None),
+    "EService:Throttled": R(e.RateLimited, None),  # "EService:Throttled: <unix time>": retry after it
+    "EService:Deadline elapsed": R(e.NotExecuted, None),  # AddOrder's deadline passed: NOT executed
+    "EService:Market in cancel_only mode": R(e.MarketClosed, None),
+    "EService:Market in post_only mode": R(e.MarketClosed, None),
+    "EService:Market in limit_only mode": R(e.MarketClosed, None),
+    "EService:Market in reduce_only mode": R(e.MarketClosed, None),
     # orders
-    "EOrder:Rate limit exceeded": (e.RateLimited, None),  # the pair's trading counter
-    "EOrder:Domain rate limit exceeded": (e.RateLimited, None),
-    "EOrder:Insufficient funds": (e.InsufficientFunds, None),
-    "EOrder:Insufficient margin": (e.InsufficientFunds, None),  # Kraken lacks funds to lend right now
-    "EOrder:Margin allowance exceeded": (e.InsufficientFunds, None),
-    "EOrder:Margin level too low": (e.InsufficientFunds, None),
-    "EOrder:Margin position size exceeded": (e.InvalidOrder, "POSITION_LIMIT"),
-    "EOrder:Cannot open position": (e.PermissionDenied, None),  # account or tier not eligible for margin
-    "EOrder:Cannot open opposing position": (e.InvalidOrder, "POSITION"),
-    "EOrder:Positions limit exceeded": (e.InvalidOrder, "POSITION_LIMIT"),
-    "EOrder:Unknown position": (e.InvalidOrder, "POSITION"),
-    "EOrder:Order minimum not met": (e.InvalidOrder, LOT_SIZE),  # volume below ordermin
-    "EOrder:Cost minimum not met": (e.InvalidOrder, NOTIONAL),  # price x volume below costmin
-    "EOrder:Tick size check failed": (e.InvalidOrder, PRICE_FILTER),
-    "EOrder:Invalid price": (e.InvalidOrder, PRICE_FILTER),
-    "EOrder:Invalid order": (e.InvalidOrder, None),
-    "EOrder:Orders limit exceeded": (e.InvalidOrder, "MAX_NUM_ORDERS"),
-    "EOrder:Scheduled orders limit exceeded": (e.InvalidOrder, "MAX_NUM_ORDERS"),
-    "EOrder:Unknown order": (e.OrderNotFound, None),
-    "EOrder:Post only order": (e.InvalidOrder, "POST_ONLY"),  # would have taken liquidity
-    "EOrder:Reduce only:Non-PC": (e.InvalidOrder, "REDUCE_ONLY"),
-    "EOrder:Reduce only:No position exists": (e.InvalidOrder, "REDUCE_ONLY"),
-    "EOrder:Reduce only:Position is closed": (e.InvalidOrder, "REDUCE_ONLY"),
-    "EOrder:Trading agreement required": (e.PermissionDenied, None),
+    "EOrder:Rate limit exceeded": R(e.RateLimited, None),  # the pair's trading counter
+    "EOrder:Domain rate limit exceeded": R(e.RateLimited, None),
+    "EOrder:Insufficient funds": R(e.InsufficientFunds, None),
+    "EOrder:Insufficient margin": R(e.InsufficientFunds, None),  # Kraken lacks funds to lend right now
+    "EOrder:Margin allowance exceeded": R(e.InsufficientFunds, None),
+    "EOrder:Margin level too low": R(e.InsufficientFunds, None),
+    "EOrder:Margin position size exceeded": R(e.InvalidOrder, "POSITION_LIMIT"),
+    "EOrder:Cannot open position": R(e.PermissionDenied, None),  # account or tier not eligible for margin
+    "EOrder:Cannot open opposing position": R(e.InvalidOrder, "POSITION"),
+    "EOrder:Positions limit exceeded": R(e.InvalidOrder, "POSITION_LIMIT"),
+    "EOrder:Unknown position": R(e.InvalidOrder, "POSITION"),
+    "EOrder:Order minimum not met": R(e.InvalidOrder, LOT_SIZE),  # volume below ordermin
+    "EOrder:Cost minimum not met": R(e.InvalidOrder, NOTIONAL),  # price x volume below costmin
+    "EOrder:Tick size check failed": R(e.InvalidOrder, PRICE_FILTER),
+    "EOrder:Invalid price": R(e.InvalidOrder, PRICE_FILTER),
+    "EOrder:Invalid order": R(e.InvalidOrder, None),
+    "EOrder:Orders limit exceeded": R(e.InvalidOrder, "MAX_NUM_ORDERS"),
+    "EOrder:Scheduled orders limit exceeded": R(e.InvalidOrder, "MAX_NUM_ORDERS"),
+    "EOrder:Unknown order": R(e.OrderNotFound, None),
+    "EOrder:Post only order": R(e.InvalidOrder, "POST_ONLY"),  # would have taken liquidity
+    "EOrder:Reduce only:Non-PC": R(e.InvalidOrder, "REDUCE_ONLY"),
+    "EOrder:Reduce only:No position exists": R(e.InvalidOrder, "REDUCE_ONLY"),
+    "EOrder:Reduce only:Position is closed": R(e.InvalidOrder, "REDUCE_ONLY"),
+    "EOrder:Trading agreement required": R(e.PermissionDenied, None),
     # queries
-    "EQuery:Unknown asset pair": (e.InvalidOrder, "SYMBOL"),
-    "EQuery:Invalid asset pair": (e.InvalidOrder, "SYMBOL"),
-    "EQuery:Unknown asset": (e.InvalidOrder, "ASSET"),
+    "EQuery:Unknown asset pair": R(e.InvalidOrder, "SYMBOL"),
+    "EQuery:Invalid asset pair": R(e.InvalidOrder, "SYMBOL"),
+    "EQuery:Unknown asset": R(e.InvalidOrder, "ASSET"),
     # Earn
-    "EEarnings:Below min": (e.InvalidOrder, "MIN_AMOUNT"),
-    "EEarnings:Above max": (e.InvalidOrder, "MAX_AMOUNT"),
-    "EEarnings:Busy": (e.VenueUnavailable, None),  # another (de)allocation in progress, or Earn down
-    "EEarnings:Permission denied": (e.PermissionDenied, None),  # tier too low
-    "EEarnings:Insufficient funds": (e.InsufficientFunds, None),
+    "EEarnings:Below min": R(e.InvalidOrder, "MIN_AMOUNT"),
+    "EEarnings:Above max": R(e.InvalidOrder, "MAX_AMOUNT"),
+    "EEarnings:Busy": R(e.VenueUnavailable, None),  # another (de)allocation in progress, or Earn down
+    "EEarnings:Permission denied": R(e.PermissionDenied, None),  # tier too low
+    "EEarnings:Insufficient funds": R(e.InsufficientFunds, None),
 }
 
 CATEGORY_DEFAULTS: dict[str, type[e.BrokerError]] = {
@@ -131,18 +130,18 @@ def split_messages(messages: Sequence[str]) -> tuple[list[str], list[str]]:
     return errors, [text for text in messages if text.startswith("W")]
 
 
-def lookup(text: str) -> tuple[str, Row]:
+def lookup(text: str) -> tuple[str, CodeRow]:
     """The table key and row for one error string (longest matching ``:``-prefix, then the category)."""
     candidate = text.strip()
     while True:
-        if candidate in ERROR_TABLE:
-            return candidate, ERROR_TABLE[candidate]
+        if candidate in CODE_TABLE:
+            return candidate, CODE_TABLE[candidate]
         head, colon, _tail = candidate.rpartition(":")
         if not colon or ":" not in head:
             break
         candidate = head
     category = text.split(":", 1)[0].strip()
-    return category, (CATEGORY_DEFAULTS.get(category, e.BrokerError), None)
+    return category, CodeRow(CATEGORY_DEFAULTS.get(category, e.BrokerError))
 
 
 def key_of(text: str) -> str:
@@ -174,7 +173,7 @@ def error_for(messages: Sequence[str], *, http_status: int = 200, now_s: float |
     first = errors[0]
     key, (cls, filter_name) = lookup(first)
     common: dict[str, Any] = {"venue": VENUE, "code": key, "venue_message": "; ".join(errors)}
-    if DUPLICATE_ID_PATTERN.search(first):
+    if cls is e.DuplicateOrder or DUPLICATE_ID_PATTERN.search(first):
         return e.DuplicateOrder("Kraken: the client order id is in use by an open order (look it up)", **common)
     if cls is e.RateLimited:
         retry_after: float | None = None
@@ -192,8 +191,8 @@ def error_for(messages: Sequence[str], *, http_status: int = 200, now_s: float |
         return e.AuthenticationError("Kraken refused the nonce (not above the last accepted): the request was not "
                                      "executed; retry once with a fresh nonce", retryable=True, **common)
     if key == DEADLINE_ELAPSED:
-        return e.VenueUnavailable("Kraken rejected the order: its deadline passed before the engine took it "
-                                  "(not executed)", retryable=True, **common)
+        return e.NotExecuted("Kraken rejected the order: its deadline passed before the engine took it "
+                             "(not executed)", retryable=True, **common)
     if cls is e.VenueUnavailable:
         return e.VenueUnavailable(f"Kraken could not process the request ({key}): outcome unknown", **common)
     return cls(f"Kraken error {key}", **common)

@@ -17,15 +17,17 @@ and Earn map here too. Nothing in this module holds state.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import attrs
 import msgspec
 
+from brokers import wire
 from brokers.kraken import schemas as s
 from brokers.kraken.auth import FormValue
 from brokers.kraken.constants import (
@@ -81,10 +83,7 @@ ONE = Decimal(1)
 
 def plain(value: Decimal) -> str:
     """A decimal as Kraken wants it in a request: no exponent, no trailing zeros ("0.001", "65000")."""
-    if not value.is_finite():
-        raise InvalidOrder(f"{value} is not a finite number", venue=VENUE)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    return wire.plain(value, venue=VENUE)
 
 
 def from_seconds(seconds: Decimal | int) -> datetime:
@@ -214,6 +213,8 @@ class PairEntry:
     ws_symbol: str  # BTC/USD (websocket v2)
     base_asset: str  # XXBT
     quote_asset: str  # ZUSD
+    price_decimals: int | None = None  # pair_decimals: the book checksum prints prices with them
+    qty_decimals: int | None = None  # lot_decimals: ... and quantities with these
     margin_call: int | None = None  # margin level (%) of a margin call
     margin_stop: int | None = None  # margin level (%) of liquidation
 
@@ -247,7 +248,9 @@ class PairTable:
             instrument = instrument_from(rest_name, pair, table)
             entry = PairEntry(instrument=instrument, rest_name=rest_name, altname=pair.altname,
                               wsname=pair.wsname or "", ws_symbol=instrument.symbol, base_asset=pair.base,
-                              quote_asset=pair.quote, margin_call=pair.margin_call, margin_stop=pair.margin_stop)
+                              quote_asset=pair.quote, price_decimals=pair.pair_decimals,
+                              qty_decimals=pair.lot_decimals, margin_call=pair.margin_call,
+                              margin_stop=pair.margin_stop)
             if instrument.symbol in by_symbol:
                 skipped[rest_name] = f"{instrument.symbol} is already {by_symbol[instrument.symbol].rest_name}"
                 continue
@@ -277,6 +280,10 @@ class PairTable:
 
     def knows(self, symbol: str) -> bool:
         return symbol in self._by_symbol
+
+    def knows_name(self, name: str) -> bool:
+        """Whether ``name`` is any Kraken name of a tabled pair (`by_venue` answers it)."""
+        return name in self._by_name
 
     def instruments(self) -> list[Instrument]:
         return [entry.instrument for entry in self.entries]
@@ -368,6 +375,16 @@ def leverage_from(text: str | None) -> Decimal | None:
 def new_cl_ord_id() -> str:
     """A client order id Kraken accepts: a short UUID (32 hex characters)."""
     return uuid.uuid4().hex
+
+
+TXID: Final = re.compile(r"^[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
+"""Kraken's order and trade ids (``OQCLML-BW3P3-BUCMWZ``). An order placed without a ``cl_ord_id`` (on the
+website, by another client) goes by its txid as its client order id: 19 characters with dashes can be
+none of the three ``cl_ord_id`` forms, so the two never collide."""
+
+
+def is_txid(value: str) -> bool:
+    return bool(TXID.fullmatch(value))
 
 
 def cl_ord_id_for(client_order_id: str) -> str:
@@ -476,6 +493,9 @@ def add_order_body(request: OrderRequest, entry: PairEntry, *, deadline: datetim
     if leverage is not None:
         body["leverage"] = leverage
     if request.reduce_only:
+        if leverage is None:  # Kraken's reduce_only only reduces a margin position
+            raise NotSupported("Kraken takes reduce-only on margin orders only (give the order a leverage)",
+                               venue=VENUE, client_order_id=cid)
         body["reduce_only"] = True
     if deadline is not None:
         body["deadline"] = rfc3339(deadline)
@@ -538,7 +558,7 @@ def order_from(txid: str, info: s.OrderInfo, entry: PairEntry) -> Order:
         venue=VENUE,
         symbol=entry.symbol,
         order_id=txid,
-        client_order_id=info.cl_ord_id or "",
+        client_order_id=info.cl_ord_id or txid,
         side=side_from(info.descr.type),
         type=order_type,
         status=status,
@@ -556,10 +576,12 @@ def order_from(txid: str, info: s.OrderInfo, entry: PairEntry) -> Order:
     )
 
 
-def fill_from_trade(trade_txid: str, trade: s.TradeInfo, entry: PairEntry, client_order_id: str = "") -> Fill:
-    """A TradesHistory / QueryTrades row -> Fill. Kraken states the REST ``fee`` in the quote currency."""
+def fill_from_trade(trade_txid: str, trade: s.TradeInfo, entry: PairEntry, client_order_id: str | None = None) -> Fill:
+    """A TradesHistory / QueryTrades row -> Fill. Kraken states the REST ``fee`` in the quote currency; the
+    row names its order by txid only: the caller supplies its client order id (else the txid stands in)."""
     return Fill(
-        venue=VENUE, symbol=entry.symbol, order_id=trade.ordertxid, client_order_id=client_order_id,
+        venue=VENUE, symbol=entry.symbol, order_id=trade.ordertxid,
+        client_order_id=client_order_id or trade.ordertxid,
         trade_id=trade_txid, side=side_from(trade.type), price=trade.price, quantity=trade.vol, fee=trade.fee,
         fee_currency=entry.instrument.quote, is_maker=bool(trade.maker), timestamp=from_seconds(trade.time),
     )
@@ -583,7 +605,8 @@ def fill_from_execution(execution: s.WsExecution, entry: PairEntry, assets: Asse
         raise ProtocolViolation(f"Kraken trade {execution.exec_id} charged fees in several assets {currencies}",
                                 venue=VENUE)
     return Fill(
-        venue=VENUE, symbol=entry.symbol, order_id=execution.order_id, client_order_id=execution.cl_ord_id or "",
+        venue=VENUE, symbol=entry.symbol, order_id=execution.order_id,
+        client_order_id=execution.cl_ord_id or execution.order_id,
         trade_id=execution.exec_id, side=side_from(execution.side), price=execution.last_price,
         quantity=execution.last_qty, fee=sum((fee.qty for fee in fees), ZERO),
         fee_currency=assets.currency_lenient(fees[0].asset) if fees else entry.instrument.quote,
@@ -609,7 +632,8 @@ def order_from_execution(execution: s.WsExecution, entry: PairEntry, known: Orde
         stop = execution.stop_price or None
         return Order(
             venue=VENUE, symbol=entry.symbol, order_id=execution.order_id,
-            client_order_id=execution.cl_ord_id or "", side=side_from(execution.side), type=order_type,
+            client_order_id=execution.cl_ord_id or execution.order_id, side=side_from(execution.side),
+            type=order_type,
             status=status, quantity=execution.order_qty,
             price=(execution.limit_price or None) if order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None,
             stop_price=stop if order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) else None,
@@ -819,8 +843,12 @@ def _days(seconds: int | None) -> int | None:
     return None if seconds is None else -(-seconds // _DAY_S)  # whole days, rounded up
 
 
+EARN_MINIMUM_CURRENCY = "USD"
+"""Kraken states a strategy's ``user_min_allocation`` in US dollars, whatever the strategy's asset."""
+
+
 def earn_strategy_from(strategy: s.EarnStrategy, assets: AssetTable) -> EarnStrategy:
-    """An Earn strategy: lock type, APR estimate (percent), the user minimum, and the lock in days
+    """An Earn strategy: lock type, APR estimate (percent), the user minimum (in USD), and the lock in days
     (bonded: unbonding period; timed: the term)."""
     lock = _lookup(EARN_LOCK_TYPE, strategy.lock_type.type, "Earn lock type")
     if lock is EarnLockType.BONDED:
@@ -833,7 +861,8 @@ def earn_strategy_from(strategy: s.EarnStrategy, assets: AssetTable) -> EarnStra
     return EarnStrategy(
         venue=VENUE, strategy_id=strategy.id, asset=assets.currency_lenient(strategy.asset), lock_type=lock,
         apr_min=apr.low if apr else None, apr_max=apr.high if apr else None,
-        min_amount=strategy.user_min_allocation or ZERO, can_allocate=strategy.can_allocate,
+        min_amount=strategy.user_min_allocation or ZERO, min_amount_currency=EARN_MINIMUM_CURRENCY,
+        can_allocate=strategy.can_allocate,
         can_deallocate=strategy.can_deallocate, lock_days=lock_days,
     )
 

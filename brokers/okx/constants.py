@@ -17,7 +17,10 @@ from typing import Final
 
 import attrs
 
+from brokers.features import OrderFeatures
 from brokers.ratelimit import WindowRule
+from protocol.messages import StreamChannel
+from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "okx"
 
@@ -36,9 +39,17 @@ REST_LIVE: Final = "https://openapi.okx.com"
 REST_LIVE_LEGACY: Final = "https://www.okx.com"  # still served, "not deprecated" (changelog 2026-05-20)
 REST_DEMO: Final = "https://openapi.okx.com"  # demo trading is the same host plus `x-simulated-trading: 1`
 
-WS_LIVE: Final = "wss://ws.okx.com/ws/v5"
-WS_DEMO: Final = "wss://wspap.okx.com/ws/v5"
+WS_HOST_LIVE: Final = "wss://ws.okx.com"
+WS_HOST_DEMO: Final = "wss://wspap.okx.com"
+WS_PATH: Final = "/ws/v5"  # + "/public", "/private", "/business"
+WS_LIVE: Final = WS_HOST_LIVE + WS_PATH
+WS_DEMO: Final = WS_HOST_DEMO + WS_PATH
 """Websocket bases; port 8443 was discontinued on 2026-10-31 (OKX announcement of 2026-09-30)."""
+
+MAINNET: Final = (REST_LIVE, WS_HOST_LIVE)
+TESTNET: Final = (REST_DEMO, WS_HOST_DEMO)
+"""(REST base, websocket host) of live and demo trading ("testnet" here means OKX demo trading: the same REST
+host with ``x-simulated-trading: 1``, the wspap websocket host). The client appends `WS_PATH` + service."""
 
 
 class WsService(StrEnum):
@@ -54,7 +65,12 @@ def rest_url(*, demo: bool) -> str:
 
 
 def ws_url(service: WsService, *, demo: bool) -> str:
-    return f"{WS_DEMO if demo else WS_LIVE}/{service.value}"
+    return service_url(WS_HOST_DEMO if demo else WS_HOST_LIVE, service)
+
+
+def service_url(host: str, service: WsService) -> str:
+    """A websocket service under a host (OKX's, or an emulator's ``ws://127.0.0.1:port``)."""
+    return f"{host.rstrip('/')}{WS_PATH}/{service.value}"
 
 
 # --- REST paths ------------------------------------------------------------------------------------------
@@ -102,7 +118,23 @@ HEADER_PASSPHRASE: Final = "OK-ACCESS-PASSPHRASE"
 HEADER_SIMULATED: Final = "x-simulated-trading"  # "1" = demo trading (REST); demo websockets use WS_DEMO
 HEADER_EXP_TIME: Final = "expTime"
 """Request deadline (epoch ms) on place/amend (and their batch forms): OKX does not process the request
-if its server time is past it ("Transaction Timeouts"). The issue-11 bound: see README."""
+if its server time is past it ("Transaction Timeouts"). The issue-11 bound: see README, "Order entry"."""
+
+# --- order entry: when a lost order can no longer execute (brokers/README.md "Order entry") -----------
+
+ENGINE_MARGIN_MS: Final = 10_000
+"""Added to the ``expTime`` window (the request timeout: ``expTime`` = OKX's clock + it). OKX documents that a
+place/amend request "will not be processed if the current system time of the server is after the expTime",
+without saying at which stage it checks, and that an order request can time out inside OKX with its outcome
+unknown (50004, 51054, 51149: "does not mean that the request was successful or failed"), with no deadline
+for the engine. Our assumption, stated (as for Binance and Bybit): a request OKX accepted before its
+``expTime`` is acted on within 10 s."""
+RESEND_SOURCE: Final = ("OKX API v5 docs as published July 2026 (error codes page 2026-07-13), read 2026-11-30: "
+                        "Overview 'Transaction Timeouts' (expTime header on place/amend order and their batch "
+                        "forms: not processed once the server's time is after it); REST error codes 50036 "
+                        "'The expTime can't be earlier than the current system time', 50037 'Order expired', "
+                        "50004/51054/51149 outcome unknown; clOrdId unique among pending orders only")
+
 TIMESTAMP_TOLERANCE_S: Final = 30
 """A REST timestamp more than 30 s from OKX's clock is refused (50102); a websocket login expires 30 s
 after its timestamp (60006)."""
@@ -273,3 +305,75 @@ ACCOUNT_LEVELS: Final = {"1": "spot", "2": "futures", "3": "multi-currency margi
 DERIVATIVES_ACCOUNT_LEVELS: Final = frozenset({"2", "3", "4"})
 POS_MODE_NET: Final = "net_mode"
 POS_MODE_LONG_SHORT: Final = "long_short_mode"
+
+
+# --- what the client streams and trades (brokers/README.md: "what a venue declares") -------------------------
+
+STREAMED: Final[dict[StreamChannel, str]] = {
+    # our channel -> OKX's; BOOK is option ``book_channel`` (books by default, or books5 / bbo-tbt)
+    StreamChannel.TICKER: CH_TICKERS,
+    StreamChannel.TRADES: CH_TRADES,
+    StreamChannel.CANDLES: CH_CANDLE_PREFIX + "1m",  # business socket
+    StreamChannel.BOOK: CH_BOOKS,
+    StreamChannel.FUNDING: CH_FUNDING_RATE,
+    StreamChannel.MARK_PRICE: CH_MARK_PRICE,
+    StreamChannel.OPEN_INTEREST: CH_OPEN_INTEREST,
+}
+SWAP_ONLY_CHANNELS: Final = frozenset({StreamChannel.FUNDING, StreamChannel.MARK_PRICE, StreamChannel.OPEN_INTEREST})
+"""OKX serves funding, mark price and open interest for contracts only (60018 for a spot instId)."""
+BOOK_CHANNELS: Final = frozenset({CH_BOOKS, CH_BOOKS5, CH_BBO_TBT})
+"""What option ``book_channel`` may name: the VIP-only tick-by-tick books (64003) are not offered."""
+BOOK_LEVELS_EMITTED: Final = 10
+ARGS_PER_OP: Final = 20  # subscription args per op (OKX bounds an op's total length at 64 KB)
+
+STALE_AFTER: Final[dict[StreamChannel, float | None]] = {
+    # How long a subscribed channel may stay silent before its socket counts as dropped. tickers push on every
+    # change (100 ms), books every 100 ms on change, candles every 500 ms while trading, mark-price every 200 ms on
+    # change and at least every 10 s, funding-rate every 30-90 s; trades and open interest only on change.
+    StreamChannel.TICKER: 10.0, StreamChannel.BOOK: 10.0, StreamChannel.CANDLES: 75.0, StreamChannel.TRADES: None,
+    StreamChannel.MARK_PRICE: 30.0, StreamChannel.FUNDING: 180.0, StreamChannel.OPEN_INTEREST: None,
+}
+SOCKET_SILENT_S: Final = PING_AFTER_SILENCE_S + 10.0
+"""No frame at all (our text ping is answered "pong") for this long: the socket is dead, reconnect."""
+
+SPOT_ORDERS: Final = OrderFeatures(
+    time_in_force={OrderType.MARKET: frozenset({TimeInForce.GTC, TimeInForce.IOC}),
+                   OrderType.LIMIT: frozenset({TimeInForce.GTC, TimeInForce.POST_ONLY, TimeInForce.IOC,
+                                               TimeInForce.FOK})},
+    notional=True)  # a spot market order sized in quote money (tgtCcy=quote_ccy)
+SWAP_ORDERS: Final = OrderFeatures(time_in_force=SPOT_ORDERS.time_in_force, margin_mode=True, reduce_only=True)
+"""Swaps take ``tdMode`` cross or isolated per order and reduce-only; stop, trailing and TP/SL orders are algo
+orders (/trade/order-algo), not offered."""
+ORDER_FEATURES: Final = {MarketType.SPOT: SPOT_ORDERS, MarketType.LINEAR: SWAP_ORDERS,
+                         MarketType.INVERSE: SWAP_ORDERS}
+
+# --- paging ---------------------------------------------------------------------------------------------------
+
+HISTORY_CANDLES_PAGE: Final = 100
+"""Rows per history-candles request. The July 2026 page names 300 for candles and history-candles alike; earlier
+versions capped history-candles at 100, which every version accepts (a month of 1-minute bars: 432 requests,
+about 48 s at the 20-per-2-s limit)."""
+HISTORY_TRADES_PAGE: Final = HISTORY_TRADES_LIMIT_MAX
+FILLS_PAGE: Final = ORDERS_LIMIT_MAX
+FILLS_RECENT_DAYS: Final = 3  # /trade/fills; older fills (3 months) come from /trade/fills-history
+FILLS_SINCE_MAX_PAGES: Final = 2_000  # 200,000 fills back to a reconciliation's watermark (~67 s at 60 per 2 s)
+BATCH_MAX: Final = 20  # orders per batch place / cancel / amend
+
+_MINUTE = 60_000
+BAR_MS: Final[dict[str, int]] = {
+    "1s": 1_000, "1m": _MINUTE, "3m": 3 * _MINUTE, "5m": 5 * _MINUTE, "15m": 15 * _MINUTE, "30m": 30 * _MINUTE,
+    "1h": 60 * _MINUTE, "2h": 120 * _MINUTE, "4h": 240 * _MINUTE, "6h": 360 * _MINUTE, "12h": 720 * _MINUTE,
+    "1d": 1440 * _MINUTE, "2d": 2880 * _MINUTE, "3d": 4320 * _MINUTE, "1w": 7 * 1440 * _MINUTE,
+    "1M": 31 * 1440 * _MINUTE, "3M": 92 * 1440 * _MINUTE,  # calendar months: the longest, so a span never undercounts
+}
+"""Each bar's length, to turn "``limit`` bars from ``start``" into a time span (history paging)."""
+
+# --- options ------------------------------------------------------------------------------------------------
+
+OPTIONS: Final = {
+    "demo": "true / false: x-simulated-trading and the demo websockets (default: the settings' testnet flag)",
+    "margin_mode": "cross / isolated: tdMode of swap orders that name none (default cross)",
+    "book_channel": "books (default; snapshot + seqId-checked updates) / books5 / bbo-tbt",
+}
+"""The venue options this client reads (`VenueClient.options_taken`; the chassis adds ``position_quote`` and
+``stale_after_<channel>``); any other is refused."""

@@ -26,6 +26,7 @@ from typing import Any
 
 import msgspec
 
+from brokers import wire
 from brokers.okx import schemas as s
 from brokers.okx.constants import (
     BARS,
@@ -102,11 +103,8 @@ def margin_mode_from(value: str) -> MarginMode:
 
 
 def plain(value: Decimal) -> str:
-    """A decimal as OKX wants it in a request: no exponent, no trailing zeros ("0.01", "65000")."""
-    if not value.is_finite():
-        raise InvalidOrder(f"{value} is not a finite number", venue=VENUE)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    """A decimal as OKX wants it in a request (`brokers.wire.plain`, refusals in OKX's name)."""
+    return wire.plain(value, venue=VENUE)
 
 
 def _ms(text: str | int, field: str) -> datetime:

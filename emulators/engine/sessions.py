@@ -225,11 +225,17 @@ class MarketClock:
         return self.calendar.session_at(self.now())
 
 
+PAPER_SESSION_LEFT = timedelta(hours=1)
+"""A paper venue started with less regular session left than this starts at that session's open instead: a
+demo that closes a minute after it starts shows nothing of trading."""
+
+
 def in_session_moment(calendar: TradingCalendar, moment: datetime) -> datetime:
-    """``moment`` if the regular session is open then, else the latest regular open before it: a start for a
-    paper venue that is open whatever the weekday."""
+    """``moment`` if the regular session is open then with at least `PAPER_SESSION_LEFT` to go, else the latest
+    regular open before it: a start for a paper venue that is open whatever the weekday and the hour."""
     session, _ = calendar.session_at(moment)
-    if session is Session.REGULAR:
+    close = calendar.next_close(moment)
+    if session is Session.REGULAR and close is not None and close - moment >= PAPER_SESSION_LEFT:
         return moment
     latest = calendar.latest_open(moment)
     return latest if latest is not None else moment

@@ -82,6 +82,7 @@ class KrakenDialect(DialectBase[KeyState]):
     totals: dict[str, dict[str, Decimal]] = attrs.field(factory=dict)  # last balance per account and asset
     margin_events: dict[str, str] = attrs.field(factory=dict)  # account -> "call" | "liquidated"
     cancel_reason: str | None = None  # the reason of the cancel in progress
+    handling_ms: int | None = None  # the venue's clock (wall ms) as the HTTP request in hand is handled
     last_fill: dict[str, FillInfo] = attrs.field(factory=dict)  # per account, for its balance updates
     _connection_ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     _timers_at: float = -1.0
@@ -187,7 +188,13 @@ class KrakenDialect(DialectBase[KeyState]):
             else:
                 params = dict(parse_qsl(request.query_string, keep_blank_values=True))
             routes.check_params(endpoint, params)
-            result = route.handler(self, Call(params, caller))
+            # A request held on its way (a slow network, on trio's clock in tests) is handled that much later:
+            # AddOrder's deadline is checked against this moment, as Kraken's engine does.
+            self.handling_ms = request.handled_ms()
+            try:
+                result = route.handler(self, Call(params, caller))
+            finally:
+                self.handling_ms = None
             return HttpResponse(200, render.envelope(result))
         except VenueError as error:
             return HttpResponse(error.status, render.envelope_error(error), error.headers)

@@ -565,8 +565,9 @@ def order_request(d: KrakenDialect, call: Call) -> OrderRequest:
                         volume if viqc else None, described)
 
 
-def _deadline(p: Params) -> None:
-    """``deadline``: RFC3339, at most 60 s ahead; a request handled after it is refused and not executed."""
+def _deadline(d: KrakenDialect, p: Params) -> None:
+    """``deadline``: RFC3339, at most 60 s ahead; a request handled after it is refused and not executed (the
+    moment it is handled: `KrakenDialect.handling_ms`, which counts a request's wait on its way)."""
     raw = text(p, "deadline")
     if raw is None:
         return
@@ -576,7 +577,7 @@ def _deadline(p: Params) -> None:
         raise invalid("deadline") from None
     if moment.tzinfo is None:
         raise invalid("deadline")
-    now = datetime.now(UTC).timestamp()
+    now = d.handling_ms / 1000 if d.handling_ms else datetime.now(UTC).timestamp()
     if moment.timestamp() > now + 60:
         raise invalid("deadline")
     if moment.timestamp() <= now:
@@ -628,7 +629,7 @@ def add_order(d: KrakenDialect, call: Call) -> Any:
     request = order_request(d, call)
     _trading_open(d, request)
     validate = flag(p, "validate")
-    _deadline(p)
+    _deadline(d, p)
     name = call.account.name
     if len(d.exchange.open_orders(name, request.pair.key)) >= call.account.state.limits.open_orders:
         raise errors.error(errors.ORDERS_LIMIT)
@@ -718,7 +719,7 @@ def amend_order(d: KrakenDialect, call: Call) -> Any:
                            f"{info.pair.pair_decimals} decimals.")
     d.charge_trading(call.account, info.pair.key, AMEND_ORDER + amend_penalty(clock() - info.placed_at),
                      refusable=True)
-    _deadline(p)
+    _deadline(d, p)
     try:
         d.exchange.amend(call.account.name, info.order.symbol, info.order.order_id, quantity=quantity, price=price,
                          post_only=post_only)

@@ -369,18 +369,15 @@ class OkxDialect(DialectBase[OkxAccount]):
 
     @staticmethod
     def _late(request: HttpRequest) -> bool:
-        """Whether an order request is handled after its ``expTime`` (the wait measured on trio's clock, so a
-        delayed request is late in virtual-time tests too)."""
+        """Whether an order request is handled after its ``expTime``: OKX's clock as the request is executed,
+        its arrival plus any wait (`HttpRequest.handled_ms`, on trio's clock, so a delayed request is late in
+        virtual-time tests too)."""
         exp_time = request.headers.get("exptime")
         if not exp_time:
             return False
         if not exp_time.isdecimal():
             raise errors.parameter("expTime")
-        if not request.received_ms:  # not stamped (a request built by hand)
-            return wall_ms() > int(exp_time)
-        waited = max(trio.current_time() - request.received_at, 0.0) * 1000
-        handled = max(request.received_ms + waited, wall_ms())
-        return handled > int(exp_time)
+        return request.handled_ms() > int(exp_time)
 
     # ================================================================== websockets
     def stream_kind(self, path: str) -> StreamKind | None:

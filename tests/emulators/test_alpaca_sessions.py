@@ -71,6 +71,9 @@ def test_transitions_next_open_and_close() -> None:
         ("close", "27 13:00")]
     assert in_session_moment(calendar, saturday) == ny(2026, 11, 27, 9, 30)  # paper: open whatever the weekday
     assert in_session_moment(calendar, ny(2026, 12, 1, 11)) == ny(2026, 12, 1, 11)
+    # a minute before the close is no start for a demo: that session's open is
+    assert in_session_moment(calendar, ny(2026, 12, 1, 15, 59)) == ny(2026, 12, 1, 9, 30)
+    assert in_session_moment(calendar, ny(2026, 11, 27, 12, 30)) == ny(2026, 11, 27, 9, 30)  # early close, 13:00
 
 
 async def test_the_clock_runs_on_trio_time(autojump_clock: trio.abc.Clock) -> None:

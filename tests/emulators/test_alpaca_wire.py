@@ -281,6 +281,31 @@ async def test_client_order_ids_are_unique_for_ever(venue: EmulatedVenue) -> Non
         assert (await other.refused("GET", f"/v2/orders/{first['id']}"))[0] == 404  # not yours
 
 
+async def test_a_client_order_id_stays_taken_for_filled_orders_and_late_requests(
+        venue: EmulatedVenue, autojump_clock: trio.abc.Clock) -> None:
+    """Issue 11's bound for Alpaca: a filled order's id is refused too, and an order request the venue handles late
+    (held before it is checked, as a congested venue does) is refused if the client's resend took the id first."""
+    async with rest(venue) as http:
+        api = Api(venue, http)
+        filled = await api.order(client_order_id="mine-2")
+        assert filled["status"] == "filled"
+        assert await api.refused("POST", "/v2/orders", {**MARKET, "client_order_id": "mine-2"}) == (
+            422, {"code": 40010001, "message": "client_order_id must be unique"})
+        venue.faults.slow_responses(5.0, count=1, path="/v2/orders", method="POST")
+        answers: list[httpx.Response] = []
+
+        async def held() -> None:
+            answers.append(await api.call("POST", "/v2/orders", {**MARKET, "client_order_id": "mine-3"}))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(held)
+            await trio.sleep(1.0)  # the first request is held at the venue; the client's resend arrives
+            resent = await api.order(client_order_id="mine-3")
+        assert (answers[0].status_code, answers[0].json()) == (
+            422, {"code": 40010001, "message": "client_order_id must be unique"})
+        assert [o.id for o in venue.dialect.orders.values() if o.client_order_id == "mine-3"] == [resent["id"]]
+
+
 async def test_short_selling_and_the_no_flip_rule(venue: EmulatedVenue) -> None:
     async with rest(venue) as http:
         api = Api(venue, http)

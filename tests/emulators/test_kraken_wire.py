@@ -349,6 +349,28 @@ async def test_validate_places_nothing_and_a_late_request_is_refused_unexecuted(
         assert (await api.ok("AddOrder", **order, deadline=timely))["txid"]
 
 
+
+async def test_the_deadline_is_checked_as_the_request_is_handled_on_trios_clock(
+        autojump_clock: trio.abc.Clock) -> None:
+    """Fidelity fix: a request held 12 s on its way (virtual time) reaches the engine after its 5 s deadline and
+    is refused unexecuted; held 3 s it executes. The wall clock alone barely moves under the virtual clock."""
+    async with emulate("kraken", seed=8, tick_interval=3600) as venue, client(venue, fresh=True) as http:
+        api = Kraken(venue, http)
+        order = {"ordertype": "market", "type": "buy", "pair": "XBTUSD", "volume": "0.01"}
+        deadline = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
+        venue.faults.slow_responses(12.0, count=1, path="/0/private/AddOrder", method="POST")
+        response = await http.post("/0/private/AddOrder", timeout=60, content=urlencode(
+            body := {"nonce": next(_nonces), **order, "deadline": deadline, "cl_ord_id": "held-12s"}),
+            headers={"API-Key": venue.api_key, "API-Sign": signature(
+                venue.api_secret, "/0/private/AddOrder", str(body["nonce"]), urlencode(body)),
+                "Content-Type": "application/x-www-form-urlencoded"})
+        assert response.json() == {"error": ["EService:Deadline elapsed"]}
+        assert venue.engine.all_orders() == []
+        venue.faults.slow_responses(3.0, count=1, path="/0/private/AddOrder", method="POST")
+        deadline = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
+        assert (await api.ok("AddOrder", **order, deadline=deadline, cl_ord_id="held-3s"))["txid"]
+        assert [o.client_order_id for o in venue.engine.all_orders()] == ["held-3s"]
+
 async def test_amend_keeps_the_ids_and_relocks(venue: EmulatedVenue) -> None:
     async with client(venue) as http:
         api = Kraken(venue, http)

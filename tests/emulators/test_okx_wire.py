@@ -314,6 +314,32 @@ async def test_exp_time_refuses_late_orders_without_executing(autojump_clock: tr
             "filled"
 
 
+async def test_exp_time_is_judged_when_a_held_order_request_executes(autojump_clock: trio.abc.Clock) -> None:
+    """Issue 11's late execution, at the venue: the order-entry fault holds POST /trade/order only (a lookup on
+    the same path passes); a request held 3 s is judged on OKX's clock as it executes, not as it arrived:
+    refused 50036 with its expTime 2 s away, executed late with it 5 s away."""
+    async with emulate("okx", seed=5) as venue, rest(venue) as http:
+        api = Okx(venue, http)
+
+        async def place(cid: str, exp_in_ms: int) -> dict[str, Any]:
+            text = json.dumps({"instId": SPOT, "tdMode": "cash", "side": "buy", "ordType": "market", "sz": "100",
+                               "clOrdId": cid})
+            exp_time = str(int(time.time() * 1000) + exp_in_ms)
+            answer = await http.post("/api/v5/trade/order", content=text,
+                                     headers=signed(venue, "POST", "/api/v5/trade/order", text, expTime=exp_time))
+            return dict(answer.json())
+
+        venue.faults.slow_responses(3.0, count=1, path="/api/v5/trade/order", method="POST")
+        assert (await api.get("/api/v5/trade/order", {"instId": SPOT, "clOrdId": "held1"})).json()["code"] == "51603"
+        refused = await place("held1", 2000)
+        assert (refused["code"], refused["data"][0]["sCode"], refused["data"][0]["clOrdId"]) == ("1", "50036", "held1")
+        venue.faults.slow_responses(3.0, count=1, path="/api/v5/trade/order", method="POST")
+        executed = await place("held2", 5000)
+        assert (executed["code"], executed["data"][0]["sCode"]) == ("0", "0")
+        held = [(o.client_order_id, o.status) for o in venue.engine.all_orders() if o.client_order_id.startswith("held")]
+        assert held == [("held2", "FILLED")]
+
+
 async def test_limits_per_endpoint_and_instrument(autojump_clock: trio.abc.Clock) -> None:
     async with emulate("okx", seed=5) as venue, rest(venue) as http:
         api = Okx(venue, http)

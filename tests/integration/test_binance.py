@@ -5,7 +5,7 @@ BINANCE_API_KEY / BINANCE_API_SECRET are set.
 
 from __future__ import annotations
 
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal
 
 import pytest
 import trio
@@ -17,7 +17,6 @@ from protocol import errors as e
 from protocol import messages as m
 from protocol.model import (
     Fill,
-    Instrument,
     MarketType,
     OrderBook,
     OrderRequest,
@@ -29,21 +28,12 @@ from protocol.model import (
     new_client_order_id,
 )
 from tests.integration.conftest import Target, VirtualClock
+from tests.integration.scenarios import lots, tick_round
 
 BASIC_CHANNELS = [m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK]
 
 VENUE = "binance"
 SYMBOL = "BTC/USDT"
-
-
-def lots(instrument: Instrument, price: Decimal, factor: Decimal = Decimal("1.5")) -> Decimal:
-    """The smallest quantity above the instrument's minimums (on its lot size)."""
-    wanted = max(instrument.min_qty, instrument.min_notional * factor / price, instrument.lot_size)
-    return (wanted / instrument.lot_size).to_integral_value(rounding=ROUND_UP) * instrument.lot_size
-
-
-def tick_round(price: Decimal, tick: Decimal) -> Decimal:
-    return (price / tick).to_integral_value() * tick
 
 
 async def limit_far(broker: Broker, side: Side = Side.BUY) -> OrderRequest:

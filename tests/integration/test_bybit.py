@@ -5,22 +5,16 @@ BYBIT_API_KEY / BYBIT_API_SECRET are set (the same bodies; fault-injection tests
 
 from __future__ import annotations
 
-from decimal import ROUND_UP, Decimal
+from decimal import Decimal
 
 import pytest
 import trio
 
-from actors.handle import open_router_with
-from actors.supervisor import BackoffPolicy
-from brokers.base import Broker, BrokerState, broker_actor, place_order_idempotent
+from brokers.base import Broker, BrokerState, place_order_idempotent
 from protocol import errors as e
-from protocol import messages as m
 from protocol.model import (
-    Fill,
-    Instrument,
     MarginMode,
     MarketType,
-    OrderBook,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -28,25 +22,15 @@ from protocol.model import (
     Side,
     new_client_order_id,
 )
+from tests.integration import scenarios
 from tests.integration.conftest import Target, VirtualClock
-
-BASIC_CHANNELS = [m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK]
+from tests.integration.scenarios import lots, tick_round
 
 VENUE = "bybit"
 SPOT = "BTC/USDT"
 LINEAR = "BTC/USDT:USDT"
 INVERSE = "BTC/USD:BTC"
 BOTH = pytest.mark.parametrize("symbol", [SPOT, LINEAR], ids=["spot", "linear"])
-
-
-def lots(instrument: Instrument, price: Decimal, factor: Decimal = Decimal("1.5")) -> Decimal:
-    """The smallest quantity comfortably above the instrument's minimums, on its lot size."""
-    wanted = max(instrument.min_qty, instrument.min_notional * factor / price, instrument.lot_size)
-    return (wanted / instrument.lot_size).to_integral_value(rounding=ROUND_UP) * instrument.lot_size
-
-
-def tick_round(price: Decimal, tick: Decimal) -> Decimal:
-    return (price / tick).to_integral_value() * tick
 
 
 async def limit_far(broker: Broker, symbol: str, side: Side = Side.BUY) -> OrderRequest:
@@ -105,30 +89,7 @@ async def test_invalid_credentials_fail_with_authentication_error(clock: Virtual
 
 async def test_reconnects_after_streams_drop_and_delivers_missed_fills_once(clock: VirtualClock,
                                                                          target: Target) -> None:
-    venue = target.require_emulator("dropping the venue's streams")
-    state = BrokerState(venue=VENUE)
-    async with open_router_with({VENUE: broker_actor(target.broker, state)}, policy=BackoffPolicy(base=0.5, cap=5),
-                                seed=3) as router, router.subscribe(kinds=["fill", "status"]) as events:
-        with trio.fail_after(60):
-            await router.wait_connected(VENUE)
-        instrument = {i.symbol: i for i in await router.instruments(VENUE)}[LINEAR]
-        last = await router.get_current_price(VENUE, LINEAR)
-        venue.faults.drop_streams("all")
-        venue.faults.refuse_connections(True)
-        await trio.sleep(2)
-        venue.faults.refuse_connections(False)
-        with trio.fail_after(120):
-            await router.wait_connected(VENUE)
-        first = await router.place_order(venue=VENUE, symbol=LINEAR, side="buy", type="market",
-                                         quantity=lots(instrument, last))
-        seen: list[m.EventMsg] = []
-        with trio.move_on_after(20):
-            while True:
-                seen.append(await events.get())
-        fills = [ev for ev in seen if isinstance(ev, Fill)]
-        assert {f.order_id for f in fills} == {first.order_id}
-        assert len({f.trade_id for f in fills}) == len(fills)
-        assert sum(f.quantity for f in fills) == first.quantity
+    await scenarios.missed_fills_are_delivered_once(target, VENUE, LINEAR)
 
 
 # ============================================================================ account
@@ -347,20 +308,7 @@ async def test_duplicate_order_link_id_is_typed_and_resolved_by_lookup(clock: Vi
 
 
 async def test_lost_order_answer_is_looked_up_not_sent_twice(clock: VirtualClock, target: Target) -> None:
-    venue = target.require_emulator("losing a response after execution")
-    state = BrokerState(venue=VENUE)
-    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=5) as router:
-        with trio.fail_after(60):
-            await router.wait_connected(VENUE)
-        instrument = {i.symbol: i for i in await router.instruments(VENUE)}[LINEAR]
-        last = await router.get_current_price(VENUE, LINEAR)
-        price = tick_round(last * Decimal("0.95"), instrument.tick_size)
-        venue.faults.lose_responses(1, path="/v5/order/create")
-        order = await router.place_order(venue=VENUE, symbol=LINEAR, side="buy", quantity=lots(instrument, price),
-                                         price=price, client_order_id="lostanswer1")
-        assert order.client_order_id == "lostanswer1"
-        same = [o for o in await router.get_orders(VENUE, LINEAR, open_only=True) if o.client_order_id == "lostanswer1"]
-        assert len(same) == 1
+    await scenarios.lost_order_answer_is_looked_up(target, VENUE, LINEAR, "/v5/order/create")
 
 
 async def test_server_errors_on_reads_are_retried(clock: VirtualClock, target: Target, broker: Broker) -> None:
@@ -380,42 +328,8 @@ async def test_read_timeout_is_recovered_by_retrying(clock: VirtualClock, target
 
 @BOTH
 async def test_public_streams_deliver_every_channel(clock: VirtualClock, target: Target, symbol: str) -> None:
-    target.require_emulator("a bounded wait for live market data")
-    state = BrokerState(venue=VENUE)
-    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=9) as router, \
-            router.subscribe(venues=[VENUE], kinds=["ticker", "trade", "candle", "book"]) as events:
-        with trio.fail_after(60):
-            await router.wait_connected(VENUE)
-        await router.subscribe_market_data(VENUE, [symbol], BASIC_CHANNELS)
-        kinds: dict[m.EventKind, m.EventMsg] = {}
-        with trio.move_on_after(30):
-            while len(kinds) < 4:
-                event = await events.get()
-                if getattr(event, "symbol", None) == symbol:
-                    kinds.setdefault(m.EVENT_KIND[type(event)], event)
-        assert {m.EventKind.TICKER, m.EventKind.TRADE, m.EventKind.CANDLE, m.EventKind.BOOK} <= set(kinds)
-        book = kinds[m.EventKind.BOOK]
-        assert isinstance(book, OrderBook) and book.bids[0].price < book.asks[0].price
+    await scenarios.public_channels_arrive(target, VENUE, symbol)
 
 
 async def test_private_stream_reports_position_and_fill(clock: VirtualClock, target: Target) -> None:
-    target.require_emulator("a bounded wait for stream events")
-    state = BrokerState(venue=VENUE)
-    async with open_router_with({VENUE: broker_actor(target.broker, state)}, seed=4) as router, \
-            router.subscribe(venues=[VENUE], kinds=["fill", "position", "order"]) as events:
-        with trio.fail_after(60):
-            await router.wait_connected(VENUE)
-        instrument = {i.symbol: i for i in await router.instruments(VENUE)}[LINEAR]
-        last = await router.get_current_price(VENUE, LINEAR)
-        order = await router.place_order(venue=VENUE, symbol=LINEAR, side="sell", type="market",
-                                         quantity=lots(instrument, last))
-        got: dict[str, m.EventMsg] = {}
-        with trio.move_on_after(20):
-            while len(got) < 3:
-                event = await events.get()
-                got.setdefault(type(event).__name__, event)
-        assert {"Fill", "Position", "Order"} <= set(got)
-        fill = got["Fill"]
-        assert isinstance(fill, Fill) and fill.order_id == order.order_id
-        position = got["Position"]
-        assert position.symbol == LINEAR and position.side is PositionSide.SHORT  # type: ignore[union-attr]
+    await scenarios.private_stream_reports_position_and_fill(target, VENUE, LINEAR)

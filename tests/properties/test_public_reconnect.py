@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import ROUND_UP, Decimal
 from typing import Any
 
@@ -28,7 +29,8 @@ from brokers.base import BrokerSettings, BrokerState, Subscription, broker_actor
 from protocol import messages as m
 from protocol.backoff import BackoffPolicy
 from protocol.credentials import Credentials
-from protocol.model import Instrument, OrderStatus, OrderType, Side
+from protocol.model import Instrument, OrderStatus, OrderType, Side, TimeInForce
+from tests.support.nonces import AUTOJUMP_THRESHOLD, nonce_dir
 
 POLICY = BackoffPolicy(base=0.5, cap=4.0, healthy_after=20.0)
 CHANNELS = (m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK)
@@ -40,9 +42,19 @@ RESUME_WITHIN = 60.0  # virtual seconds for every channel to deliver again after
 class VenueCase:
     venue: str
     symbol: str
+    channels: tuple[m.StreamChannel, ...] = CHANNELS
+    time_in_force: TimeInForce = TimeInForce.GTC  # of the resting order each round places
+    emulator: dict[str, Any] = attrs.field(factory=dict)  # keywords of `emulate`
 
 
-CASES = [VenueCase("binance", "BTC/USDT"), VenueCase("bybit", "BTC/USDT"), VenueCase("bybit", "BTC/USDT:USDT")]
+# Alpaca: inside a regular session (orders trade, quotes flow); no stock order book; minute bars come once a
+# minute, too rarely for a 3 s allowance: its case watches tickers and trades. Fractional orders are DAY orders.
+ALPACA = VenueCase("alpaca", "AAPL", (m.StreamChannel.TICKER, m.StreamChannel.TRADES), TimeInForce.DAY,
+                   {"market_time": datetime(2026, 12, 1, 15, tzinfo=UTC)})
+CASES = [VenueCase("binance", "BTC/USDT"), VenueCase("bybit", "BTC/USDT"), VenueCase("bybit", "BTC/USDT:USDT"),
+         VenueCase("okx", "BTC/USDT"), VenueCase("okx", "BTC/USDT:USDT"), VenueCase("kraken", "BTC/USD"), ALPACA]
+VENUE_OPTIONS = {"kraken": lambda: {"nonce_dir": nonce_dir()}}  # a fresh folder of nonce files per run
+AUTOJUMP = {"kraken": AUTOJUMP_THRESHOLD}  # a venue whose client takes nonces in a worker thread
 
 
 @attrs.frozen
@@ -73,6 +85,7 @@ schedules = st.lists(steps, min_size=3, max_size=10).filter(lambda s: any(isinst
 class Seen:
     """Market data by channel with the virtual time it arrived, and every status."""
 
+    kinds: list[m.EventKind]
     arrivals: dict[m.EventKind, list[float]] = attrs.field(factory=lambda: defaultdict(list))
     statuses: list[m.BrokerStatus] = attrs.field(factory=list)
     failures: list[BaseException] = attrs.field(factory=list)
@@ -108,7 +121,7 @@ async def _commands(router: RouterHandle, case: VenueCase, instrument: Instrumen
         price = ((last * Decimal("0.9")) / instrument.tick_size).to_integral_value() * instrument.tick_size
         order = await router.place_order(venue=case.venue, symbol=case.symbol, side=Side.BUY, type=OrderType.LIMIT,
                                          quantity=_quantity(instrument, price), price=price,
-                                         client_order_id=f"pub{n:04d}")
+                                         time_in_force=case.time_in_force, client_order_id=f"pub{n:04d}")
         cancelled = await router.cancel_order(case.venue, case.symbol, order_id=order.order_id)
         assert cancelled.status is OrderStatus.CANCELED
         await router.get_balances(case.venue)
@@ -132,7 +145,7 @@ def _inject(venue: Any, fault: PublicFault) -> None:
 async def _resumed(seen: Seen, since: float) -> None:
     """Every subscribed channel delivered something after ``since``."""
     with trio.fail_after(RESUME_WITHIN):
-        while any(seen.last(kind) <= since for kind in KINDS.values()):  # noqa: ASYNC110 - polls a list
+        while any(seen.last(kind) <= since for kind in seen.kinds):  # noqa: ASYNC110 - polls a list
             await trio.sleep(0.25)
 
 
@@ -140,13 +153,16 @@ async def run_schedule(case: VenueCase, schedule: list[PublicFault | Commands | 
     from emulators import emulate
 
     factory = brokers.load_broker_factory(case.venue)
-    options = {f"stale_after_{channel}": STALE for channel in ("ticker", "candles", "book")}
-    async with emulate(case.venue, seed=seed, tick_interval=0.25) as venue:
+    options = {f"stale_after_{channel}": STALE for channel in ("ticker", "candles", "book")} | \
+        VENUE_OPTIONS.get(case.venue, dict)()
+    async with emulate(case.venue, seed=seed, tick_interval=0.25, **case.emulator) as venue:
         settings_ = BrokerSettings(venue=case.venue, rest_url=venue.rest_url, ws_url=venue.ws_url,
-                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret),
-                                   request_timeout=5.0, options=options, public_backoff=POLICY, seed=seed)
-        state = BrokerState(venue=case.venue, subscriptions={Subscription(case.symbol, ch) for ch in CHANNELS})
-        seen = Seen()
+                                   credentials=Credentials.from_strings(venue.api_key, venue.api_secret,
+                                                                        venue.passphrase),
+                                   request_timeout=5.0, options=options, public_backoff=POLICY, seed=seed,
+                                   testnet=True)  # an emulator is the venue's demo environment
+        state = BrokerState(venue=case.venue, subscriptions={Subscription(case.symbol, ch) for ch in case.channels})
+        seen = Seen([KINDS[channel] for channel in case.channels])
         async with open_router_with({case.venue: broker_actor(lambda: factory(settings_), state)}, policy=POLICY,
                                     seed=seed) as router, trio.open_nursery() as nursery:
             await nursery.start(_collect, router, case, seen)
@@ -195,7 +211,8 @@ def check(seen: Seen, state: BrokerState, schedule: list[PublicFault | Commands 
 
 
 def _run(case: VenueCase, schedule: list[PublicFault | Commands | Wait], seed: int) -> None:
-    trio.run(run_schedule, case, schedule, seed, clock=trio.testing.MockClock(autojump_threshold=0))
+    clock = trio.testing.MockClock(autojump_threshold=AUTOJUMP.get(case.venue, 0))
+    trio.run(run_schedule, case, schedule, seed, clock=clock)
 
 
 EXAMPLES = int(os.environ.get("PUBLIC_EXAMPLES", "8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from decimal import Decimal
 
 import attrs
@@ -23,6 +24,7 @@ from protocol import messages as m
 from protocol.model import (
     Fill,
     Instrument,
+    MarketSession,
     MarketType,
     Order,
     OrderRequest,
@@ -178,6 +180,18 @@ async def test_status_a_connected_venue_reports_is_kept_without_changing_its_sta
             while (await events.get()).market_data_degraded:  # type: ignore[union-attr]
                 pass
         assert not router.status("fake").market_data_degraded  # type: ignore[union-attr]
+        # A venue with trading hours reports its session; a later report about something else keeps it.
+        change = utc_now() + timedelta(hours=2)
+        await reports_tx.send(report(session=MarketSession.REGULAR, next_session_change=change))
+        with trio.fail_after(10):
+            while (await events.get()).session is None:  # type: ignore[union-attr]
+                pass
+        await reports_tx.send(report(unknown_symbols=["NOPE/USDT"], reason="unknown symbols: NOPE/USDT"))
+        with trio.fail_after(10):
+            while (await events.get()).reason != "unknown symbols: NOPE/USDT":  # type: ignore[union-attr]
+                pass
+        status = router.status("fake")
+        assert status is not None and status.session is MarketSession.REGULAR and status.next_session_change == change
 
 
 @attrs.define

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import pytest
 import trio
@@ -119,3 +120,60 @@ def test_the_websocket_api_round_trips_run_against_the_emulator() -> None:
             assert len(rounds.latencies_ms) == 2 and all(ms > 0 for ms in rounds.latencies_ms)
         placed = [o for o in venue.engine.all_orders() if o.account == "demo"]
         assert len(placed) == 2 * (WARMUP + 2) and all(o.status == "CANCELED" for o in placed)
+
+
+@pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")  # python-okx posts data= to httpx
+def test_the_okx_round_trips_run_against_the_emulator() -> None:
+    """A smoke run of the OKX round-trip clients (`make bench` runs them for real, with ccxt too): each round
+    places and cancels one swap order on an emulator in its own thread, demo header and passphrase included."""
+    from bench.ingest import Feed
+    from bench.roundtrip import okx_bare_httpx, okx_bare_httpx_with_stream, okx_ours, okx_python_okx
+    from tests.support.threaded import emulator_thread
+
+    with emulator_thread("okx", seed=5) as venue:
+        f = Feed(venue.rest_url, venue.ws_url, venue.api_key, venue.api_secret, venue.passphrase)
+        clients = (okx_bare_httpx, okx_bare_httpx_with_stream, okx_ours, okx_python_okx)
+        for client in clients:
+            rounds = client(f, 2)
+            assert len(rounds.latencies_ms) == 2 and all(ms > 0 for ms in rounds.latencies_ms)
+        placed = [o for o in venue.engine.all_orders() if o.account == "demo"]
+        assert len(placed) == len(clients) * (WARMUP + 2) and all(o.status == "CANCELED" for o in placed)
+
+
+def test_the_okx_trade_feed_reaches_the_bare_and_our_consumers() -> None:
+    """The OKX firehose (bench/feed.py in its own process, as `make bench` runs it) and two of its consumers."""
+    from bench.ingest import bare_okx, feed, ours_okx
+
+    with feed(300, 0, "okx") as f:
+        assert f.passphrase
+        for consumer in (bare_okx, ours_okx):
+            samples = consumer(f, 300)
+            assert samples.received == 300 and samples.rate > 0 and samples.percentile(0.5) > 0
+
+
+def test_the_kraken_benchmark_clients_run_against_their_feed() -> None:
+    """A smoke run of Kraken's bench clients (`make bench` runs them for real): the feed process serves its
+    trades to the bare and our consumers, and each order round trip client places and cancels on the emulator,
+    rotating over the synthetic pairs."""
+    from bench.feed import KRAKEN_ORDER_PAIRS
+    from bench.ingest import Feed, bare_kraken, feed, ours_kraken
+    from bench.roundtrip import kraken_bare_httpx, kraken_ours, kraken_pairs, kraken_sdk
+    from tests.support.threaded import emulator_thread
+
+    for consumer in (bare_kraken, ours_kraken):
+        with feed(200, 0, "kraken", 10) as f:
+            samples = consumer(f, 200)
+        assert samples.received == 200 and all(ns > 0 for ns in samples.latencies_ns)
+    pairs = kraken_pairs()
+    assert len({p.symbol for p in pairs}) == KRAKEN_ORDER_PAIRS >= WARMUP + 2  # no pair is used twice here
+
+    def pro(venue: Any) -> None:
+        venue.dialect.set_tier(venue.api_key, "pro")
+
+    with emulator_thread("kraken", seed=5, extra_symbols=KRAKEN_ORDER_PAIRS, prepare=pro) as venue:
+        f = Feed(venue.rest_url, venue.ws_url, venue.api_key, venue.api_secret)
+        for client in (kraken_bare_httpx, kraken_ours, kraken_sdk):
+            rounds = client(f, 2)
+            assert len(rounds.latencies_ms) == 2 and all(ms > 0 for ms in rounds.latencies_ms)
+        placed = [o for o in venue.engine.all_orders() if o.account == "demo"]
+        assert len(placed) == 3 * (WARMUP + 2) and all(o.status == "CANCELED" for o in placed)

@@ -109,3 +109,22 @@ def test_what_a_venue_reports_about_itself_shows_once_in_notes_and_on_status_lin
     out = io.StringIO()
     Console(file=out, width=200).print(render(dash))
     assert "market data degraded; unknown symbols: NOPE/USDT" in out.getvalue()
+
+
+def test_a_market_session_shows_with_the_time_to_its_next_transition() -> None:
+    from datetime import timedelta
+
+    from algotrendy.tables import status_flags
+    from protocol.model import MarketSession
+
+    now = utc_now()
+    status = m.BrokerStatus(venue="alpaca", state=m.ConnectionState.CONNECTED, session=MarketSession.PRE,
+                            next_session_change=now + timedelta(minutes=4, seconds=10), timestamp=now)
+    assert status_flags(status, now) == ["session pre, next change in 4m10s"]
+    later = m.BrokerStatus(venue="alpaca", state=m.ConnectionState.CONNECTED, session=MarketSession.CLOSED,
+                           next_session_change=now + timedelta(days=2, hours=11), timestamp=now,
+                           market_data_degraded=True)
+    assert status_flags(later, now) == ["market data degraded", "session closed, next change in 2d 11h00m"]
+    assert status_flags(later, now + timedelta(days=3)) == ["market data degraded", "session closed, next change in 0m00s"]
+    line = plain_line(later)
+    assert line is not None and line.startswith("[status] alpaca connected [market data degraded] [session closed")

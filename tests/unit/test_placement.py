@@ -36,7 +36,8 @@ UNIQUE = ResendRule(unique_client_ids=True, source="test")
 @attrs.define
 class ScriptedBroker(FakeBroker):
     """Each send takes the next fate from ``script``: "ok", "lost" (executed, answer lost), "late:<s>"
-    (answer lost at once, executed <s> seconds later), "never" (answer lost, never executed), "refused-dup"."""
+    (answer lost at once, executed <s> seconds later), "never" (answer lost, never executed), "refused" (a
+    definite refusal: insufficient funds)."""
 
     rule: ResendRule = NO_GUARANTEE
     script: list[str] = attrs.field(factory=list)
@@ -67,6 +68,8 @@ class ScriptedBroker(FakeBroker):
             raise e.VenueUnavailable("read timeout", venue=self.venue)
         if fate == "never":
             raise e.VenueUnavailable("read timeout", venue=self.venue)
+        if fate == "refused":
+            raise e.InsufficientFunds("insufficient balance", venue=self.venue)
         raise AssertionError(fate)
 
     async def get_order_status(self, symbol: str, *, order_id: str | None = None,
@@ -155,10 +158,48 @@ async def test_failing_lookups_past_the_budget_mean_unknown(autojump_clock: trio
 async def test_every_attempt_proven_dead_means_not_executed(autojump_clock: trio.abc.Clock) -> None:
     market = FakeVenue()
     state = BrokerState(venue="fake")
-    broker = ScriptedBroker(market, rule=UNIQUE, script=["never"] * MAX_SENDS)
+    broker = ScriptedBroker(market, rule=WINDOW, script=["never"] * MAX_SENDS)
     with pytest.raises(e.NotExecuted):
         await place_order_idempotent(broker, state, request())
     assert broker.sends == MAX_SENDS and at_venue(market, "c1") == 0 and not state.unresolved
+
+
+async def test_unique_ids_make_resends_safe_but_prove_nothing_dead(autojump_clock: trio.abc.Clock) -> None:
+    """Every send lost, the first executed long after: with client ids unique for ever (Alpaca) the resends were
+    safe, but the caller must hear "unknown" — not "not placed" — and the late order resolves it."""
+    market = FakeVenue()
+    state = BrokerState(venue="fake")
+    gate, events = recording_gate(state)
+    async with trio.open_nursery() as nursery:
+        broker = ScriptedBroker(market, rule=UNIQUE, script=["late:30"] + ["never"] * (MAX_SENDS - 1),
+                                nursery=nursery)
+        with pytest.raises(e.OrderOutcomeUnknown):
+            await place_order_idempotent(broker, state, request(), gate)
+        assert broker.sends == MAX_SENDS and "c1" in state.unresolved
+        await settle_unresolved(broker, state, gate)  # not found, and not provably dead: still unresolved
+        assert "c1" in state.unresolved and not events
+        await trio.sleep(31)  # the first attempt has executed
+        await settle_unresolved(broker, state, gate)
+    assert at_venue(market, "c1") == 1 and "c1" not in state.unresolved
+    assert [o.client_order_id for o in events if isinstance(o, Order)] == ["c1"]
+
+
+async def test_a_retry_refused_outright_resolves_the_unknown_by_an_event(autojump_clock: trio.abc.Clock) -> None:
+    """Told "unknown" (the send lost, lookups failing), the caller retries; the resend is refused for good. The
+    caller hears the refusal, and whoever heard "unknown" gets the order event the router promised."""
+    market = FakeVenue()
+    state = BrokerState(venue="fake")
+    gate, events = recording_gate(state)
+    broker = ScriptedBroker(market, rule=UNIQUE, script=["never", "refused"], lookups_fail=True)
+    with pytest.raises(e.OrderOutcomeUnknown):
+        await place_order_idempotent(broker, state, request(), gate)
+    broker.lookups_fail = False
+    with pytest.raises(e.InsufficientFunds):
+        await place_order_idempotent(broker, state, request(), gate)
+    (event,) = events
+    assert isinstance(event, Order) and event.client_order_id == "c1" and event.status is OrderStatus.REJECTED
+    assert (event.reject_reason or "").startswith(NEVER_REACHED) and not state.unresolved
+    assert broker.sends == 2 and at_venue(market, "c1") == 0
 
 
 async def test_a_duplicate_answer_is_looked_up(autojump_clock: trio.abc.Clock) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brokers.kraken.errors import (
-    ERROR_TABLE,
+    CODE_TABLE,
     OUTCOME_UNKNOWN,
     error_for,
     is_invalid_nonce,
@@ -18,9 +18,9 @@ from brokers.kraken.errors import (
 from protocol import errors as e
 
 
-@pytest.mark.parametrize("text", sorted(ERROR_TABLE))
+@pytest.mark.parametrize("text", sorted(CODE_TABLE))
 def test_every_row_builds_its_class_and_carries_the_venue_words(text: str) -> None:
-    kind, filter_name = ERROR_TABLE[text]
+    kind, filter_name = CODE_TABLE[text]
     error = error_for([text])
     assert type(error) is kind
     assert error.venue == "kraken" and error.code == text and error.venue_message == text
@@ -80,7 +80,7 @@ def test_invalid_nonce_is_a_retryable_refusal_not_a_lost_order() -> None:
 
 def test_deadline_elapsed_is_a_known_non_execution() -> None:
     error = error_for(["EService:Deadline elapsed"])
-    assert isinstance(error, e.VenueUnavailable) and error.retryable and outcome_known(error)
+    assert isinstance(error, e.NotExecuted) and error.retryable and outcome_known(error)
     assert "not executed" in error.message
 
 

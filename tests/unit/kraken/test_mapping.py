@@ -265,7 +265,7 @@ def test_open_order_row() -> None:
     assert (order.symbol, order.side, order.type, order.status) == ("ETH/USD", Side.BUY, OrderType.LIMIT,
                                                                      OrderStatus.NEW)
     assert order.price == Decimal("1720.37") and order.quantity == Decimal("0.02") and order.filled_quantity == 0
-    assert order.average_price is None and order.client_order_id == "" and order.leverage is None
+    assert order.average_price is None and order.client_order_id == order.order_id and order.leverage is None
     assert order.created_at == datetime(2023, 4, 6, 10, 37, 7, 576083, tzinfo=UTC)
 
 

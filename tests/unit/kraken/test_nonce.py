@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brokers.kraken import constants
-from brokers.kraken.nonce import FileNonce, default_directory, key_id
+from brokers.kraken.nonce import DURABLE_RESERVE, FileNonce, default_directory, key_id
 from protocol.errors import BrokerError
 
 KEY = "public-api-key-for-tests"
@@ -65,7 +65,8 @@ def test_a_restart_continues_above_the_last_nonce_even_with_the_clock_behind(tmp
     issued = [first.next_nonce() for _ in range(5)]
     clock.now -= 3_600_000_000  # restarted an hour "earlier"
     restarted = FileNonce.for_key(KEY, tmp_path, clock=clock)
-    assert restarted.next_nonce() == issued[-1] + 1
+    assert restarted.next_nonce() == issued[0] + DURABLE_RESERVE > issued[-1]  # from the durable ceiling
+    assert restarted.next_nonce() == issued[0] + DURABLE_RESERVE + 1
 
 
 def test_keys_are_independent_and_the_key_is_not_written(tmp_path: Path) -> None:
@@ -113,14 +114,47 @@ def test_the_state_file_is_durable_by_default(tmp_path: Path) -> None:
     source = FileNonce.for_key(KEY, tmp_path, clock=FakeClock())
     assert source.fsync
     nonce = source.next_nonce()
-    assert source.path.read_text() == str(nonce)
+    assert source.path.read_text() == f"{nonce} {nonce + DURABLE_RESERVE}"  # the last nonce, the durable ceiling
     assert not list(tmp_path.glob("*.tmp"))  # the temporary file was renamed over the state
+    source.path.write_text(str(nonce + 5))  # a state written by an older version: one number
+    assert source.next_nonce() == nonce + 6
+
+
+@attrs.define
+class Recording(FileNonce):
+    """Remembers what a power cut would leave: the state as last written with an fsync."""
+
+    durable: list[str] = attrs.field(factory=list)
+
+    def _write(self, value: int, ceiling: int, *, durable: bool) -> None:
+        super()._write(value, ceiling, durable=durable)
+        if durable:
+            self.durable.append(f"{value} {ceiling}")
+
+
+def recording(directory: Path, clock: FakeClock, durable: list[str], *, fsync: bool = True) -> Recording:
+    return Recording(FileNonce.for_key(KEY, directory).path, clock=clock, fsync=fsync, durable=durable)
+
+
+def test_one_fsync_per_ten_seconds_of_traffic_and_a_power_cut_reuses_nothing(tmp_path: Path) -> None:
+    clock = FakeClock()
+    source = recording(tmp_path, clock, [])
+    issued = []
+    for _ in range(100):  # 100 calls over 9.9 s: the first moved the ceiling, the others were page-cache writes
+        issued.append(source.next_nonce())
+        clock.now += 99_000
+    assert len(source.durable) == 1
+    source.path.write_text(source.durable[-1])  # the power cut: the un-synced last value is lost
+    clock.now -= 60_000_000  # and the clock came back a minute behind
+    after = FileNonce.for_key(KEY, tmp_path, clock=clock)
+    assert after.next_nonce() > max(issued)
 
 
 _OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("issue"), st.integers(1, 5)),
     st.tuples(st.just("clock"), st.integers(-10**9, 10**9)),  # jumps either way, up to 1000 s
     st.tuples(st.just("restart"), st.just(0)),
+    st.tuples(st.just("power_cut"), st.just(0)),  # the file reverts to its last durable state, then a restart
     st.tuples(st.just("floor"), st.integers(0, 10**9)),
 ), max_size=40)
 
@@ -131,7 +165,8 @@ def test_property_never_reused_never_backwards(tmp_path_factory: pytest.TempPath
                                                operations: list[tuple[str, int]]) -> None:
     directory = tmp_path_factory.mktemp("nonce")
     clock = FakeClock()
-    source = FileNonce.for_key(KEY, directory, clock=clock, fsync=False)
+    durable: list[str] = []
+    source = recording(directory, clock, durable, fsync=False)
     venue = ModelVenue()
     issued: list[int] = []
     for operation, argument in operations:
@@ -144,7 +179,11 @@ def test_property_never_reused_never_backwards(tmp_path_factory: pytest.TempPath
         elif operation == "clock":
             clock.now = max(1, clock.now + argument)
         elif operation == "restart":
-            source = FileNonce.for_key(KEY, directory, clock=clock, fsync=False)
+            source = recording(directory, clock, durable, fsync=False)
+        elif operation == "power_cut":
+            if durable:
+                source.path.write_text(durable[-1])
+            source = recording(directory, clock, durable, fsync=False)
         else:
             source.raise_floor(venue.last + argument)
     assert issued == sorted(set(issued))

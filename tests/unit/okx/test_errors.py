@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from brokers.errors import CodeRow
 from brokers.okx import errors as x
 from protocol import errors as e
 
@@ -23,6 +24,7 @@ NAMED: list[tuple[str, type[e.BrokerError], str | None]] = [
     ("51022", e.MarketClosed, None), ("51021", e.MarketClosed, None), ("51027", e.MarketClosed, None),
     ("51010", e.PermissionDenied, None), ("50110", e.PermissionDenied, None),
     ("51149", e.VenueUnavailable, None), ("50004", e.VenueUnavailable, None), ("51054", e.VenueUnavailable, None),
+    ("51410", e.VenueUnavailable, None),  # a cancel still in progress: looked up like a lost cancel answer
     ("50036", e.InvalidOrder, "EXPIRED"), ("50037", e.InvalidOrder, "EXPIRED"),
     ("60009", e.AuthenticationError, None), ("64003", e.PermissionDenied, None), ("64008", e.VenueUnavailable, None),
 ]
@@ -37,7 +39,7 @@ def test_named_codes(code: str, kind: type[e.BrokerError], filter_name: str | No
 
 
 @pytest.mark.parametrize(("code", "row"), sorted(x.CODE_TABLE.items()))
-def test_every_table_row(code: str, row: x.Row) -> None:
+def test_every_table_row(code: str, row: CodeRow) -> None:
     kind, filter_name = row
     error = x.error_for(code, f"message of {code}", client_order_id="abc1")
     assert type(error) is kind
