@@ -26,13 +26,14 @@ from typing import Any
 
 import msgspec
 
-from brokers import wire
+from brokers import intervals, wire
 from brokers.okx import schemas as s
 from brokers.okx.constants import (
     BARS,
     BARS_FROM_VENUE,
     POS_MODE_NET,
     VENUE,
+    VENUE_NAME,
     InstType,
     is_valid_cl_ord_id,
 )
@@ -559,12 +560,7 @@ def ticker_from(info: s.Ticker, instrument: m.Instrument, spec: ContractSpec) ->
 
 def bar_of(interval: str) -> str:
     """Unified interval (``1m``, ``1h``, ``1d`` ...) -> OKX's ``bar`` (``1m``, ``1H``, ``1Dutc`` ...)."""
-    if interval in BARS:
-        return BARS[interval]
-    if interval in BARS_FROM_VENUE:
-        return interval
-    raise InvalidOrder(f"OKX has no {interval!r} candles; use one of {sorted(BARS)}", venue=VENUE,
-                       filter="INTERVAL")
+    return intervals.venue_code(interval, BARS, BARS_FROM_VENUE, venue=VENUE, name=VENUE_NAME, noun="candles")
 
 
 def candle_from_row(row: Sequence[str], instrument: m.Instrument, spec: ContractSpec, interval: str) -> m.Candle:
