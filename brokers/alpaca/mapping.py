@@ -20,13 +20,14 @@ account activities, not mapped). Alpaca reports no liquidity flag: ``is_maker`` 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from brokers import intervals
+from brokers import intervals, wire
 from brokers.alpaca import schemas as s
 from brokers.alpaca.constants import (
     CLIENT_ORDER_ID_MAX_LEN,
@@ -133,11 +134,7 @@ _Refuse = Callable[[str, str], InvalidOrder]
 """`order_body`'s ``refuse(message, filter)``: the InvalidOrder to raise, with the client order id."""
 
 
-def _lookup(table: dict[str, T], value: str, what: str) -> T:
-    try:
-        return table[value]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Alpaca {what} {value!r}", venue=VENUE) from None
+_lookup = functools.partial(wire.lookup, venue=VENUE, name=VENUE_NAME)
 
 
 def side_from(value: str) -> Side:

@@ -12,13 +12,14 @@ built here; nothing here keeps state (the book is in book.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
 
-from brokers import intervals
+from brokers import intervals, wire
 from brokers.bybit import schemas as s
 from brokers.bybit.constants import (
     KLINE_INTERVALS,
@@ -85,25 +86,19 @@ TRADE_EXEC_TYPES = frozenset({"Trade"})
 """Executions that are fills of our orders; Funding, Settle, Delivery, AdlTrade, BustTrade ... are not."""
 
 
+_lookup = functools.partial(wire.lookup, venue=VENUE, name=VENUE_NAME)
+
+
 def side_from(venue_side: str) -> Side:
-    try:
-        return SIDE[venue_side]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit side {venue_side!r}", venue=VENUE) from None
+    return _lookup(SIDE, venue_side, "side")
 
 
 def order_status_from(venue_status: str) -> OrderStatus:
-    try:
-        return ORDER_STATUS[venue_status]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit orderStatus {venue_status!r}", venue=VENUE) from None
+    return _lookup(ORDER_STATUS, venue_status, "orderStatus")
 
 
 def time_in_force_from(venue_tif: str) -> TimeInForce:
-    try:
-        return TIF[venue_tif]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit timeInForce {venue_tif!r}", venue=VENUE) from None
+    return _lookup(TIF, venue_tif, "timeInForce")
 
 
 def _ms(text: str | int, field: str) -> datetime:
@@ -388,10 +383,7 @@ def position_from(info: s.PositionInfo, instrument: Instrument, *, margin_mode: 
     ``tradeMode`` (0 cross, 1 isolated) is meaningful for classic and inverse accounts only; UTA 2.0
     always says 0, so pass the account's ``margin_mode`` (from /v5/account/info) when known.
     """
-    try:
-        side = POSITION_SIDE[info.side]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit position side {info.side!r}", venue=VENUE) from None
+    side = _lookup(POSITION_SIDE, info.side, "position side")
     if info.size == 0:
         side = PositionSide.FLAT
     entry = info.entry_price

@@ -1,4 +1,4 @@
-"""brokers/wire.py's readers of numbers venues send as strings, ``""`` meaning absent (Bybit, OKX)."""
+"""brokers/wire.py's readers of what venues send: numbers as strings (``""`` meaning absent), enum values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from decimal import Decimal
 import pytest
 
 from brokers import wire
+from brokers.alpaca import mapping as alpaca_mapping
+from brokers.bybit import mapping as bybit_mapping
 from brokers.bybit import schemas as bybit
+from brokers.okx import mapping as okx_mapping
 from brokers.okx import schemas as okx
 from protocol.errors import ProtocolViolation
 
@@ -36,3 +39,19 @@ def test_each_venue_binds_its_own_name() -> None:
         okx.decimal_or_zero("x", field="liqPx")
     assert (from_bybit.value.venue, from_okx.value.venue) == ("bybit", "okx")
     assert "Bybit sent liqPrice='x'" in str(from_bybit.value) and "OKX sent liqPx='x'" in str(from_okx.value)
+
+
+def test_lookup_maps_or_names_the_unknown_value() -> None:
+    table = {"Buy": "buy", "Sell": "sell"}
+    assert wire.lookup(table, "Sell", "side", venue="v", name="V") == "sell"
+    with pytest.raises(ProtocolViolation) as refused:
+        wire.lookup(table, "buy", "side", venue="bybit", name="Bybit")  # no silent case folding
+    assert refused.value.message == "unknown Bybit side 'buy'" and refused.value.venue == "bybit"
+
+
+def test_venue_enum_readers_name_their_venue() -> None:
+    for read, text in ((alpaca_mapping.side_from, "unknown Alpaca side 'hold'"), (bybit_mapping.side_from,
+                       "unknown Bybit side 'hold'"), (okx_mapping.side_from, "unknown OKX side 'hold'")):
+        with pytest.raises(ProtocolViolation) as refused:
+            read("hold")
+        assert refused.value.message == text
