@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
+from brokers.errors import INTERVAL
 from protocol.errors import InvalidOrder
 
 UNIT_LENGTHS: Final = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(hours=1),
@@ -31,13 +32,13 @@ def venue_code(interval: str, to_venue: Mapping[str, str], from_venue: Mapping[s
     if from_venue is not None and interval in from_venue:
         return interval
     raise InvalidOrder(f"{name} has no {interval!r} {noun}; use one of {sorted(to_venue)}", venue=venue,
-                       filter="INTERVAL")
+                       filter=INTERVAL)
 
 
 def _parts(unified: str, venue: str | None) -> tuple[int, str]:
     amount, unit = unified[:-1], unified[-1:]
     if not amount.isdigit() or (unit not in UNIT_LENGTHS and unit != "M"):
-        raise InvalidOrder(f"unknown interval {unified!r}", venue=venue, filter="INTERVAL")
+        raise InvalidOrder(f"unknown interval {unified!r}", venue=venue, filter=INTERVAL)
     return int(amount), unit
 
 
