@@ -20,6 +20,7 @@ import msgspec
 from protocol.errors import InvalidOrder, ProtocolViolation
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 def plain(value: Decimal, *, venue: str | None = None) -> str:
@@ -61,7 +62,7 @@ def decimal_or_zero(text: str | None, *, venue: str, name: str, field: str = "nu
     return Decimal(0) if value is None else value
 
 
-def lookup(table: Mapping[str, T], value: str, what: str, *, venue: str, name: str) -> T:
+def lookup(table: Mapping[K, T], value: K, what: str, *, venue: str, name: str) -> T:
     """``table[value]``: a venue value -> ours; one the table lacks is a `ProtocolViolation`
     ("unknown <name> <what> '<value>'"), never a silent default."""
     try:
