@@ -4,15 +4,19 @@ Each `brokers/<venue>/errors.py` maps its codes in one table, ``CODE_TABLE: dict
 which typed error a code means and, for a refused order, which filter it broke. `CodeRow.error`
 builds the typed error from a row with the venue's words attached, so the special fields of each
 class (a rate limit's ``retry_after`` and ``banned``, an invalid order's ``filter``) are filled in
-the same way for every venue.
+the same way for every venue. `error_body` reads a failed answer's body into the venue's error Struct.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
+
+import msgspec
 
 from protocol import errors as e
+
+B = TypeVar("B", bound=msgspec.Struct)
 
 # Filter names, in Binance's vocabulary (filters.md), which every venue reports its refusals in.
 SYMBOL: Final = "SYMBOL"
@@ -44,3 +48,13 @@ class CodeRow(NamedTuple):
         if self.kind is e.InvalidOrder:
             return e.InvalidOrder(message, filter=filter or self.filter, **common)
         return self.kind(message, **common)
+
+
+def error_body(body: bytes, shape: type[B], *, text_field: str) -> B:
+    """A failed HTTP answer's body as the venue's error Struct (every field with a default): an empty body
+    is the defaults; one that is not JSON of that shape (an HTML page from a proxy, plain text) keeps its
+    first 200 characters in ``text_field``, so the error still says what came back."""
+    try:
+        return msgspec.json.decode(body, type=shape) if body else shape()
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return shape(**{text_field: body[:200].decode(errors="replace").strip()})

@@ -68,6 +68,7 @@ from brokers.alpaca.stream import (
 from brokers.base import Emit, Subscription
 from brokers.features import check_order_features
 from brokers.instruments import check_filters
+from brokers.intervals import longest_length
 from brokers.paging import Page, collect, next_token
 from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter
@@ -714,12 +715,8 @@ class AlpacaBroker(VenueClient):
 
 
 def _interval_length(interval: str) -> timedelta:
-    unified = c.TIMEFRAMES_FROM_VENUE.get(interval, interval)
-    if unified not in c.TIMEFRAMES:
-        timeframe(interval)  # raises the typed refusal
-    amount, unit = int(unified[:-1]), unified[-1]
-    return amount * {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
-                     "w": timedelta(weeks=1), "M": timedelta(days=31)}[unit]
+    """The longest a bar of ``interval`` lasts; an interval Alpaca does not serve is refused (typed)."""
+    return longest_length(c.TIMEFRAMES_FROM_VENUE[timeframe(interval)], venue=c.VENUE)
 
 
 def _duration(delta: timedelta) -> str:

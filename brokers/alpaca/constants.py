@@ -20,6 +20,7 @@ from protocol.messages import StreamChannel
 from protocol.model import MarketType, OrderClass, OrderType, TimeInForce
 
 VENUE: Final = "alpaca"
+VENUE_NAME: Final = "Alpaca"  # as the venue writes its name, for messages
 
 
 class DataFeed(StrEnum):

@@ -33,6 +33,7 @@ from brokers.errors import (
     SYMBOL,
     TIME_IN_FORCE,
     CodeRow,
+    error_body,
 )
 from protocol import errors as e
 
@@ -171,10 +172,7 @@ def error_for(status: int, code: int | None, message: str, *, retry_after: float
 def map_error(status: int, body: bytes, headers: Mapping[str, str], *, now_s: float | None = None) -> e.BrokerError:
     """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be empty, HTML or plain text).
     ``now_s``: the venue's clock, for the rate-limit reset header (default: ours)."""
-    try:
-        parsed = msgspec.json.decode(body, type=ErrorBody) if body else ErrorBody()
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        parsed = ErrorBody(message=body[:200].decode(errors="replace").strip())
+    parsed = error_body(body, ErrorBody, text_field="message")
     return error_for(status, parsed.code, parsed.message, retry_after=retry_after_from_headers(headers, now_s))
 
 

@@ -20,12 +20,14 @@ account activities, not mapped). Alpaca reports no liquidity flag: ``is_maker`` 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from brokers import intervals, wire
 from brokers.alpaca import schemas as s
 from brokers.alpaca.constants import (
     CLIENT_ORDER_ID_MAX_LEN,
@@ -40,6 +42,7 @@ from brokers.alpaca.constants import (
     TIMEFRAMES,
     TIMEFRAMES_FROM_VENUE,
     VENUE,
+    VENUE_NAME,
     is_valid_client_order_id,
 )
 from brokers.wire import plain as wire_plain
@@ -131,11 +134,7 @@ _Refuse = Callable[[str, str], InvalidOrder]
 """`order_body`'s ``refuse(message, filter)``: the InvalidOrder to raise, with the client order id."""
 
 
-def _lookup(table: dict[str, T], value: str, what: str) -> T:
-    try:
-        return table[value]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Alpaca {what} {value!r}", venue=VENUE) from None
+_lookup = functools.partial(wire.lookup, venue=VENUE, name=VENUE_NAME)
 
 
 def side_from(value: str) -> Side:
@@ -553,24 +552,13 @@ def account_info_from(account: s.Account, now: datetime) -> AccountInfo:
 
 def timeframe(interval: str) -> str:
     """Unified interval (``1m``, ``1h``, ``1d`` ...) -> Alpaca ``timeframe`` (``1Min``, ``1Hour``, ``1Day`` ...)."""
-    if interval in TIMEFRAMES:
-        return TIMEFRAMES[interval]
-    if interval in TIMEFRAMES_FROM_VENUE:
-        return interval
-    raise InvalidOrder(f"Alpaca has no {interval!r} bars here; use one of {sorted(TIMEFRAMES)}", venue=VENUE,
-                       filter="INTERVAL")
+    return intervals.venue_code(interval, TIMEFRAMES, TIMEFRAMES_FROM_VENUE, venue=VENUE, name=VENUE_NAME,
+                                noun="bars here")
 
 
 def interval_end(open_time: datetime, interval: str) -> datetime:
-    unified = TIMEFRAMES_FROM_VENUE.get(interval, interval)
-    if unified == "1M":
-        year, month = (open_time.year + 1, 1) if open_time.month == 12 else (open_time.year, open_time.month + 1)
-        return open_time.replace(year=year, month=month)
-    amount, unit = int(unified[:-1]), unified[-1]
-    step = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-    if unit not in step:
-        raise InvalidOrder(f"unknown interval {interval!r}", venue=VENUE, filter="INTERVAL")
-    return open_time + amount * step[unit]
+    """When a bar of ``interval`` (unified or Alpaca's) that opened at ``open_time`` closes."""
+    return intervals.interval_end(open_time, TIMEFRAMES_FROM_VENUE.get(interval, interval), venue=VENUE)
 
 
 def candle_from(bar: s.Bar | s.DataBar | s.DataUpdatedBar | s.DataDailyBar, instrument: Instrument, interval: str,

@@ -39,6 +39,7 @@ from brokers.binance.mapping import (
     order_ref_params,
 )
 from brokers.binance.stream import MarketParser, UserParser, stream_name
+from brokers.intervals import venue_code
 from brokers.paging import Page, collect, next_after
 from brokers.placement import ResendRule
 from brokers.rest import PreparedRequest, Resignable
@@ -180,9 +181,9 @@ class BinanceBroker(VenueClient):
 
     async def get_candles(self, symbol: str, interval: str, limit: int) -> list[Candle]:
         instrument = self.instrument(symbol)
-        if interval not in c.KLINE_INTERVALS:
-            raise e.InvalidOrder(f"Binance has no {interval!r} klines; use one of {sorted(c.KLINE_INTERVALS)}",
-                                 venue=self.venue, filter="INTERVAL")
+        # Binance's codes are the unified ones: the check only refuses the intervals it does not serve
+        venue_code(interval, {code: code for code in c.KLINE_INTERVALS}, venue=self.venue, name=c.VENUE_NAME,
+                   noun="klines")
         rows = await self._send("GET", c.KLINES, list[s.Kline], {
             "symbol": instrument.venue_symbol, "interval": interval, "limit": max(1, min(limit, c.KLINE_LIMIT_MAX))})
         now = to_epoch_ms(utc_now())

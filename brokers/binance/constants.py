@@ -15,6 +15,7 @@ from protocol.messages import StreamChannel
 from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "binance"
+VENUE_NAME: Final = "Binance"  # as the venue writes its name, for messages
 
 # --- hosts -------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from protocol.messages import StreamChannel
 from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "bybit"
+VENUE_NAME: Final = "Bybit"  # as the venue writes its name, for messages
 
 
 class Category(StrEnum):

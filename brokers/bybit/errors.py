@@ -30,6 +30,7 @@ from brokers.errors import (
     SYMBOL,
     TIME_IN_FORCE,
     CodeRow,
+    error_body,
 )
 from protocol import errors as e
 
@@ -220,10 +221,7 @@ class _ErrorBody(msgspec.Struct):
 
 def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
     """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be HTML or empty then)."""
-    try:
-        parsed = msgspec.json.decode(body, type=_ErrorBody) if body else _ErrorBody()
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        parsed = _ErrorBody(retMsg=body[:200].decode(errors="replace").strip())
+    parsed = error_body(body, _ErrorBody, text_field="retMsg")
     if status == 400 and parsed.retCode == 0:
         return e.ProtocolViolation(f"Bybit HTTP 400: malformed request ({parsed.retMsg or 'no detail'})",
                                    venue=VENUE, code=400)

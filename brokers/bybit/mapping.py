@@ -12,18 +12,21 @@ built here; nothing here keeps state (the book is in book.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
 
+from brokers import intervals, wire
 from brokers.bybit import schemas as s
 from brokers.bybit.constants import (
     KLINE_INTERVALS,
     KLINE_INTERVALS_FROM_VENUE,
     ORDER_LINK_ID_MAX_LEN,
     VENUE,
+    VENUE_NAME,
     Category,
     is_valid_order_link_id,
 )
@@ -83,25 +86,19 @@ TRADE_EXEC_TYPES = frozenset({"Trade"})
 """Executions that are fills of our orders; Funding, Settle, Delivery, AdlTrade, BustTrade ... are not."""
 
 
+_lookup = functools.partial(wire.lookup, venue=VENUE, name=VENUE_NAME)
+
+
 def side_from(venue_side: str) -> Side:
-    try:
-        return SIDE[venue_side]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit side {venue_side!r}", venue=VENUE) from None
+    return _lookup(SIDE, venue_side, "side")
 
 
 def order_status_from(venue_status: str) -> OrderStatus:
-    try:
-        return ORDER_STATUS[venue_status]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit orderStatus {venue_status!r}", venue=VENUE) from None
+    return _lookup(ORDER_STATUS, venue_status, "orderStatus")
 
 
 def time_in_force_from(venue_tif: str) -> TimeInForce:
-    try:
-        return TIF[venue_tif]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit timeInForce {venue_tif!r}", venue=VENUE) from None
+    return _lookup(TIF, venue_tif, "timeInForce")
 
 
 def _ms(text: str | int, field: str) -> datetime:
@@ -386,10 +383,7 @@ def position_from(info: s.PositionInfo, instrument: Instrument, *, margin_mode: 
     ``tradeMode`` (0 cross, 1 isolated) is meaningful for classic and inverse accounts only; UTA 2.0
     always says 0, so pass the account's ``margin_mode`` (from /v5/account/info) when known.
     """
-    try:
-        side = POSITION_SIDE[info.side]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Bybit position side {info.side!r}", venue=VENUE) from None
+    side = _lookup(POSITION_SIDE, info.side, "position side")
     if info.size == 0:
         side = PositionSide.FLAT
     entry = info.entry_price
@@ -466,25 +460,15 @@ def trade_from(trade: s.WsTrade, instrument: Instrument) -> Trade:
 
 def venue_interval(interval: str) -> str:
     """Unified interval (``1m``, ``1h``, ``1d`` ...) -> Bybit's (``1``, ``60``, ``D`` ...)."""
-    if interval in KLINE_INTERVALS:
-        return KLINE_INTERVALS[interval]
-    if interval in KLINE_INTERVALS_FROM_VENUE:
-        return interval
-    raise InvalidOrder(f"Bybit has no {interval!r} klines; use one of {sorted(KLINE_INTERVALS)}", venue=VENUE,
-                       filter="INTERVAL")
+    return intervals.venue_code(interval, KLINE_INTERVALS, KLINE_INTERVALS_FROM_VENUE, venue=VENUE,
+                                name=VENUE_NAME, noun="klines")
 
 
 def candle_close_time(open_time: datetime, venue_interval_code: str) -> datetime:
-    if venue_interval_code.isdigit():
-        return open_time + timedelta(minutes=int(venue_interval_code))
-    if venue_interval_code == "D":
-        return open_time + timedelta(days=1)
-    if venue_interval_code == "W":
-        return open_time + timedelta(weeks=1)
-    if venue_interval_code == "M":
-        year, month = (open_time.year + 1, 1) if open_time.month == 12 else (open_time.year, open_time.month + 1)
-        return open_time.replace(year=year, month=month)
-    raise ProtocolViolation(f"unknown Bybit kline interval {venue_interval_code!r}", venue=VENUE)
+    """When a kline of Bybit's ``venue_interval_code`` (``1``, ``60``, ``D``, ``M`` ...) closes."""
+    if venue_interval_code not in KLINE_INTERVALS_FROM_VENUE:
+        raise ProtocolViolation(f"unknown Bybit kline interval {venue_interval_code!r}", venue=VENUE)
+    return intervals.interval_end(open_time, KLINE_INTERVALS_FROM_VENUE[venue_interval_code], venue=VENUE)
 
 
 def candles_from_rows(rows: Iterable[tuple[str, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]],

@@ -4,9 +4,10 @@ Field names are Bybit's own, so these read like its documentation. Numbers arriv
 fields Bybit always fills are declared `Decimal` (msgspec converts the string exactly). Fields the
 documentation (or captured answers) show as ``""`` when absent -- ``liqPrice``, ``avgPrice`` of an
 unfilled order, ``leverage`` under portfolio margin, ``availableToWithdraw`` on UTA 2.0, an empty
-book's ``bid1Price`` ... -- stay `str` and are read through `opt_decimal` / `decimal_or_zero`, which
-map ``""`` to None / 0 and refuse anything that is not a number. Timestamps Bybit sends as strings of
-epoch milliseconds stay `str` (`mapping` converts them with `protocol.model.from_epoch_ms`).
+book's ``bid1Price`` ... -- stay `str` and are read through `opt_decimal` / `decimal_or_zero`
+(brokers/wire.py's, bound to Bybit), which map ``""`` to None / 0 and refuse anything that is not a
+number. Timestamps Bybit sends as strings of epoch milliseconds stay `str` (`mapping` converts them
+with `protocol.model.from_epoch_ms`).
 
 REST answers share one envelope (`Envelope`); `decode_answer` decodes one into its ``result`` or
 raises the typed error of its ``retCode`` (every REST answer goes through it).
@@ -15,35 +16,23 @@ raises the typed error of its ``retCode`` (every REST answer goes through it).
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from time import time as wall_clock
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from brokers import wire
+from brokers.bybit.constants import VENUE, VENUE_NAME
 from brokers.bybit.errors import raise_for_ret_code
-from protocol.errors import ProtocolViolation
 
 T = TypeVar("T")
 
 
-def opt_decimal(text: str | None, *, field: str = "number") -> Decimal | None:
-    """A Bybit numeric string where ``""`` means "not available"; garbage is a `ProtocolViolation`."""
-    if text is None or text == "":
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation as error:
-        raise ProtocolViolation(f"Bybit sent {field}={text!r}, not a number", venue="bybit") from error
-    if not value.is_finite():
-        raise ProtocolViolation(f"Bybit sent {field}={text!r}, not a finite number", venue="bybit")
-    return value
-
-
-def decimal_or_zero(text: str | None, *, field: str = "number") -> Decimal:
-    value = opt_decimal(text, field=field)
-    return Decimal(0) if value is None else value
+opt_decimal = functools.partial(wire.opt_decimal, venue=VENUE, name=VENUE_NAME)
+decimal_or_zero = functools.partial(wire.decimal_or_zero, venue=VENUE, name=VENUE_NAME)
 
 
 # --- envelope (docs/v5/guide "Common response parameters") ------------------------------------------

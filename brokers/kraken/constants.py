@@ -20,6 +20,7 @@ from protocol.messages import StreamChannel
 from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "kraken"
+VENUE_NAME: Final = "Kraken"  # as the venue writes its name, for messages
 
 # --- hosts (guides/rest/introduction, guides/websockets "Spot Websockets Introduction") --------------
 

@@ -17,12 +17,13 @@ and Earn map here too. Nothing in this module holds state.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Final, TypeVar
+from typing import Final
 
 import attrs
 import msgspec
@@ -40,6 +41,7 @@ from brokers.kraken.constants import (
     ORDER_DEADLINE_MIN_S,
     PAIR_STATUS_TRADING,
     VENUE,
+    VENUE_NAME,
     is_valid_cl_ord_id,
 )
 from protocol.errors import InvalidOrder, NotSupported, ProtocolViolation
@@ -71,9 +73,6 @@ from protocol.model import (
     TimeInForce,
     Trade,
 )
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE = Decimal(1)
@@ -343,11 +342,7 @@ TIF = {"GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC, "FOK": TimeInForce.FOK, "
 POST_ONLY_FLAG = "post"
 
 
-def _lookup(table: Mapping[K, V], key: K, what: str) -> V:
-    try:
-        return table[key]
-    except KeyError:
-        raise ProtocolViolation(f"unknown Kraken {what} {key!r}", venue=VENUE) from None
+_lookup = functools.partial(wire.lookup, venue=VENUE, name=VENUE_NAME)
 
 
 def side_from(venue_side: str) -> Side:

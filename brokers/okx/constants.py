@@ -23,6 +23,7 @@ from protocol.messages import StreamChannel
 from protocol.model import MarketType, OrderType, TimeInForce
 
 VENUE: Final = "okx"
+VENUE_NAME: Final = "OKX"  # as the venue writes its name, for messages
 
 
 class InstType(StrEnum):

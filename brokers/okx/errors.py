@@ -19,7 +19,16 @@ from typing import Any
 
 import msgspec
 
-from brokers.errors import LOT_SIZE, NOTIONAL, PARAMETER, PRICE_FILTER, REDUCE_ONLY, SYMBOL, CodeRow
+from brokers.errors import (
+    LOT_SIZE,
+    NOTIONAL,
+    PARAMETER,
+    PRICE_FILTER,
+    REDUCE_ONLY,
+    SYMBOL,
+    CodeRow,
+    error_body,
+)
 from brokers.okx.constants import VENUE
 from protocol import errors as e
 
@@ -315,10 +324,7 @@ class _ErrorBody(msgspec.Struct):
 
 def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> e.BrokerError:
     """`brokers.rest.ErrorMapper` for HTTP >= 400 answers (the body may be HTML or empty then)."""
-    try:
-        parsed = msgspec.json.decode(body, type=_ErrorBody) if body else _ErrorBody()
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        parsed = _ErrorBody(msg=body[:200].decode(errors="replace").strip())
+    parsed = error_body(body, _ErrorBody, text_field="msg")
     retry = headers.get("retry-after") or headers.get("Retry-After")
     retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
     if status == 400 and not parsed.code:

@@ -19,20 +19,21 @@ for inverse, as for the other venues).
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import msgspec
 
-from brokers import wire
+from brokers import intervals, wire
 from brokers.okx import schemas as s
 from brokers.okx.constants import (
     BARS,
     BARS_FROM_VENUE,
     POS_MODE_NET,
     VENUE,
+    VENUE_NAME,
     InstType,
     is_valid_cl_ord_id,
 )
@@ -83,23 +84,19 @@ TD_MODE = {v: k for k, v in MARGIN_MODE.items()}
 CONTRACT_TYPE = {"linear": MarketType.LINEAR, "inverse": MarketType.INVERSE}
 
 
-def _lookup(table: Mapping[str, Any], value: str, what: str) -> Any:
-    try:
-        return table[value]
-    except KeyError:
-        raise ProtocolViolation(f"unknown OKX {what} {value!r}", venue=VENUE) from None
+_lookup = functools.partial(wire.lookup, venue=VENUE, name=VENUE_NAME)
 
 
 def side_from(value: str) -> Side:
-    return _lookup(SIDE, value, "side")  # type: ignore[no-any-return]
+    return _lookup(SIDE, value, "side")
 
 
 def order_status_from(state: str) -> OrderStatus:
-    return _lookup(ORDER_STATE, state, "order state")  # type: ignore[no-any-return]
+    return _lookup(ORDER_STATE, state, "order state")
 
 
 def margin_mode_from(value: str) -> MarginMode:
-    return _lookup(MARGIN_MODE, value, "margin mode")  # type: ignore[no-any-return]
+    return _lookup(MARGIN_MODE, value, "margin mode")
 
 
 def plain(value: Decimal) -> str:
@@ -244,7 +241,7 @@ def market_type_of(info: s.InstrumentInfo) -> MarketType:
     if info.instType == InstType.SPOT:
         return MarketType.SPOT
     if info.instType in (InstType.SWAP, InstType.FUTURES):
-        return _lookup(CONTRACT_TYPE, info.ctType, "ctType")  # type: ignore[no-any-return]
+        return _lookup(CONTRACT_TYPE, info.ctType, "ctType")
     raise NotSupported(f"OKX {info.instType} instruments are not traded by this client", venue=VENUE)
 
 
@@ -559,12 +556,7 @@ def ticker_from(info: s.Ticker, instrument: m.Instrument, spec: ContractSpec) ->
 
 def bar_of(interval: str) -> str:
     """Unified interval (``1m``, ``1h``, ``1d`` ...) -> OKX's ``bar`` (``1m``, ``1H``, ``1Dutc`` ...)."""
-    if interval in BARS:
-        return BARS[interval]
-    if interval in BARS_FROM_VENUE:
-        return interval
-    raise InvalidOrder(f"OKX has no {interval!r} candles; use one of {sorted(BARS)}", venue=VENUE,
-                       filter="INTERVAL")
+    return intervals.venue_code(interval, BARS, BARS_FROM_VENUE, venue=VENUE, name=VENUE_NAME, noun="candles")
 
 
 def candle_from_row(row: Sequence[str], instrument: m.Instrument, spec: ContractSpec, interval: str) -> m.Candle:

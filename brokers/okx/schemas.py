@@ -4,9 +4,9 @@ Field names are OKX's own, so these read like its documentation. OKX sends every
 ``""`` wherever a value does not apply (``avgPx`` of an unfilled order, ``ctVal`` of a spot instrument,
 ``liqPx`` of a spot-mode position ...). Fields that are always numbers are declared `Decimal` (msgspec
 converts the string exactly); the others stay `str` and are read through `opt_decimal` /
-`decimal_or_zero`, which map ``""`` to None / 0 and refuse anything that is not a finite number.
-Timestamps are strings of epoch milliseconds (`mapping` converts them). Book levels stay strings: the
-CRC32 checksum is computed over the exact text OKX sent.
+`decimal_or_zero` (brokers/wire.py's, bound to OKX), which map ``""`` to None / 0 and refuse anything
+that is not a finite number. Timestamps are strings of epoch milliseconds (`mapping` converts them).
+Book levels stay strings: the CRC32 checksum is computed over the exact text OKX sent.
 
 REST answers share one envelope, ``{"code", "msg", "data": [...]}``: `decode_answer` raises the typed
 error of a non-zero ``code`` before the caller sees any field. Order endpoints answer ``code`` "1"/"2"
@@ -15,12 +15,14 @@ with per-item ``sCode``/``sMsg``: `decode_order_answer` returns the items, `chec
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import functools
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from brokers.okx.constants import VENUE
+from brokers import wire
+from brokers.okx.constants import VENUE, VENUE_NAME
 from brokers.okx.errors import BATCH_FAILED, error_for, item_error
 from protocol.errors import BrokerError, ProtocolViolation
 
@@ -30,22 +32,8 @@ BookLevel = tuple[str, str, str, str]
 """[price, size, "0" (deprecated liquidated-orders field), number of orders], as OKX sends them."""
 
 
-def opt_decimal(text: str | None, *, field: str = "number") -> Decimal | None:
-    """An OKX numeric string where ``""`` means "not applicable"; garbage is a `ProtocolViolation`."""
-    if text is None or text == "":
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation as error:
-        raise ProtocolViolation(f"OKX sent {field}={text!r}, not a number", venue=VENUE) from error
-    if not value.is_finite():
-        raise ProtocolViolation(f"OKX sent {field}={text!r}, not a finite number", venue=VENUE)
-    return value
-
-
-def decimal_or_zero(text: str | None, *, field: str = "number") -> Decimal:
-    value = opt_decimal(text, field=field)
-    return Decimal(0) if value is None else value
+opt_decimal = functools.partial(wire.opt_decimal, venue=VENUE, name=VENUE_NAME)
+decimal_or_zero = functools.partial(wire.decimal_or_zero, venue=VENUE, name=VENUE_NAME)
 
 
 # --- envelope (docs "REST API": every answer) ---------------------------------------------------------

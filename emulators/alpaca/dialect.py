@@ -23,7 +23,7 @@ import uuid
 from collections import deque
 from decimal import Decimal
 from functools import partial
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from urllib.parse import parse_qsl
 
 import attrs
@@ -35,10 +35,10 @@ from emulators.alpaca.marketdata import lots
 from emulators.alpaca.orders import AOrder
 from emulators.engine import EFill, EOrder, SymbolState
 from emulators.engine.accounts import ApiAccount, KeyShape
-from emulators.engine.dialect import DialectBase
+from emulators.engine.dialect import DialectBase, WsHandlers
 from emulators.engine.equities import StockExchange
 from emulators.engine.errors import Headers, VenueError
-from emulators.engine.faults import HttpFault, StreamKind
+from emulators.engine.faults import HttpFault
 from emulators.engine.model import Levels
 from emulators.engine.ratewindows import header_lines, retry_after
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
@@ -76,6 +76,7 @@ class AlpacaDialect(DialectBase[AccountState]):
     _quote_seq: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
 
     key_shape = KeyShape(20, 40, string.ascii_uppercase + string.digits)
+    websockets: ClassVar[WsHandlers] = ws
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -230,15 +231,6 @@ class AlpacaDialect(DialectBase[AccountState]):
         return headers
 
     # ================================================================== websockets
-    def stream_kind(self, path: str) -> StreamKind | None:
-        return ws.stream_kind(path)
-
-    async def on_ws_open(self, conn: WsConnection) -> None:
-        ws.on_open(self, conn)
-
-    async def on_ws_message(self, conn: WsConnection, text: str) -> None:
-        ws.on_message(self, conn, text)
-
     async def on_ws_binary(self, conn: WsConnection, data: bytes) -> None:
         ws.on_message(self, conn, data)
 

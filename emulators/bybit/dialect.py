@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import attrs
@@ -23,9 +23,9 @@ from emulators.bybit import errors, render, ws
 from emulators.bybit.routes import DEFAULT_UID_LIMIT, ROUTES, UID_LIMITS, Call, Windows
 from emulators.engine import EFill, EOrder, wall_ms
 from emulators.engine.accounts import ApiAccount, KeyShape
-from emulators.engine.dialect import DialectBase
+from emulators.engine.dialect import DialectBase, WsHandlers
 from emulators.engine.errors import Headers, VenueError
-from emulators.engine.faults import HttpFault, StreamKind
+from emulators.engine.faults import HttpFault
 from emulators.engine.ratewindows import RollingWindow, header_lines, retry_after
 from emulators.engine.routing import Auth
 from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
@@ -46,6 +46,7 @@ class BybitDialect(DialectBase[Windows]):
 
     key_shape = KeyShape(18, 36)  # Bybit's API keys are 18 characters, secrets 36
     signatures = SignatureCheck(hmac_sha256_hex, errors.AuthWords(), time_first=True)
+    websockets: ClassVar[WsHandlers] = ws
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -77,9 +78,6 @@ class BybitDialect(DialectBase[Windows]):
             self.limits[(path, category)] = per_second
 
     # ================================================================== ids
-    def symbol_index(self, symbol: str) -> int:
-        return list(self.exchange.symbols).index(symbol)
-
     def order_id(self, order: EOrder) -> str:
         """Bybit's orderId: a long number for spot, a UUID for contracts; deterministic."""
         key = (order.symbol, order.order_id)
@@ -170,15 +168,6 @@ class BybitDialect(DialectBase[Windows]):
         return headers
 
     # ================================================================== websockets
-    def stream_kind(self, path: str) -> StreamKind | None:
-        return ws.stream_kind(path)
-
-    async def on_ws_open(self, conn: WsConnection) -> None:
-        ws.on_open(self, conn)
-
-    async def on_ws_message(self, conn: WsConnection, text: str) -> None:
-        ws.on_message(self, conn, text)
-
     async def on_ws_binary(self, conn: WsConnection, data: bytes) -> None:
         """A binary frame is read as text (bad UTF-8 as U+FFFD) and answered like one, in Bybit's words."""
         ws.on_message(self, conn, data.decode(errors="replace"))

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import attrs
@@ -27,10 +27,10 @@ import trio
 
 from emulators.engine import EFill, EOrder, Rejected, SymbolState
 from emulators.engine.accounts import ApiAccount
-from emulators.engine.dialect import DialectBase
+from emulators.engine.dialect import DialectBase, WsHandlers
 from emulators.engine.earn import EarnBook
 from emulators.engine.errors import VenueError
-from emulators.engine.faults import HttpFault, StreamKind
+from emulators.engine.faults import HttpFault
 from emulators.engine.model import Levels
 from emulators.engine.ratewindows import DecayingCounter, retry_after
 from emulators.engine.routing import Auth, Call
@@ -70,6 +70,7 @@ class KeyState:
 
 @attrs.define(eq=False)
 class KrakenDialect(DialectBase[KeyState]):
+    websockets: ClassVar[WsHandlers] = ws
     system_status: str = "online"
     markets: Markets = attrs.field(init=False)
     orders: Orders = attrs.field(init=False)
@@ -372,12 +373,6 @@ class KrakenDialect(DialectBase[KeyState]):
                 continue  # what cannot be closed now is tried again on the next tick
 
     # ================================================================== websockets
-    def stream_kind(self, path: str) -> StreamKind | None:
-        return ws.stream_kind(path)
-
-    async def on_ws_open(self, conn: WsConnection) -> None:
-        ws.on_open(self, conn)
-
     async def on_ws_message(self, conn: WsConnection, text: str) -> None:
         self.advance_timers()
         ws.on_message(self, conn, text)

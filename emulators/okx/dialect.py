@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import attrs
@@ -34,14 +34,14 @@ import trio
 
 from emulators.engine import EFill, EOrder, EPosition, SymbolState, wall_ms
 from emulators.engine.accounts import ApiAccount, KeyShape
-from emulators.engine.dialect import DialectBase
+from emulators.engine.dialect import DialectBase, WsHandlers
 from emulators.engine.errors import VenueError
-from emulators.engine.faults import HttpFault, StreamKind
+from emulators.engine.faults import HttpFault
 from emulators.engine.funding import settle
 from emulators.engine.model import Candle
 from emulators.engine.ratewindows import RollingWindow
 from emulators.engine.routing import Auth, Call
-from emulators.engine.server import HttpRequest, HttpResponse, WsConnection
+from emulators.engine.server import HttpRequest, HttpResponse
 from emulators.engine.signing import SignatureCheck, hmac_sha256_base64
 from emulators.okx import errors, render, ws
 from emulators.okx.funding import FundingModel
@@ -95,6 +95,7 @@ class OkxDialect(DialectBase[OkxAccount]):
 
     key_shape = OkxKeys(36, 32, "0123456789ABCDEF")
     signatures = SignatureCheck(hmac_sha256_base64, errors.AuthWords(), case_sensitive=True)
+    websockets: ClassVar[WsHandlers] = ws
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -128,9 +129,6 @@ class OkxDialect(DialectBase[OkxAccount]):
             self._ords[self.ord_id(order)] = order
         if fill is not None:
             self._fills.setdefault(key, []).append(fill)
-
-    def symbol_index(self, symbol: str) -> int:
-        return list(self.exchange.symbols).index(symbol)
 
     def ord_id(self, order: EOrder) -> str:
         """OKX's ordId: numeric, increasing with time across instruments (orders-pending pages by it)."""
@@ -379,15 +377,6 @@ class OkxDialect(DialectBase[OkxAccount]):
             raise errors.parameter("expTime")
         return request.handled_ms() > int(exp_time)
 
-    # ================================================================== websockets
-    def stream_kind(self, path: str) -> StreamKind | None:
-        return ws.stream_kind(path)
-
-    async def on_ws_open(self, conn: WsConnection) -> None:
-        ws.on_open(self, conn)
-
-    async def on_ws_message(self, conn: WsConnection, text: str) -> None:
-        ws.on_message(self, conn, text)
 
 
 def _params(request: HttpRequest, route: OkxRoute) -> Any:

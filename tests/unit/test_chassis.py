@@ -7,13 +7,14 @@ import importlib
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 import trio
 
 from brokers import BROKER_FACTORIES
 from brokers.binance.constants import ORDER_FEATURES as BINANCE
 from brokers.bybit.constants import ORDER_FEATURES as BYBIT
-from brokers.errors import CodeRow
+from brokers.errors import CodeRow, error_body
 from brokers.features import OrderFeatures, check_order_features
 from brokers.instruments import InstrumentIndex, check_filters
 from brokers.paging import Page, collect, next_after, next_offset, next_token
@@ -187,3 +188,17 @@ def test_a_row_builds_its_typed_error() -> None:
     assert isinstance(refused, e.InvalidOrder) and refused.filter == "LOT_SIZE" and refused.venue_message == "qty"
     clock = CodeRow(e.AuthenticationError).error("clock", venue="v", code=3, retryable=True)
     assert type(clock) is e.AuthenticationError and clock.retryable
+
+
+class _Body(msgspec.Struct):
+    code: int = 0
+    msg: str = ""
+
+
+def test_an_error_body_is_read_whatever_came_back() -> None:
+    assert error_body(b'{"code": 10001, "msg": "bad qty"}', _Body, text_field="msg") == _Body(10001, "bad qty")
+    assert error_body(b"", _Body, text_field="msg") == _Body()
+    page = b"<html>" + b"x" * 300 + b"</html>"
+    assert error_body(page, _Body, text_field="msg") == _Body(msg=page[:200].decode())  # a proxy's page, cut
+    assert error_body(b'{"code": "x"}', _Body, text_field="msg").msg == '{"code": "x"}'  # JSON of another shape
+    assert error_body(b"\xff oops \n", _Body, text_field="msg").msg == "\ufffd oops"
