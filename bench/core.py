@@ -35,6 +35,7 @@ class Figure:
 class Report:
     figures: list[Figure] = attrs.field(factory=list)
     skipped: list[str] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)  # what the run concluded (targets, the profile's breakdown)
 
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
@@ -67,7 +68,8 @@ class Report:
         """A report written by `write` (to add figures measured separately, such as the soak's)."""
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(figures=[Figure(f["metric"], f["subject"], f["unit"], f["higher_is_better"], list(f["runs"]),
-                                   f.get("note", "")) for f in data["figures"]], skipped=list(data.get("skipped", [])))
+                                   f.get("note", "")) for f in data["figures"]], skipped=list(data.get("skipped", [])),
+                   notes=list(data.get("notes", [])))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -80,6 +82,7 @@ class Report:
                 for f in self.figures
             ],
             "skipped": self.skipped,
+            "notes": self.notes,
         }
 
     def write(self, stem: str = "latest") -> list[Path]:

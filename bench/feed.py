@@ -15,8 +15,13 @@ Kraken's feed also lists `KRAKEN_ORDER_PAIRS` synthetic USD pairs and makes the 
 round trips rotate over those pairs, because Kraken charges a young order's cancel 8 on the pair's trading
 counter (bench/roundtrip.py).
 
-Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>``
-(and the passphrase after them for OKX).
+With ``--fast`` (Binance and Bybit) the public trade socket is bench/fastfeed.py's (the same messages,
+framed cheaply, many per write, or one per write at ``--rate``); REST and the private socket stay the
+emulator's.
+
+Run: ``python -m bench.feed --venue bybit --count 50000`` prints ``READY <rest_url> <ws_url> <key> <secret>
+<private_ws_url> <passphrase>`` (the emulator's private socket where the public one is the fast feed's, and
+OKX's third credential; ``-`` where there is none).
 """
 
 from __future__ import annotations
@@ -132,12 +137,15 @@ async def main(venue_name: str, count: int, rate: float, port: int, batch: int, 
             dialect.set_tier(venue.api_key, "pro")
         started: set[int] = set()
         async with trio.open_nursery() as nursery:
-            ws_url = venue.ws_url
-            if fast:  # Binance trades from bench/fastfeed.py; REST stays the emulator's
-                ws_port = await nursery.start(FastTradeFeed(count).serve)
+            ws_url, private_ws_url = venue.ws_url, "-"
+            if fast:  # trades from bench/fastfeed.py; REST and the private socket stay the emulator's
+                ws_port = await nursery.start(FastTradeFeed(count, venue_name, batch, rate).serve)
                 ws_url = f"ws://127.0.0.1:{ws_port}"
-            passphrase = f" {venue.passphrase}" if venue.passphrase else ""
-            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret}{passphrase}", flush=True)
+                if venue_name == "bybit":
+                    private_ws_url = f"{venue.ws_url}/v5/private"
+            passphrase = venue.passphrase or "-"
+            print(f"READY {venue.rest_url} {ws_url} {venue.api_key} {venue.api_secret} {private_ws_url} {passphrase}",
+                  flush=True)
             while True:
                 for conn in list(dialect.connections):
                     if id(conn) in started:
@@ -169,8 +177,9 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fast", action="store_true",
-                        help="Binance, as fast as the consumer takes: batched frames (bench/fastfeed.py)")
+                        help="Binance and Bybit: the trade socket is bench/fastfeed.py's, cheaply framed "
+                             "messages, batched (or paced one by one with --rate)")
     args = parser.parse_args()
-    if args.fast and (args.venue != "binance" or args.rate):
-        parser.error("--fast is the Binance trade firehose at full speed (no --rate)")
+    if args.fast and args.venue not in ("binance", "bybit"):
+        parser.error("--fast speaks Binance and Bybit (bench/fastfeed.py)")
     trio.run(partial(main, args.venue, args.count, args.rate, args.port, args.batch, args.fast))

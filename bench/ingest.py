@@ -34,6 +34,7 @@ class Feed:
     api_key: str
     api_secret: str
     passphrase: str | None = None  # OKX keys have a third credential
+    private_ws_url: str | None = None  # the emulator's private socket when the public one is the fast feed
 
 
 @contextmanager
@@ -46,7 +47,8 @@ def feed(count: int, rate: float, venue: str = "binance", batch: int = 10, *, fa
         line = process.stdout.readline().split()
         if not line or line[0] != "READY":
             raise RuntimeError(f"feed did not start: {line}")
-        yield Feed(*line[1:6])
+        optional = [None if value == "-" else value for value in line[5:7]] + [None, None]
+        yield Feed(*line[1:5], private_ws_url=optional[0], passphrase=optional[1])
     finally:
         process.terminate()
         process.wait(10)
@@ -149,7 +151,10 @@ def ccxt_pro(f: Feed, count: int) -> Samples:
         exchange = ccxtpro.binance({"options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]},
                                                 "tradesLimit": count},
                                     "newUpdates": True})
-        exchange.urls["api"]["ws"]["spot"] = f.ws_url + "/ws"
+        # ccxt connects to "<ws url>/<stream index>" ("/ws/0") and then SUBSCRIBEs; Binance takes that path,
+        # the emulator refuses it as a stream named "0" (since its streams became strict). The "?" puts
+        # ccxt's index in the query, so the emulator sees the bare "/ws" a live SUBSCRIBE is made on.
+        exchange.urls["api"]["ws"]["spot"] = f.ws_url + "/ws?"
         for key in ("public", "private", "v3", "v1"):
             if key in exchange.urls["api"]:
                 exchange.urls["api"][key] = f.rest_url + "/api/" + ("v1" if key == "v1" else "v3")
@@ -218,7 +223,8 @@ def ours_bybit(f: Feed, count: int) -> Samples:
 
     return _through_router(BrokerSettings(venue="bybit", rest_url=f.rest_url, ws_url=f.ws_url,
                                           credentials=Credentials.from_strings(f.api_key, f.api_secret),
-                                          options={"categories": "linear"}), "BTC/USDT:USDT", count)
+                                          private_ws_url=f.private_ws_url, options={"categories": "linear"}),
+                           "BTC/USDT:USDT", count)
 
 
 def ccxt_pro_bybit(f: Feed, count: int) -> Samples:

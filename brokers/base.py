@@ -34,7 +34,7 @@ from brokers.placement import (
     settle_unresolved,
 )
 from protocol import messages as m
-from protocol.actor import ActorLink, VenueActor, hand_over
+from protocol.actor import ActorLink, EmitMany, Outlet, VenueActor, hand_over
 from protocol.backoff import BackoffPolicy
 from protocol.credentials import Credentials
 from protocol.errors import (
@@ -424,6 +424,7 @@ class EventGate:
     out: Emit
     resync_fills: Callable[[str], Awaitable[list[Fill]]] | None = None
     hold: bool = True
+    out_many: EmitMany | None = None  # where a burst with no order or fill in it goes at once
     sightings: Sightings = attrs.field(factory=Sightings)  # placements waiting for an order, by client id
     _held: list[m.EventMsg] = attrs.field(factory=list)
 
@@ -435,11 +436,46 @@ class EventGate:
             return
         await self.deliver(event)
 
+    async def from_stream_many(self, events: list[m.EventMsg]) -> None:
+        """A stream's burst (`protocol.actor.Outlet.many`): as `from_stream` for each, in order."""
+        if self.hold:
+            for event in events:
+                if isinstance(event, Order):
+                    self.sightings.saw(event)
+            self._held.extend(events)
+            return
+        await self.deliver_many(events)
+
+    def outlet(self) -> Outlet:
+        """What the streams emit into: event by event, or a burst at once."""
+        return Outlet(self.from_stream, self.from_stream_many)
+
+    async def deliver_many(self, events: list[m.EventMsg]) -> None:
+        """`deliver` for each of ``events``, in order; the runs between orders and fills (which pass the
+        checks one by one) go out at once when the router takes bursts."""
+        out_many = self.out_many
+        if not events:
+            return
+        if out_many is None:
+            for event in events:
+                await self.deliver(event)
+            return
+        start = 0
+        for at, event in enumerate(events):
+            if isinstance(event, (Fill, Order)):
+                if at > start:
+                    await out_many(events[start:at])
+                await self.deliver(event)
+                start = at + 1
+        if start == 0:
+            await out_many(events)  # the common case: no copy
+        elif start < len(events):
+            await out_many(events[start:])
+
     async def release(self) -> None:
         held, self._held = self._held, []
         self.hold = False
-        for event in held:
-            await self.deliver(event)
+        await self.deliver_many(held)
 
     async def deliver(self, event: m.EventMsg) -> None:
         if isinstance(event, Fill):
@@ -683,13 +719,13 @@ async def run_broker_actor(
         since = state.history_start if mark is None else mark - timedelta(seconds=1)
         return [fill for fill in await broker.get_fills(symbol, since=since) if not state.is_history(fill)]
 
-    gate = EventGate(state, link.events, resync_fills=resync)
+    gate = EventGate(state, link.events, resync_fills=resync, out_many=link.events_many)
     try:
         await broker.connect()
         unlisted = drop_unlisted_subscriptions(broker, state)
         async with trio.open_nursery() as nursery:
             await nursery.start(broker.run_private_stream, gate.from_stream)
-            await nursery.start(broker.run_public_stream, state.subscriptions, gate.from_stream)
+            await nursery.start(broker.run_public_stream, state.subscriptions, gate.outlet())
             await reconcile(broker, state, gate)
             await gate.release()
             nursery.start_soon(keep_settling, broker, state, gate)

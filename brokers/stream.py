@@ -1,5 +1,5 @@
-"""The websocket session on trio-websocket: connect, open (auth + subscribe), heartbeat, watchdogs,
-and the public socket that re-opens itself.
+"""The websocket session: connect, open (auth + subscribe), heartbeat, watchdogs, and the public
+socket that re-opens itself. The connection itself is `brokers.transport`'s.
 
 `run_websocket` holds one connection until it fails, then raises `VenueUnavailable`; it never
 reconnects by itself. The ``on_open`` step (auth, subscribe) runs on every new connection, so a
@@ -19,20 +19,22 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import NoReturn
 
 import attrs
 import trio
-from trio_websocket import (
+
+from brokers.base import Emit, Subscription
+from brokers.transport import (
     ConnectionClosed,
     ConnectionRejected,
     ConnectionTimeout,
     DisconnectionTimeout,
     HandshakeError,
     WebSocketConnection,
-    open_websocket_url,
+    open_websocket,
 )
-
-from brokers.base import Emit, Subscription
+from protocol.actor import EmitMany, Outlet
 from protocol.backoff import BackoffPolicy
 from protocol.errors import BrokerError, ProtocolViolation, VenueUnavailable
 from protocol.messages import BrokerStatus, ConnectionState, EventMsg, StreamChannel
@@ -67,28 +69,25 @@ async def run_websocket(
     """
     where = url.split("?")[0]
     try:
-        async with open_websocket_url(url, connect_timeout=10, disconnect_timeout=2,
-                                      message_queue_size=4096, max_message_size=16 * 1024 * 1024) as ws:
+        async with open_websocket(url, connect_timeout=10, disconnect_timeout=2,
+                                  max_message_size=16 * 1024 * 1024) as ws:
             if on_open is not None:
                 with trio.move_on_after(open_timeout) as opening:
                     await on_open(ws)
                 if opening.cancelled_caught:
                     raise VenueUnavailable(f"websocket {where}: auth/subscribe not answered within "
                                            f"{open_timeout}s", venue=venue)
-            last_message = [trio.current_time()]
+            ws.last_message_at = trio.current_time()
             async with trio.open_nursery() as nursery:
                 if ping_interval is not None:
                     nursery.start_soon(_heartbeat, ws, ping_interval, pong_timeout, app_ping, venue)
                 if stale_after is not None:
-                    nursery.start_soon(_watchdog, last_message, stale_after, venue, where)
+                    nursery.start_soon(_watchdog, ws, stale_after, venue, where)
                 if freshness is not None:
                     freshness.restart()
                     nursery.start_soon(_freshness_watchdog, freshness, venue, where)
                 task_status.started(ws)
-                while True:
-                    message = await ws.get_message()
-                    last_message[0] = trio.current_time()
-                    await on_message(message if isinstance(message, str) else message.decode())
+                await pump(ws, on_message, freshness)
     except BaseExceptionGroup as group:
         # Failures from the heartbeat/watchdog/receive tasks arrive grouped by the nursery; callers
         # (and the supervisor's classification) get one plain typed error instead.
@@ -96,6 +95,25 @@ async def run_websocket(
     except (ConnectionClosed, HandshakeError, ConnectionRejected, ConnectionTimeout, DisconnectionTimeout,
             OSError) as error:
         raise _as_venue_error(error, where, venue) from error
+
+
+async def pump(ws: WebSocketConnection, on_message: OnMessage, freshness: Freshness | None = None) -> NoReturn:
+    """The receive loop: the messages of each read (a burst) to ``on_message`` one by one, in order;
+    with ``freshness`` (a public socket), the events they produced then go on as one unit (see
+    `Freshness.track`). Returns only by raising (`ConnectionClosed` when the connection ends)."""
+    if freshness is None:
+        while True:
+            for message in await ws.get_messages():
+                await on_message(message if isinstance(message, str) else message.decode())
+    try:
+        while True:
+            burst = await ws.get_messages()
+            freshness.collect()
+            for message in burst:
+                await on_message(message if isinstance(message, str) else message.decode())
+            await freshness.flush()
+    finally:
+        freshness.abandon()  # a burst cut short by a failure: its market data goes with the connection
 
 
 def _as_venue_error(error: BaseException, where: str, venue: str) -> BaseException:
@@ -127,9 +145,9 @@ async def _heartbeat(ws: WebSocketConnection, interval: float, pong_within: floa
             raise VenueUnavailable(f"no pong within {pong_within}s", venue=venue)
 
 
-async def _watchdog(last_message: list[float], stale_after: float, venue: str, where: str) -> None:
+async def _watchdog(ws: WebSocketConnection, stale_after: float, venue: str, where: str) -> None:
     while True:
-        quiet = trio.current_time() - last_message[0]
+        quiet = trio.current_time() - ws.last_message_at
         if quiet >= stale_after:
             raise VenueUnavailable(f"websocket {where} silent for {quiet:.0f}s", venue=venue)
         await trio.sleep(stale_after - quiet)
@@ -167,7 +185,10 @@ class Freshness:
     """
 
     limits: Mapping[StreamChannel, float | None]
+    # One per socket, tracking that socket's one emit (`track`).
     _last: dict[tuple[str, StreamChannel], float] = attrs.field(factory=dict)
+    _burst: list[EventMsg] | None = None  # the events of the burst being read (while `pump` collects)
+    _many: EmitMany | None = None  # where a burst goes (the tracked emit's `Outlet.many`)
 
     def watch(self, subscriptions: Iterable[Subscription]) -> None:
         """Start watching ``subscriptions`` (a new one gets its channel's full allowance)."""
@@ -183,6 +204,8 @@ class Freshness:
             self._last[key] = now
 
     def seen(self, event: EventMsg) -> None:
+        if not self._last:
+            return  # nothing watched (trades only, say): the hot path stops here
         channel = CHANNEL_OF.get(type(event))
         if channel is not None:
             key = (event.symbol, channel)  # type: ignore[union-attr]  # every market event has a symbol
@@ -190,12 +213,45 @@ class Freshness:
                 self._last[key] = trio.current_time()
 
     def track(self, emit: Emit) -> Emit:
-        """``emit`` that also records what it delivers."""
+        """``emit`` that also records what it delivers: the emit a public socket's parser uses.
+
+        When ``emit`` takes bursts (an `Outlet`, as the broker actor's is), the events of the messages
+        of one read are collected and handed over with one `Outlet.many` call after the last of them
+        (`pump` marks the burst); anything emitted outside a burst (an open step's snapshot, say) goes
+        straight on. Either way each event reaches ``emit`` in the order it was emitted."""
+        if isinstance(emit, Outlet):
+            self._many = emit.many
+
+            async def tracked_burst(event: EventMsg) -> None:
+                self.seen(event)
+                burst = self._burst
+                if burst is not None:
+                    burst.append(event)
+                else:
+                    await emit.one(event)
+
+            return tracked_burst
+
         async def tracked(event: EventMsg) -> None:
             self.seen(event)
             await emit(event)
 
         return tracked
+
+    def collect(self) -> None:
+        """A burst begins: what is tracked from now on waits for `flush` (if the emit takes bursts)."""
+        if self._many is not None:
+            self._burst = []
+
+    async def flush(self) -> None:
+        """A burst ends: its events go on together."""
+        burst, self._burst = self._burst, None
+        if burst and self._many is not None:
+            await self._many(burst)
+
+    def abandon(self) -> None:
+        """The connection failed in the middle of a burst: stop collecting (its events are dropped)."""
+        self._burst = None
 
     def overdue(self, now: float) -> tuple[str, StreamChannel, float] | None:
         """The first (symbol, channel, silence) past its limit, if any."""

@@ -16,6 +16,8 @@ import trio
 from protocol.messages import CommandMsg, EventMsg, ReplyMsg
 
 Emit = Callable[[EventMsg], Awaitable[None]]
+EmitMany = Callable[[list[EventMsg]], Awaitable[None]]
+"""A burst of events handed over as one unit, in order (see `Outlet`)."""
 T = TypeVar("T")
 
 
@@ -31,10 +33,28 @@ async def hand_over(channel: trio.MemorySendChannel[T], message: T) -> None:
 
 
 @attrs.frozen
+class Outlet:
+    """An `Emit` that also takes a burst at once: ``await outlet(event)`` or ``await outlet.many(events)``.
+
+    A stream that read several messages in one go (a public socket's burst, `brokers.stream.pump`)
+    hands their events over with one ``many`` call instead of one call per event: one queue operation
+    and one wake-up of the router per burst. Order is kept: a burst is delivered as if its events had
+    been emitted one by one, and never overtakes what was emitted before it."""
+
+    one: Emit
+    many: EmitMany
+
+    async def __call__(self, event: EventMsg) -> None:
+        await self.one(event)
+
+
+@attrs.frozen
 class ActorLink:
     commands: trio.MemoryReceiveChannel[CommandMsg]
     replies: trio.MemorySendChannel[ReplyMsg]
     events: Emit
+    events_many: EmitMany | None = None
+    """The router's side of `Outlet.many` (None: bursts go event by event through ``events``)."""
 
 
 class VenueActor(Protocol):

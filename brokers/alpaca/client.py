@@ -34,7 +34,6 @@ from urllib.parse import quote, urlencode
 import attrs
 import msgspec
 import trio
-from trio_websocket import WebSocketConnection
 
 from brokers.alpaca import constants as c
 from brokers.alpaca import schemas as s
@@ -75,6 +74,7 @@ from brokers.placement import ResendRule
 from brokers.ratelimit import RateLimiter
 from brokers.rest import AnswerDecoder, PreparedRequest, RestChannel
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
+from brokers.transport import WebSocketConnection
 from brokers.venue import VenueClient
 from brokers.wire import json_body
 from protocol import errors as e

@@ -26,7 +26,6 @@ from decimal import Decimal
 import attrs
 import msgspec
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.alpaca import constants as c
 from brokers.alpaca import schemas as s
@@ -45,6 +44,7 @@ from brokers.alpaca.mapping import (
     trade_from,
 )
 from brokers.base import Emit, Subscription
+from brokers.transport import ConnectionClosed, WebSocketConnection
 from protocol import errors as e
 from protocol.credentials import Credentials
 from protocol.messages import StreamChannel

@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 import attrs
 import msgspec
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.binance import constants as c
@@ -45,6 +44,7 @@ from brokers.paging import Page, collect, next_after
 from brokers.placement import ResendRule
 from brokers.rest import PreparedRequest, Resignable
 from brokers.stream import Freshness, run_public_socket, run_websocket, started_without_value
+from brokers.transport import ConnectionClosed, WebSocketConnection
 from brokers.venue import VenueClient
 from protocol import errors as e
 from protocol.model import (

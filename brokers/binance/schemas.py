@@ -150,6 +150,13 @@ class TradeEvent(msgspec.Struct):
     m: bool
 
 
+class CombinedTrade(msgspec.Struct):
+    """A combined-stream message of a ``<symbol>@trade`` stream (the hot path decodes it in one pass)."""
+
+    stream: str
+    data: TradeEvent
+
+
 class Ticker24hEvent(msgspec.Struct):
     E: int
     s: str

@@ -453,8 +453,9 @@ def merge_ticker(previous: s.WsTicker | None, update: s.WsTicker, kind: str) -> 
 
 
 def trade_from(trade: s.WsTrade, instrument: Instrument) -> Trade:
+    # ``T`` is decoded as an int: it cannot fail as epoch milliseconds (the hot path skips `_ms`'s guard).
     return Trade(venue=VENUE, symbol=instrument.symbol, trade_id=trade.i, price=trade.p, quantity=trade.v,
-                 taker_side=side_from(trade.S), timestamp=_ms(trade.T, "T"))
+                 taker_side=side_from(trade.S), timestamp=from_epoch_ms(trade.T))
 
 
 def venue_interval(interval: str) -> str:

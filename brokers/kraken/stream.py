@@ -34,7 +34,6 @@ from collections.abc import Awaitable, Callable, Iterable
 import attrs
 import msgspec
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.kraken import constants as c
@@ -53,6 +52,7 @@ from brokers.kraken.mapping import (
     trade_from_ws,
 )
 from brokers.stream import Freshness, Reopen, run_public_socket, run_websocket, started_without_value
+from brokers.transport import ConnectionClosed, WebSocketConnection
 from protocol.errors import ProtocolViolation, VenueUnavailable
 from protocol.messages import StreamChannel
 from protocol.model import Order, utc_now

@@ -30,7 +30,6 @@ from typing import ClassVar
 import attrs
 import msgspec
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from brokers.base import Emit, Subscription
 from brokers.okx import constants as c
@@ -53,6 +52,7 @@ from brokers.okx.mapping import (
     trade_from,
 )
 from brokers.stream import Freshness, Reopen, run_public_socket, run_websocket, started_without_value
+from brokers.transport import ConnectionClosed, WebSocketConnection
 from protocol.credentials import Credentials
 from protocol.errors import ProtocolViolation, VenueUnavailable
 from protocol.messages import StreamChannel

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 import trio
-from trio_websocket import open_websocket_url
+from trio_websocket import ConnectionRejected, open_websocket_url
 
 from bench.fastfeed import FastTradeFeed
-from bench.ingest import STEADY_AFTER, Samples
+from bench.ingest import STEADY_AFTER, Feed, Samples
+from bench.isolate import isolated
 from bench.roundtrip import WARMUP, Rounds
 
 
@@ -38,6 +40,57 @@ async def test_fast_feed_speaks_binance_subscribe_and_sends_every_trade_in_order
                     await ws.get_message()
                 assert quiet.cancelled_caught  # the user data subscription stays silent
         nursery.cancel_scope.cancel()
+
+
+async def test_fast_feed_speaks_bybit_public_trades_and_refuses_the_rest() -> None:
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(FastTradeFeed(95, "bybit", 10).serve)
+        with trio.fail_after(10):
+            async with open_websocket_url(f"ws://127.0.0.1:{port}/v5/public/linear") as ws:
+                await ws.send_message(json.dumps({"op": "subscribe", "req_id": "r1", "args": ["tickers.BTCUSDT"]}))
+                refused = json.loads(await ws.get_message())
+                assert refused["success"] is False and refused["req_id"] == "r1"
+                await ws.send_message(json.dumps({"op": "ping", "req_id": 3}))
+                assert json.loads(await ws.get_message())["ret_msg"] == "pong"
+                await ws.send_message(json.dumps({"op": "subscribe", "req_id": "r2", "args": ["publicTrade.BTCUSDT"]}))
+                answer = json.loads(await ws.get_message())
+                assert answer["success"] is True and answer["op"] == "subscribe" and answer["req_id"] == "r2"
+                stamps = []
+                while len(stamps) < 95:
+                    message = json.loads(await ws.get_message())
+                    assert message["topic"] == "publicTrade.BTCUSDT" and len(message["data"]) <= 10
+                    stamps += [int(trade["i"]) for trade in message["data"]]
+                assert stamps == sorted(stamps) and len(set(stamps)) == 95
+            with pytest.raises(ConnectionRejected):  # the private socket is the emulator's, not the feed's
+                async with open_websocket_url(f"ws://127.0.0.1:{port}/v5/private"):
+                    pass
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_paced_fast_feed_delivers_every_trade_in_order(autojump_clock: trio.abc.Clock) -> None:
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(FastTradeFeed(20, rate=100.0).serve)
+        with trio.fail_after(10):
+            async with open_websocket_url(f"ws://127.0.0.1:{port}/ws/btcusdt@trade") as ws:
+                stamps = [json.loads(await ws.get_message())["t"] for _ in range(20)]
+        assert stamps == sorted(stamps) and len(set(stamps)) == 20
+        nursery.cancel_scope.cancel()
+
+
+def fake_consumer(label: str, f: Feed, count: int) -> Samples:
+    """What `test_a_consumer_runs_in_its_own_process` runs in a fresh interpreter."""
+    if label == "fail":
+        raise ValueError(f"no feed at {f.ws_url}")
+    return Samples(received=count, first=1.0, last=2.0, latencies_ns=[os.getpid()] * count)
+
+
+def test_a_consumer_runs_in_its_own_process_and_its_samples_come_back() -> None:
+    feed = Feed("http://127.0.0.1:1", "ws://127.0.0.1:1", "key", "secret")
+    samples = isolated("tests.unit.test_bench_tools:fake_consumer", "ok")(feed, 3)
+    assert samples.received == 3 and samples.rate == 2.0
+    assert samples.latencies_ns[0] != os.getpid()  # another process produced them
+    with pytest.raises(RuntimeError, match=r"ValueError: no feed at ws://127\.0\.0\.1:1"):
+        isolated("tests.unit.test_bench_tools:fake_consumer", "fail")(feed, 3)
 
 
 def test_rounds_leave_warm_up_out_of_latency_and_cpu() -> None:

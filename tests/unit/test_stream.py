@@ -1,4 +1,4 @@
-"""brokers.stream against a loopback trio-websocket server: delivery in order, the open step re-run on
+"""brokers.stream (on brokers.transport) against a loopback trio-websocket server: delivery in order, the open step re-run on
 every connection, the staleness watchdog, and failures surfacing as VenueUnavailable; public sockets
 that re-open themselves (design §4 step 6) — a drop or a silent channel re-opens the socket with
 bounded backoff, re-runs the open step and reports degraded / recovered market data once each, while
@@ -19,6 +19,7 @@ from trio_websocket import WebSocketConnection, WebSocketRequest, serve_websocke
 
 from brokers.base import Subscription
 from brokers.stream import Freshness, MarketDataHealth, Reopen, run_public_socket, run_websocket
+from brokers.transport import WebSocketConnection as ClientConnection
 from protocol.backoff import BackoffPolicy
 from protocol.errors import VenueUnavailable
 from protocol.messages import BrokerStatus, ConnectionState, EventMsg, StreamChannel
@@ -70,7 +71,7 @@ async def test_messages_arrive_in_order_and_the_open_step_runs_on_every_connecti
     async def on_message(text: str) -> None:
         received.append(text)
 
-    async def subscribe(ws: WebSocketConnection) -> None:
+    async def subscribe(ws: ClientConnection) -> None:
         await ws.send_message('{"method":"SUBSCRIBE"}')
 
     for _ in range(2):  # two connections, as two incarnations of a broker actor would make
@@ -92,7 +93,7 @@ async def test_started_hands_over_the_connection_after_the_open_step(
     url = await server(venue)
     opened: list[str] = []
 
-    async def on_open(ws: WebSocketConnection) -> None:
+    async def on_open(ws: ClientConnection) -> None:
         await ws.send_message("hello")
         opened.append("sent")
 
@@ -102,7 +103,7 @@ async def test_started_hands_over_the_connection_after_the_open_step(
     async with trio.open_nursery() as nursery:
         ws = await nursery.start(lambda task_status=trio.TASK_STATUS_IGNORED: run_websocket(
             url, ignore, venue="test", on_open=on_open, ping_interval=None, task_status=task_status))
-        assert opened == ["sent"] and isinstance(ws, WebSocketConnection) and not ws.closed
+        assert opened == ["sent"] and isinstance(ws, ClientConnection) and not ws.closed
         nursery.cancel_scope.cancel()
 
 
@@ -162,7 +163,7 @@ async def test_a_hanging_open_step_is_bounded(clock: trio.abc.Clock,
 
     url = await server(venue)
 
-    async def auth(ws: WebSocketConnection) -> None:
+    async def auth(ws: ClientConnection) -> None:
         await ws.send_message('{"op":"auth"}')
         await ws.get_message()
 
@@ -211,7 +212,7 @@ class Feed:
         await self.emit(Ticker(venue="test", symbol=BTC.symbol, last=Decimal(json.loads(text)["last"]),
                                timestamp=utc_now()))
 
-    async def on_open(self, ws: WebSocketConnection) -> None:
+    async def on_open(self, ws: ClientConnection) -> None:
         self.opens += 1
         await ws.send_message('{"op":"subscribe"}')
 

@@ -174,6 +174,21 @@ async def test_unreadable_market_message_is_skipped_and_counted() -> None:
     assert events == [] and connection.unreadable == 1
 
 
+async def test_trades_read_the_same_however_the_message_is_laid_out() -> None:
+    """Bybit's compact form (topic first) takes a one-pass decode; any other layout the general path."""
+    spaced, spaced_events, _ = _public(Category.SPOT)
+    await spaced.on_message(samples.WS_TRADE.decode())
+    compact, events, _ = _public(Category.SPOT)
+    payload = json.loads(samples.WS_TRADE)
+    payload["data"] = payload["data"] * 3
+    text = json.dumps(payload, separators=(",", ":"))
+    assert text.startswith('{"topic":"publicTrade.')
+    await compact.on_message(text)
+    assert len(spaced_events) == 1 and events == spaced_events * 3
+    await compact.on_message('{"topic":"publicTrade.BTCUSDT","data":[{"p":"nope"}]}')
+    assert len(events) == 3 and compact.unreadable == 1
+
+
 def test_topics_per_channel() -> None:
     assert topic_of(Subscription(SPOT.symbol, m.StreamChannel.BOOK), SPOT) == "orderbook.50.BTCUSDT"
     assert topic_of(Subscription(SPOT.symbol, m.StreamChannel.CANDLES), SPOT) == "kline.1.BTCUSDT"
