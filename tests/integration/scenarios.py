@@ -9,9 +9,9 @@ import trio
 
 from actors.handle import open_router_with
 from actors.supervisor import BackoffPolicy
-from brokers.base import BrokerState, broker_actor
+from brokers.base import Broker, BrokerState, broker_actor
 from protocol import messages as m
-from protocol.model import Fill, Instrument, OrderBook, PositionSide
+from protocol.model import Fill, Instrument, OrderBook, OrderRequest, OrderStatus, PositionSide
 from tests.integration.conftest import Target
 
 BASIC_CHANNELS = [m.StreamChannel.TICKER, m.StreamChannel.TRADES, m.StreamChannel.CANDLES, m.StreamChannel.BOOK]
@@ -120,3 +120,26 @@ async def private_stream_reports_position_and_fill(target: Target, venue_name: s
         assert isinstance(fill, Fill) and fill.order_id == order.order_id
         position = got["Position"]
         assert position.symbol == symbol and position.side is PositionSide.SHORT  # type: ignore[union-attr]
+
+
+async def ticker_and_candles(broker: Broker, symbol: str) -> None:
+    """The ticker is sane and the latest minute candles come oldest first, all but the last closed."""
+    ticker = await broker.get_ticker(symbol)
+    assert ticker.symbol == symbol and ticker.last > 0
+    if ticker.bid is not None and ticker.ask is not None:
+        assert ticker.bid <= ticker.ask
+    candles = await broker.get_candles(symbol, "1m", 50)
+    assert 0 < len(candles) <= 50
+    assert [c.open_time for c in candles] == sorted(c.open_time for c in candles)  # oldest first here
+    assert all(c.low <= min(c.open, c.close) and c.high >= max(c.open, c.close) for c in candles)
+    assert all(c.closed for c in candles[:-1])
+
+
+async def limit_order_rests_then_cancels(broker: Broker, symbol: str, request: OrderRequest) -> None:
+    """A limit order far from the market rests (listed open), then cancels (no longer listed)."""
+    order = await broker.place_order(request)
+    assert order.status is OrderStatus.NEW and order.client_order_id == request.client_order_id
+    assert order.order_id in {o.order_id for o in await broker.get_orders(symbol, open_only=True)}
+    cancelled = await broker.cancel_order(symbol, order_id=order.order_id)
+    assert cancelled.status is OrderStatus.CANCELED and cancelled.order_id == order.order_id
+    assert order.order_id not in {o.order_id for o in await broker.get_orders(symbol, open_only=True)}

@@ -144,15 +144,7 @@ async def test_account_info_reports_the_account_level_and_equity(clock: VirtualC
 
 @BOTH
 async def test_ticker_and_candles(clock: VirtualClock, broker: Broker, symbol: str) -> None:
-    ticker = await broker.get_ticker(symbol)
-    assert ticker.symbol == symbol and ticker.last > 0
-    if ticker.bid is not None and ticker.ask is not None:
-        assert ticker.bid <= ticker.ask
-    candles = await broker.get_candles(symbol, "1m", 50)
-    assert 0 < len(candles) <= 50
-    assert [c.open_time for c in candles] == sorted(c.open_time for c in candles)  # oldest first here
-    assert all(c.low <= min(c.open, c.close) and c.high >= max(c.open, c.close) for c in candles)
-    assert all(c.closed for c in candles[:-1])
+    await scenarios.ticker_and_candles(broker, symbol)
 
 
 # ============================================================================ orders
@@ -160,13 +152,7 @@ async def test_ticker_and_candles(clock: VirtualClock, broker: Broker, symbol: s
 
 @BOTH
 async def test_limit_order_rests_then_cancels(clock: VirtualClock, broker: Broker, symbol: str) -> None:
-    request = await limit_far(broker, symbol)
-    order = await broker.place_order(request)
-    assert order.status is OrderStatus.NEW and order.client_order_id == request.client_order_id
-    assert order.order_id in {o.order_id for o in await broker.get_orders(symbol, open_only=True)}
-    cancelled = await broker.cancel_order(symbol, order_id=order.order_id)
-    assert cancelled.status is OrderStatus.CANCELED and cancelled.order_id == order.order_id
-    assert order.order_id not in {o.order_id for o in await broker.get_orders(symbol, open_only=True)}
+    await scenarios.limit_order_rests_then_cancels(broker, symbol, await limit_far(broker, symbol))
 
 
 @BOTH
